@@ -1,0 +1,1 @@
+"""HTTP edge: thin views over the services (FastAPI)."""

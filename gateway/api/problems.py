@@ -1,0 +1,166 @@
+"""RFC 9457 problem details for every error, with a stable ``type`` per error kind.
+
+``type`` is a relative URI, ``/problems/<code>``, which the gateway itself serves as a short
+description, so a partner's developer can look a problem up on the gateway they talk to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gateway import errors
+from gateway.errors import FieldError, GatewayError, InvalidInput
+from gateway.observability.logs import get_logger
+
+PROBLEM_JSON = "application/problem+json"
+_log = get_logger("gateway.api")
+
+# Every problem a caller can receive; the /problems/{code} page reads from here.
+CATALOGUE: dict[str, tuple[int, str, str]] = {
+    cls.code: (cls.status, cls.title, (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "")
+    for cls in (
+        errors.AuthenticationFailed,
+        errors.Forbidden,
+        errors.InvalidInput,
+        errors.PayloadTooLarge,
+        errors.NotFound,
+        errors.Conflict,
+        errors.Unavailable,
+        errors.GatewayError,
+    )
+}
+CATALOGUE["method-not-allowed"] = (405, "Methode niet toegestaan", "De methode past niet bij deze bron.")
+
+_DUTCH = {
+    "missing": "verplicht veld ontbreekt",
+    "extra_forbidden": "onbekend veld",
+    "string_pattern_mismatch": "voldoet niet aan het verwachte formaat",
+    "string_too_short": "te kort",
+    "string_too_long": "te lang",
+    "too_short": "te weinig elementen",
+    "too_long": "te veel elementen",
+    "int_parsing": "verwacht een geheel getal",
+    "int_type": "verwacht een geheel getal",
+    "bool_type": "verwacht true of false",
+    "bool_parsing": "verwacht true of false",
+    "string_type": "verwacht tekst",
+    "list_type": "verwacht een lijst",
+    "model_type": "verwacht een object",
+    "dict_type": "verwacht een object",
+    "datetime_parsing": "verwacht een tijdstip (ISO 8601)",
+    "datetime_from_date_parsing": "verwacht een tijdstip (ISO 8601)",
+    "datetime_type": "verwacht een tijdstip (ISO 8601)",
+    "timezone_aware": "tijdstip zonder tijdzone",
+    "date_parsing": "verwacht een datum (JJJJ-MM-DD)",
+    "date_from_datetime_parsing": "verwacht een datum (JJJJ-MM-DD)",
+    "greater_than_equal": "te klein",
+    "less_than_equal": "te groot",
+}
+
+
+def location(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``("signals", 3, "subjects", 0, "kind")`` to ``signals[3].subjects[0].kind``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif str(part).startswith(("function-", "enum[", "literal[")):
+            continue  # pydantic's internal validator names, not places in the document
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "body"
+
+
+def field_errors(exc: ValidationError | RequestValidationError) -> list[FieldError]:
+    """Located, Dutch, value-free messages: input values never leave in an error."""
+    found: list[FieldError] = []
+    for error in exc.errors():
+        kind = error["type"]
+        if kind == "value_error":
+            message = str(error["msg"]).removeprefix("Value error, ")
+        elif kind == "enum":
+            message = "onbekende waarde; toegestaan: " + str(error.get("ctx", {}).get("expected", ""))
+        elif kind == "json_invalid":
+            message = "ongeldige JSON: " + str(error.get("ctx", {}).get("error", ""))
+        else:
+            message = _DUTCH.get(kind, str(error["msg"]))
+        found.append(FieldError(location(error["loc"]), message, kind))
+    return found
+
+
+def invalid_input(exc: ValidationError) -> InvalidInput:
+    found = field_errors(exc)
+    return InvalidInput(f"{len(found)} fout(en) in de invoer; er is niets opgeslagen", found)
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error into a problem document."""
+
+    @app.exception_handler(GatewayError)
+    async def _gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
+        extra: dict[str, Any] = {}
+        headers: dict[str, str] = {}
+        if isinstance(exc, InvalidInput | errors.Conflict) and exc.errors:
+            extra["errors"] = [e.as_dict() for e in exc.errors]
+        if isinstance(exc, errors.Unavailable):
+            headers["Retry-After"] = str(exc.retry_after_s)
+        if isinstance(exc, errors.AuthenticationFailed):
+            headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return problem_response(
+            exc.status, exc.code, exc.title, exc.detail,
+            instance=request.url.path, extra=extra, headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        found = field_errors(exc)
+        return problem_response(
+            422, InvalidInput.code, InvalidInput.title, f"{len(found)} fout(en) in het verzoek",
+            instance=request.url.path, extra={"errors": [e.as_dict() for e in found]},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            code, title, detail = "not-found", "Niet gevonden", "Deze bron bestaat niet."
+        elif exc.status_code == 405:
+            code, title, detail = "method-not-allowed", "Methode niet toegestaan", "Methode niet toegestaan."
+        else:
+            code, title, detail = "http-error", "Fout in het verzoek", "Het verzoek is niet verwerkt."
+        return problem_response(exc.status_code, code, title, detail, instance=request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        _log.error("http.unexpected-error", route=_route(request), exc_info=exc)
+        return problem_response(
+            500, "internal-error", "Interne fout",
+            "Er ging iets mis in de gateway; de fout is gelogd.", instance=request.url.path,
+        )
+
+
+def _route(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", "unmatched")

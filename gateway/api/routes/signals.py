@@ -1,0 +1,117 @@
+"""``/v1/signals``: batch ingest and the reporting party's own status view."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from gateway.api.problems import invalid_input
+from gateway.api.security import runtime, signed_call
+from gateway.audit import store as audit
+from gateway.audit.chain import AuditEvent
+from gateway.auth.signed_calls import VerifiedCall
+from gateway.errors import Conflict, GatewayError, InvalidInput, NotFound
+from gateway.observability.logs import get_logger
+from gateway.runtime import Runtime
+from gateway.signals import service
+from gateway.signals.models import REF_PATTERN, parse_batch
+from gateway.storage.signals import SqlSignalStore
+from gateway.vocabulary import Role
+
+router = APIRouter(prefix="/v1/signals", tags=["signals"])
+_log = get_logger("gateway.signals")
+Adapter = Annotated[VerifiedCall, Depends(signed_call(Role.ADAPTER))]
+
+
+def _refused(rt: Runtime, call: VerifiedCall, batch_sha256: str, exc: GatewayError) -> None:
+    errors = len(getattr(exc, "errors", []) or [])
+    with rt.engine.begin() as connection:
+        audit.append(
+            connection,
+            [
+                AuditEvent(
+                    event="signals.refused",
+                    actor_party=call.party.id,
+                    actor_sub=call.subject,
+                    object={"batch_sha256": batch_sha256},
+                    detail={"problem": exc.code, "errors": errors},
+                )
+            ],
+            now=rt.clock(),
+        )
+    rt.metrics.refusals.labels(problem=exc.code).inc()
+    _log.info("signals.refused", party=call.party.id, problem=exc.code, errors=errors)
+
+
+def _store(rt: Runtime, call: VerifiedCall, batch: Any, batch_sha256: str) -> service.IngestPlan:
+    with rt.engine.begin() as connection:
+        plan = service.ingest(
+            SqlSignalStore(connection), party=call.party.id, signals=batch.signals, now=rt.clock()
+        )
+        (seq,) = audit.append(
+            connection,
+            [
+                AuditEvent(
+                    event="signals.ingested",
+                    actor_party=call.party.id,
+                    actor_sub=call.subject,
+                    object={"batch_sha256": batch_sha256},
+                    detail={"stored": len(plan.inserts), "duplicates": plan.duplicates,
+                            "superseded": len(plan.retire_ids)},
+                )
+            ],
+            now=rt.clock(),
+        )
+    _log.info("signals.ingested", party=call.party.id, stored=len(plan.inserts),
+              duplicates=plan.duplicates, audit_seq=seq)
+    return plan
+
+
+@router.post("", summary="Submit a batch of pseudonymised, sealed signals (atomic, idempotent)")
+def submit_signals(request: Request, call: Adapter) -> dict[str, Any]:
+    rt = runtime(request)
+    body: bytes = request.state.body
+    batch_sha256 = hashlib.sha256(body).hexdigest()
+    try:
+        try:
+            batch = parse_batch(body, limits=rt.signal_limits())
+        except ValidationError as exc:
+            raise invalid_input(exc) from None
+        try:
+            plan = _store(rt, call, batch, batch_sha256)
+        except IntegrityError:
+            # A concurrent batch stored the same ref between our read and our write. Once more
+            # against the new state: an identical signal is then a duplicate, a different one a
+            # conflict, exactly as if the batches had arrived one after the other.
+            try:
+                plan = _store(rt, call, batch, batch_sha256)
+            except IntegrityError:
+                raise Conflict("gelijktijdige wijziging van dezelfde signalen; probeer opnieuw") from None
+    except (InvalidInput, Conflict) as exc:
+        _refused(rt, call, batch_sha256, exc)
+        raise
+    party_type = call.party.type.value
+    rt.metrics.signals.labels(party_type=party_type, outcome="stored").inc(len(plan.inserts))
+    rt.metrics.signals.labels(party_type=party_type, outcome="duplicate").inc(plan.duplicates)
+    return {
+        "receipts": [r.as_dict() for r in plan.receipts],
+        "stored": len(plan.inserts),
+        "duplicates": plan.duplicates,
+    }
+
+
+@router.get("/{ref}/status", summary="The state of one of the calling party's own signals")
+def signal_status(
+    request: Request, call: Adapter, ref: Annotated[str, Path(pattern=REF_PATTERN)]
+) -> dict[str, Any]:
+    rt = runtime(request)
+    with rt.engine.connect() as connection:
+        found = service.status(SqlSignalStore(connection), party=call.party.id, ref=ref)
+    if found is None:
+        # The same answer for "not yours" and "does not exist": no oracle for other parties' refs.
+        raise NotFound("geen signaal met deze ref van uw organisatie")
+    return found.as_dict()

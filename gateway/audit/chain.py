@@ -1,0 +1,129 @@
+"""Audit log core: canonical entries, leaf hashes and the hash chain. No web, no database.
+
+Leaves are hashed as RFC 9162 §2.1.1 leaves, ``SHA-256(0x00 || entry)``, so that the Merkle tree
+and signed checkpoints planned in DESIGN §9 can be built over the same leaves later. Until then a
+hash chain, ``chain_n = SHA-256(chain_{n-1} || leaf_n)`` with ``chain_0`` all zeroes, makes any
+change, deletion or reordering of an entry visible to ``verify``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+ENTRY_VERSION = 1
+GENESIS = bytes(32)
+
+
+class AuditChainBroken(Exception):
+    """The stored log does not verify; ``seq`` is the first entry that fails."""
+
+    def __init__(self, seq: int, reason: str) -> None:
+        super().__init__(f"audit entry {seq}: {reason}")
+        self.seq = seq
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """What the domain wants recorded. Ids, counts, hashes and codes only: no personal data."""
+
+    event: str
+    actor_party: str | None = None
+    actor_sub: str | None = None
+    object: dict[str, Any] = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
+    policy_revision: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SealedEntry:
+    """An entry as stored: its canonical body and both hashes."""
+
+    seq: int
+    recorded_at: datetime
+    event: str
+    actor_party: str | None
+    body: str
+    leaf_hash: bytes
+    chain_hash: bytes
+
+
+def canonical_json(document: dict[str, Any]) -> str:
+    """Sorted keys, no white space, UTF-8 kept: one byte string per document."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def leaf_hash(body: str) -> bytes:
+    return hashlib.sha256(b"\x00" + body.encode("utf-8")).digest()
+
+
+def chain_hash(previous: bytes, leaf: bytes) -> bytes:
+    return hashlib.sha256(previous + leaf).digest()
+
+
+def seal(
+    events: Iterable[AuditEvent], *, after_seq: int, after_hash: bytes, now: datetime
+) -> list[SealedEntry]:
+    """Number, serialise and chain ``events`` after the current head."""
+    entries: list[SealedEntry] = []
+    seq, previous = after_seq, after_hash
+    for event in events:
+        seq += 1
+        body = canonical_json(
+            {
+                "v": ENTRY_VERSION,
+                "seq": seq,
+                "recorded_at": now.isoformat(),
+                "event": event.event,
+                "actor": {"party": event.actor_party, "sub": event.actor_sub},
+                "object": event.object,
+                "detail": event.detail,
+                "policy_revision": event.policy_revision,
+            }
+        )
+        leaf = leaf_hash(body)
+        previous = chain_hash(previous, leaf)
+        entries.append(
+            SealedEntry(
+                seq=seq,
+                recorded_at=now,
+                event=event.event,
+                actor_party=event.actor_party,
+                body=body,
+                leaf_hash=leaf,
+                chain_hash=previous,
+            )
+        )
+    return entries
+
+
+def verify(entries: Iterable[tuple[int, str, bytes, bytes]], *, head: tuple[int, bytes]) -> int:
+    """Check ``(seq, body, leaf_hash, chain_hash)`` rows in order against the stored head.
+
+    Returns the number of entries verified; raises ``AuditChainBroken`` at the first fault.
+    """
+    expected_seq, previous = 0, GENESIS
+    for seq, body, stored_leaf, stored_chain in entries:
+        expected_seq += 1
+        if seq != expected_seq:
+            raise AuditChainBroken(expected_seq, "entry missing or out of order")
+        try:
+            document = json.loads(body)
+        except json.JSONDecodeError:
+            raise AuditChainBroken(seq, "body is not JSON") from None
+        if canonical_json(document) != body or document.get("seq") != seq:
+            raise AuditChainBroken(seq, "body is not the canonical entry")
+        leaf = leaf_hash(body)
+        if leaf != stored_leaf:
+            raise AuditChainBroken(seq, "leaf hash does not match the body")
+        previous = chain_hash(previous, leaf)
+        if previous != stored_chain:
+            raise AuditChainBroken(seq, "chain hash does not match")
+    if (expected_seq, previous) != head:
+        raise AuditChainBroken(expected_seq + 1, "head does not match the last entry")
+    return expected_seq

@@ -1,0 +1,1 @@
+"""The ``gateway`` command (DESIGN §11): one entry point, verb subcommands."""

@@ -1,0 +1,122 @@
+"""``gateway``: init, serve, audit verify. Validates its inputs before doing any work and calls
+the same services as the API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gateway.errors import ConfigurationError
+from gateway.settings import Settings
+
+app = typer.Typer(
+    help="Gateway voor het delen van signalen mensenhandel binnen een convenant.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+audit_app = typer.Typer(help="Het auditlogboek.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic names the variable and the problem
+        console.print(f"[red]FAIL:[/] configuratie: {exc}")
+        raise typer.Exit(2) from None
+
+
+def _fail(exc: ConfigurationError) -> typer.Exit:
+    console.print(f"[red]FAIL:[/] {exc.detail}")
+    return typer.Exit(2)
+
+
+@app.command()
+def init(
+    force_keys: Annotated[
+        bool, typer.Option("--force-keys", help="Vervang bestaande dev-sleutels (oude worden onbruikbaar).")
+    ] = False,
+) -> None:
+    """Maak dev-sleutels voor elke partij van het democonvenant en de database aan (idempotent)."""
+    from gateway.parties.covenant import load_covenant
+    from gateway.parties.keys import write_dev_keys
+    from gateway.signals.reference import load_catalogue
+    from gateway.storage.database import create_db_engine, migrate
+
+    settings = _settings()
+    try:
+        covenant = load_covenant(settings.policies_dir)
+        catalogue = load_catalogue(settings.policies_dir)
+    except ConfigurationError as exc:
+        raise _fail(exc) from None
+    created = write_dev_keys(
+        covenant=covenant,
+        keys_dir=settings.keys_dir,
+        private_keys_dir=settings.private_keys_dir,
+        overwrite=force_keys,
+    )
+    engine = create_db_engine(settings.database_url.get_secret_value())
+    migrate(engine)
+    engine.dispose()
+    table = Table(title=f"{covenant.name}", show_lines=False)
+    for column in ("partij", "type", "convenant", "rollen", "sleutels"):
+        table.add_column(column)
+    for party in covenant.parties.values():
+        table.add_row(
+            party.id,
+            party.type.value,
+            "ja" if party.signatory else "nee",
+            ", ".join(sorted(r.value for r in party.roles)),
+            "nieuw" if party.id in created else "bestaand",
+        )
+    console.print(table)
+    console.print(f"OK: sleutels in {settings.keys_dir} (publiek) en {settings.private_keys_dir} (privé)")
+    console.print(f"OK: database bijgewerkt; indicatorcatalogus versie {catalogue.version}")
+
+
+@app.command()
+def serve() -> None:
+    """Start de API met uvicorn op GATEWAY_HOST:GATEWAY_PORT."""
+    import uvicorn
+
+    from gateway.api.app import create_app
+    from gateway.observability.logs import configure_logging, get_logger
+    from gateway.runtime import Runtime
+    from gateway.storage.database import migrate
+
+    settings = _settings()
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    try:
+        rt = Runtime.build(settings)
+    except ConfigurationError as exc:
+        raise _fail(exc) from None
+    migrate(rt.engine)
+    get_logger("gateway").info(
+        "gateway.starting", host=settings.host, port=settings.port,
+        parties=len(rt.covenant.parties), database="sqlite" if settings.is_sqlite else "postgresql",
+    )
+    uvicorn.run(
+        create_app(rt), host=settings.host, port=settings.port, log_config=None, access_log=False
+    )
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Controleer de hash-keten van het auditlogboek van begin tot eind."""
+    from gateway.audit import store
+    from gateway.audit.chain import AuditChainBroken
+    from gateway.storage.database import create_db_engine
+
+    settings = _settings()
+    engine = create_db_engine(settings.database_url.get_secret_value())
+    try:
+        with engine.connect() as connection:
+            count = store.verify(connection)
+    except AuditChainBroken as exc:
+        console.print(f"[red]FAIL:[/] auditregel {exc.seq}: {exc.reason}")
+        raise typer.Exit(1) from None
+    console.print(f"OK: {count} auditregels, keten intact")

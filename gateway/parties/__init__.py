@@ -1,0 +1,1 @@
+"""Covenant parties and their keys (DESIGN §3)."""

@@ -1,0 +1,73 @@
+"""Typed configuration, loaded once at start-up from ``GATEWAY_*`` environment variables.
+
+Every setting has an embedded default so that ``gateway init && gateway serve`` runs on a laptop
+with SQLite, the in-process policy engine and generated dev keys. The README's configuration table
+documents each field; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Gateway configuration. Field descriptions are copied into the README table."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="forbid", frozen=True)
+
+    database_url: SecretStr = Field(
+        default=SecretStr("sqlite:///var/gateway.db"),
+        description="SQLAlchemy URL of the database: SQLite file (embedded) or "
+        "`postgresql+psycopg://user@host/db` (production).",
+    )
+    policies_dir: Path = Field(
+        default=Path("policies"),
+        description="Policy directory: Rego policies, covenant data and the indicator catalogue.",
+    )
+    keys_dir: Path = Field(
+        default=Path("keys/dev"),
+        description="Public keys of the covenant parties, one `<party>.jwks.json` per party.",
+    )
+    private_keys_dir: Path = Field(
+        default=Path("var/dev-keys"),
+        description="Private keys written by `gateway init` (dev only; git-ignored, mode 0600).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `gateway serve` binds to.")
+    port: int = Field(default=8080, ge=1, le=65535, description="Port `gateway serve` listens on.")
+    max_batch_signals: int = Field(
+        default=1000, ge=1, le=100_000, description="Most signals accepted in one batch."
+    )
+    max_body_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, description="Largest request body accepted, in bytes."
+    )
+    max_sealed_bytes: int = Field(
+        default=16 * 1024, ge=64, description="Largest sealed blob per signal, in bytes (decoded)."
+    )
+    token_max_lifetime_s: int = Field(
+        default=300, ge=10, le=300, description="Longest accepted token lifetime (`exp - iat`)."
+    )
+    clock_skew_s: int = Field(
+        default=30, ge=0, le=120, description="Tolerated clock difference with callers, seconds."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest level written to the log."
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="`json` for machines, `console` for people at a terminal."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if not url.startswith(("sqlite:///", "postgresql+psycopg://")):
+            raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.get_secret_value().startswith("sqlite:")

@@ -1,0 +1,107 @@
+"""SQL driver for signals (the ``SignalStore`` of ``gateway.signals.service``), Core bulk writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from gateway.signals.service import NewSignal, StoredVersion
+from gateway.storage.tables import SignalRow, SubjectRow
+
+_signals = SignalRow.__table__
+_subjects = SubjectRow.__table__
+_IN_CHUNK = 500  # keeps IN lists well under SQLite's and PostgreSQL's parameter limits
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; everything stored is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _version(row: object) -> StoredVersion:
+    return StoredVersion(
+        id=row.id,  # type: ignore[attr-defined]
+        ref=row.ref,  # type: ignore[attr-defined]
+        version=row.version,  # type: ignore[attr-defined]
+        content_sha256=bytes(row.content_sha256),  # type: ignore[attr-defined]
+        received_at=as_utc(row.received_at),  # type: ignore[attr-defined]
+        is_current=row.is_current,  # type: ignore[attr-defined]
+    )
+
+
+_VERSION_COLUMNS = (
+    _signals.c.id,
+    _signals.c.ref,
+    _signals.c.version,
+    _signals.c.content_sha256,
+    _signals.c.received_at,
+    _signals.c.is_current,
+)
+
+
+class SqlSignalStore:
+    """Signals in the caller's connection and transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def versions(self, *, party: str, refs: Sequence[str]) -> list[StoredVersion]:
+        found: list[StoredVersion] = []
+        for start in range(0, len(refs), _IN_CHUNK):
+            chunk = refs[start : start + _IN_CHUNK]
+            query = select(*_VERSION_COLUMNS).where(
+                _signals.c.party == party, _signals.c.ref.in_(chunk)
+            )
+            found.extend(_version(row) for row in self._connection.execute(query))
+        return found
+
+    def current(self, *, party: str, ref: str) -> StoredVersion | None:
+        row = self._connection.execute(
+            select(*_VERSION_COLUMNS).where(
+                _signals.c.party == party, _signals.c.ref == ref, _signals.c.is_current
+            )
+        ).one_or_none()
+        return None if row is None else _version(row)
+
+    def retire(self, *, ids: Sequence[int]) -> None:
+        for start in range(0, len(ids), _IN_CHUNK):
+            self._connection.execute(
+                update(_signals)
+                .where(_signals.c.id.in_(ids[start : start + _IN_CHUNK]))
+                .values(is_current=False)
+            )
+
+    def insert(self, *, party: str, rows: Sequence[NewSignal]) -> None:
+        signal_rows = [
+            {
+                "party": party,
+                "ref": r.signal.ref,
+                "version": r.signal.version,
+                "is_current": r.is_current,
+                "content_sha256": r.content_sha256,
+                "observed_at": r.signal.observed_at,
+                "received_at": r.received_at,
+                "municipality": r.signal.municipality,
+                "form": r.signal.form.value,
+                "certainty": r.signal.certainty.value,
+                "indicators": list(r.signal.indicators),
+                "data_classes": [c.value for c in r.signal.data_classes],
+                "minor": r.signal.flags.minor,
+                "consent": r.signal.flags.consent,
+                "embargo_until": r.signal.flags.embargo_until,
+                "source_protected": r.signal.flags.source_protected,
+                "sealed": r.sealed,
+            }
+            for r in rows
+        ]
+        ids = self._connection.execute(
+            insert(_signals).returning(_signals.c.id, sort_by_parameter_order=True), signal_rows
+        ).scalars().all()
+        subject_rows = [
+            {"signal_id": signal_id, "kind": s.kind, "role": s.role, "pseudonym": s.pseudonym}
+            for signal_id, r in zip(ids, rows, strict=True)
+            for s in r.subjects
+        ]
+        self._connection.execute(insert(_subjects), subject_rows)

@@ -1,0 +1,132 @@
+"""The schema (DESIGN §10). Nothing identifying is stored in clear: subjects are OPRF pseudonyms,
+the identifying part of a signal is an HPKE-sealed blob only the release step can open.
+
+Bulk paths use these tables through SQLAlchemy Core (``SignalRow.__table__``), not per-row ORM.
+Changing a table means a new Alembic migration; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+_JSON = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _utc() -> DateTime:
+    return DateTime(timezone=True)
+
+
+class SignalRow(SQLModel, table=True):
+    """One version of one partner's signal. ``is_current`` marks the version in force."""
+
+    __tablename__ = "signals"
+    __table_args__ = (
+        UniqueConstraint("party", "ref", "version", name="uq_signals_party_ref_version"),
+        # At most one current version per (party, ref): concurrent supersedes cannot both win.
+        Index(
+            "uq_signals_current",
+            "party",
+            "ref",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
+        Index("ix_signals_received_at", "received_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
+    party: str = Field(max_length=64)
+    ref: str = Field(max_length=128)
+    version: int
+    is_current: bool
+    content_sha256: bytes = Field(sa_type=LargeBinary(32))
+    observed_at: datetime = Field(sa_type=_utc())
+    received_at: datetime = Field(sa_type=_utc())
+    municipality: str = Field(max_length=6)
+    form: str = Field(max_length=32)
+    certainty: str = Field(max_length=16)
+    indicators: list[str] = Field(sa_type=_JSON)
+    data_classes: list[str] = Field(sa_type=_JSON)
+    minor: bool
+    consent: bool | None = None
+    embargo_until: date | None = None
+    source_protected: bool
+    sealed: bytes = Field(sa_type=LargeBinary())
+
+
+class SubjectRow(SQLModel, table=True):
+    """A subject of a signal: its kind, its role and its pseudonym (never the identifier)."""
+
+    __tablename__ = "signal_subjects"
+    __table_args__ = (
+        Index("ix_signal_subjects_pseudonym", "pseudonym"),
+        Index("ix_signal_subjects_signal_id", "signal_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
+    signal_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("signals.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    kind: str = Field(max_length=16)
+    role: str = Field(max_length=16)
+    pseudonym: bytes = Field(sa_type=LargeBinary(64))
+
+
+class ReplayRow(SQLModel, table=True):
+    """A consumed token id, kept until its token would have expired anyway."""
+
+    __tablename__ = "jwt_replay"
+    __table_args__ = (Index("ix_jwt_replay_expires_at", "expires_at"),)
+
+    issuer: str = Field(primary_key=True, max_length=64)
+    jti: str = Field(primary_key=True, max_length=128)
+    expires_at: datetime = Field(sa_type=_utc())
+
+
+class AuditRow(SQLModel, table=True):
+    """One audit entry. ``body`` is the canonical JSON that is hashed; the other columns are
+    copies for querying. ``chain_hash`` links each entry to all before it."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_event", "event"),
+        Index("ix_audit_log_recorded_at", "recorded_at"),
+    )
+
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    recorded_at: datetime = Field(sa_type=_utc())
+    event: str = Field(max_length=64)
+    actor_party: str | None = Field(default=None, max_length=64)
+    body: str = Field(sa_type=Text())
+    leaf_hash: bytes = Field(sa_type=LargeBinary(32))
+    chain_hash: bytes = Field(sa_type=LargeBinary(32))
+
+
+class AuditHeadRow(SQLModel, table=True):
+    """The single row holding the log's head; appends lock it, which orders concurrent writers."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(primary_key=True)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    chain_hash: bytes = Field(sa_type=LargeBinary(32))

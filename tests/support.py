@@ -1,0 +1,164 @@
+"""Test helpers: a real uvicorn server on loopback, a signing client, synthetic signals."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import uvicorn
+
+from gateway.api.app import create_app
+from gateway.auth.tokens import TOKEN_TYPE, body_digest
+from gateway.parties.keys import SigningKey, load_signing_key
+from gateway.runtime import Runtime
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def b64u(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def pseudonym() -> str:
+    """A random stand-in for a 64-byte OPRF output."""
+    return b64u(secrets.token_bytes(64))
+
+
+def signal(ref: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """A valid signal document; ``overrides`` replace top-level fields."""
+    document: dict[str, Any] = {
+        "ref": ref or f"sig-{secrets.token_hex(6)}",
+        "version": 1,
+        "observed_at": "2026-10-01T09:30:00+02:00",
+        "municipality": "GM0599",
+        "form": "arbeidsuitbuiting",
+        "indicators": ["ARB-ONDERBETALING", "HUIS-OVERBEWONING"],
+        "data_classes": ["gewoon"],
+        "certainty": "vermoeden",
+        "flags": {"minor": False, "consent": None, "embargo_until": None, "source_protected": False},
+        "subjects": [
+            {"kind": "bsn", "role": "slachtoffer", "pseudonym": pseudonym()},
+            {"kind": "adres", "role": "verblijfplaats", "pseudonym": pseudonym()},
+            {"kind": "kvk", "role": "werkgever", "pseudonym": pseudonym()},
+        ],
+        "sealed": b64u(secrets.token_bytes(1200)),
+    }
+    document.update(overrides)
+    return document
+
+
+def batch(*signals: dict[str, Any]) -> bytes:
+    return json.dumps({"signals": list(signals)}).encode()
+
+
+@dataclass
+class Caller:
+    """Signs calls as a covenant party, with hooks to break any part of the token."""
+
+    base_url: str
+    audience: str
+    private_keys_dir: Path
+    _keys: dict[str, SigningKey] = field(default_factory=dict)
+
+    def key(self, party: str) -> SigningKey:
+        if party not in self._keys:
+            self._keys[party] = load_signing_key(self.private_keys_dir, party)
+        return self._keys[party]
+
+    def token(
+        self,
+        party: str,
+        method: str,
+        target: str,
+        body: bytes,
+        *,
+        roles: list[str] | None = None,
+        claims: dict[str, Any] | None = None,
+        drop: tuple[str, ...] = (),
+        headers: dict[str, Any] | None = None,
+        key: Any = None,
+        algorithm: str | None = None,
+        now: datetime | None = None,
+    ) -> str:
+        signing = self.key(party)
+        issued = int((now or datetime.now(UTC)).timestamp())
+        payload: dict[str, Any] = {
+            "iss": party,
+            "sub": "medewerker-0042",
+            "roles": roles or ["adapter"],
+            "aud": self.audience,
+            "iat": issued,
+            "exp": issued + 120,
+            "jti": secrets.token_urlsafe(24),
+            "htm": method,
+            "htu": target,
+            "body_sha256": body_digest(body),
+        }
+        payload.update(claims or {})
+        for name in drop:
+            payload.pop(name)
+        header = {"kid": signing.kid, "typ": TOKEN_TYPE, **(headers or {})}
+        return jwt.encode(
+            payload, key if key is not None else signing.key,
+            algorithm=algorithm or signing.alg, headers=header,
+        )
+
+    def call(
+        self,
+        party: str,
+        method: str,
+        target: str,
+        body: bytes = b"",
+        *,
+        token: str | None = None,
+        **token_options: Any,
+    ) -> httpx.Response:
+        token = token or self.token(party, method, target, body, **token_options)
+        headers = {"Authorization": f"Bearer {token}"}
+        if body:
+            headers["Content-Type"] = "application/json"
+        return httpx.request(
+            method, self.base_url + target, content=body, headers=headers, timeout=30
+        )
+
+
+@contextmanager
+def live_server(rt: Runtime) -> Iterator[str]:
+    """Serve ``rt`` with uvicorn on a free loopback port in a thread; yields the base URL."""
+    config = uvicorn.Config(
+        create_app(rt), host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def future(seconds: int) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def env_without_gateway() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
