@@ -1,0 +1,204 @@
+"""Ingest benchmark (DESIGN §12): signed batches over real HTTP against raw Core inserts.
+
+Starts ``gateway serve`` as its own process on loopback (embedded defaults in a temp dir), sends
+signed batches of 500 signals, and measures signals/s end to end. In the same run it inserts the
+same rows with bare SQLAlchemy Core into a fresh database with the same schema; the ratio of the
+two is the overhead of everything the gateway adds (HTTP, JSON, token check, replay cache,
+validation, idempotency lookup, audit).
+
+    .venv/bin/python bench/ingest.py [--signals 20000] [--batch 500] [--database sqlite|postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy import insert, text
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from gateway.auth.tokens import mint_call_token  # noqa: E402
+from gateway.parties.covenant import load_covenant  # noqa: E402
+from gateway.parties.keys import load_signing_key, write_dev_keys  # noqa: E402
+from gateway.storage.database import create_db_engine, migrate  # noqa: E402
+from gateway.storage.tables import SignalRow, SubjectRow  # noqa: E402
+
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PARTIES = ["gemeente-rotterdam", "politie-rotterdam", "arbeidsinspectie", "woningcorporatie-maasoever"]
+
+
+def b64u(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def make_signal(i: int) -> dict:
+    return {
+        "ref": f"bench-{i:08d}",
+        "observed_at": "2026-10-01T09:30:00+02:00",
+        "municipality": "GM0599",
+        "form": "arbeidsuitbuiting",
+        "indicators": ["ARB-ONDERBETALING", "HUIS-OVERBEWONING"],
+        "data_classes": ["gewoon"],
+        "certainty": "vermoeden",
+        "flags": {"minor": False, "source_protected": False},
+        "subjects": [
+            {"kind": "bsn", "role": "slachtoffer", "pseudonym": b64u(secrets.token_bytes(64))},
+            {"kind": "adres", "role": "verblijfplaats", "pseudonym": b64u(secrets.token_bytes(64))},
+            {"kind": "kvk", "role": "werkgever", "pseudonym": b64u(secrets.token_bytes(64))},
+        ],
+        # The size of a real HPKE-sealed identifying part (ML-KEM-768+X25519 enc is 1120 bytes).
+        "sealed": b64u(secrets.token_bytes(1400)),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fresh_database(kind: str, workdir: Path, name: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / f'{name}.db'}"
+    schema = f"bench_{name}_{secrets.token_hex(3)}"
+    admin = create_db_engine(PG)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    return f"{PG}?options=-csearch_path%3D{schema}"
+
+
+def raw_core_rate(url: str, batches: list[list[dict]]) -> float:
+    """Same rows, bare Core: one transaction per batch, signals with RETURNING, then subjects."""
+    engine = create_db_engine(url)
+    migrate(engine)
+    signals, subjects = SignalRow.__table__, SubjectRow.__table__
+    now = datetime.now(UTC)
+    prepared = []
+    for n, docs in enumerate(batches):
+        rows = [
+            {
+                "party": PARTIES[n % len(PARTIES)], "ref": d["ref"], "version": 1,
+                "is_current": True, "content_sha256": secrets.token_bytes(32),
+                "observed_at": datetime.fromisoformat(d["observed_at"]), "received_at": now,
+                "municipality": d["municipality"], "form": d["form"], "certainty": d["certainty"],
+                "indicators": d["indicators"], "data_classes": d["data_classes"], "minor": False,
+                "consent": None, "embargo_until": None, "source_protected": False,
+                "sealed": base64.urlsafe_b64decode(d["sealed"] + "=="),
+            }
+            for d in docs
+        ]
+        subs = [
+            [(s["kind"], s["role"], base64.urlsafe_b64decode(s["pseudonym"] + "==")) for s in d["subjects"]]
+            for d in docs
+        ]
+        prepared.append((rows, subs))
+    started = time.perf_counter()
+    total = 0
+    for rows, subs in prepared:
+        with engine.begin() as connection:
+            ids = connection.execute(
+                insert(signals).returning(signals.c.id, sort_by_parameter_order=True), rows
+            ).scalars().all()
+            connection.execute(
+                insert(subjects),
+                [
+                    {"signal_id": i, "kind": k, "role": r, "pseudonym": p}
+                    for i, sub in zip(ids, subs, strict=True) for k, r, p in sub
+                ],
+            )
+        total += len(rows)
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return total / elapsed
+
+
+def http_rate(url: str, workdir: Path, batches: list[list[dict]]) -> tuple[float, list[float]]:
+    covenant = load_covenant(REPO / "policies")
+    keys, private = workdir / "keys", workdir / "private"
+    write_dev_keys(covenant=covenant, keys_dir=keys, private_keys_dir=private)
+    engine = create_db_engine(url)
+    migrate(engine)
+    engine.dispose()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env.update(
+        GATEWAY_DATABASE_URL=url, GATEWAY_KEYS_DIR=str(keys), GATEWAY_PRIVATE_KEYS_DIR=str(private),
+        GATEWAY_POLICIES_DIR=str(REPO / "policies"), GATEWAY_PORT=str(port),
+        GATEWAY_LOG_LEVEL="WARNING", PYTHONPATH=str(REPO),
+    )
+    server = subprocess.Popen([sys.executable, "-m", "gateway", "serve"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("gateway did not start")
+            time.sleep(0.1)
+        signing = {p: load_signing_key(private, p) for p in PARTIES}
+        bodies = [json.dumps({"signals": docs}).encode() for docs in batches]
+        latencies: list[float] = []
+        with httpx.Client(base_url=base, timeout=60) as client:
+            started = time.perf_counter()
+            for n, body in enumerate(bodies):
+                t0 = time.perf_counter()
+                token = mint_call_token(
+                    key=signing[PARTIES[n % len(PARTIES)]], subject="bench", roles=["adapter"],
+                    audience=covenant.gateway_id, method="POST", target="/v1/signals",
+                    body=body, now=datetime.now(UTC),
+                )
+                response = client.post("/v1/signals", content=body, headers={
+                    "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                if response.status_code != 200 or response.json()["stored"] != len(batches[n]):
+                    raise SystemExit(f"batch {n}: {response.status_code} {response.text[:300]}")
+                latencies.append(time.perf_counter() - t0)
+            elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return sum(len(b) for b in batches) / elapsed, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--signals", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    args = parser.parse_args()
+    docs = [make_signal(i) for i in range(args.signals)]
+    batches = [docs[i : i + args.batch] for i in range(0, len(docs), args.batch)]
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
+        workdir = Path(tmp)
+        raw = raw_core_rate(fresh_database(args.database, workdir, "raw"), batches)
+        over_http, latencies = http_rate(fresh_database(args.database, workdir, "http"), workdir, batches)
+    latencies.sort()
+    p50 = latencies[len(latencies) // 2] * 1000
+    p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
+    print(f"database            {args.database}")
+    print(f"signals             {args.signals} in batches of {args.batch}")
+    print(f"raw Core insert     {raw:,.0f} signals/s")
+    print(f"gateway over HTTP   {over_http:,.0f} signals/s  (batch p50 {p50:.0f} ms, p95 {p95:.0f} ms)")
+    print(f"ratio raw/gateway   {raw / over_http:.2f}x  (budget: >= 2,000/s and <= 3x on SQLite)")
+
+
+if __name__ == "__main__":
+    main()

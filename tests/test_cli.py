@@ -1,0 +1,140 @@
+"""The ``gateway`` command as a newcomer runs it: init, serve (a real process on loopback), and
+audit verify, on the embedded defaults (SQLite under var/, dev keys generated)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import REPO, Caller, batch, env_without_gateway, signal
+
+GATEWAY = [sys.executable, "-m", "gateway"]
+
+
+def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*GATEWAY, *args], cwd=cwd, env=env or _env(), capture_output=True, text=True, timeout=120
+    )
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = env_without_gateway()
+    env["GATEWAY_POLICIES_DIR"] = str(REPO / "policies")
+    env["PYTHONPATH"] = str(REPO)
+    env["COLUMNS"] = "200"
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    result = run(tmp_path, "init")
+    assert result.returncode == 0, result.stderr
+    return tmp_path
+
+
+def test_init_creates_keys_for_every_party_and_the_database(workdir: Path):
+    covenant = json.loads((REPO / "policies/covenant/data.json").read_text())["covenant"]
+    expected = {covenant["gateway_id"], *covenant["parties"]}
+    public = {p.name.removesuffix(".jwks.json") for p in (workdir / "keys/dev").glob("*.jwks.json")}
+    assert public == expected
+    for owner in expected:
+        for name in ("signing.jwk.json", "hpke.json"):
+            path = workdir / "var/dev-keys" / owner / name
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        jwks = json.loads((workdir / "keys/dev" / f"{owner}.jwks.json").read_text())
+        assert {k["use"] for k in jwks["keys"]} == {"sig", "enc"}
+        assert not any("d" in k or "mlkem_seed" in k for k in jwks["keys"])
+    assert stat.S_IMODE((workdir / "var/dev-keys").stat().st_mode) == 0o700
+    with sqlite3.connect(workdir / "var/gateway.db") as db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"signals", "signal_subjects", "jwt_replay", "audit_log", "audit_head"} <= tables
+
+
+def test_init_again_keeps_existing_keys(workdir: Path):
+    before = (workdir / "keys/dev/riec-rr.jwks.json").read_text()
+    result = run(workdir, "init")
+    assert result.returncode == 0
+    assert "nieuw" not in result.stderr and "bestaand" in result.stderr
+    assert (workdir / "keys/dev/riec-rr.jwks.json").read_text() == before
+
+
+def test_init_names_the_broken_file(tmp_path: Path):
+    policies = tmp_path / "policies"
+    (policies / "covenant").mkdir(parents=True)
+    (policies / "covenant/data.json").write_text('{"covenant": {"id": "x"')
+    result = run(tmp_path, "init", env=_env(GATEWAY_POLICIES_DIR=str(policies)))
+    assert result.returncode == 2
+    assert "covenant/data.json" in result.stderr and "geen geldige JSON" in result.stderr
+
+
+def test_bad_setting_is_refused_before_any_work(tmp_path: Path):
+    result = run(tmp_path, "init", env=_env(GATEWAY_DATABASE_URL="mysql://x"))
+    assert result.returncode == 2
+    assert "database_url" in result.stderr
+    assert not (tmp_path / "var").exists()
+
+
+def test_serve_answers_signed_calls_and_the_audit_log_verifies(workdir: Path):
+    port = free_port()
+    server = subprocess.Popen(
+        [*GATEWAY, "serve"], cwd=workdir, env=_env(GATEWAY_PORT=str(port)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "server did not start"
+            time.sleep(0.1)
+        caller = Caller(url, "gateway.rr-demo", workdir / "var/dev-keys")
+        response = caller.call("arbeidsinspectie", "POST", "/v1/signals", batch(signal("nla-1")))
+        assert response.status_code == 200, response.text
+        assert caller.call("arbeidsinspectie", "GET", "/v1/signals/nla-1/status").status_code == 200
+    finally:
+        server.terminate()
+        _, logs = server.communicate(timeout=30)
+    lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+    events = [line["event"] for line in lines]
+    assert "gateway.starting" in events and "signals.ingested" in events
+    assert any(e.get("route") == "/v1/signals/{ref}/status" for e in lines)
+    assert "nla-1" not in logs  # raw paths are not logged, only route templates
+
+    verified = run(workdir, "audit", "verify")
+    assert verified.returncode == 0 and "OK: 1 auditregels" in verified.stderr
+
+    with sqlite3.connect(workdir / "var/gateway.db") as db:
+        db.execute("UPDATE audit_log SET body = replace(body, 'arbeidsinspectie', 'politie') WHERE seq = 1")
+    tampered = run(workdir, "audit", "verify")
+    assert tampered.returncode == 1 and "FAIL: auditregel 1" in tampered.stderr
+
+
+def test_module_and_console_script_agree():
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "gateway"), "--help"],
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 0
+    for command in ("init", "serve", "audit"):
+        assert command in result.stdout
