@@ -32,7 +32,8 @@ sys.path.insert(0, str(REPO))
 
 from gateway.auth.tokens import mint_call_token  # noqa: E402
 from gateway.parties.covenant import load_covenant  # noqa: E402
-from gateway.parties.keys import load_signing_key, write_dev_keys  # noqa: E402
+from gateway.bootstrap import create_dev_keys  # noqa: E402
+from gateway.parties.keys import load_signing_key  # noqa: E402
 from gateway.storage.database import create_db_engine, migrate  # noqa: E402
 from gateway.storage.tables import SignalRow, SubjectRow  # noqa: E402
 
@@ -129,7 +130,7 @@ def raw_core_rate(url: str, batches: list[list[dict]]) -> float:
 def http_rate(url: str, workdir: Path, batches: list[list[dict]]) -> tuple[float, list[float]]:
     covenant = load_covenant(REPO / "policies")
     keys, private = workdir / "keys", workdir / "private"
-    write_dev_keys(covenant=covenant, keys_dir=keys, private_keys_dir=private)
+    create_dev_keys(covenant=covenant, keys_dir=keys, private_keys_dir=private)
     engine = create_db_engine(url)
     migrate(engine)
     engine.dispose()

@@ -7,6 +7,7 @@
     ├── PayloadTooLarge               the body exceeds the configured size (413)
     ├── NotFound                      the resource does not exist for this caller (404)
     ├── Conflict                      the request contradicts stored state, e.g. a ref reused (409)
+    ├── RateLimited                   the party used up its budget; retry after a while (429)
     ├── Unavailable                   a dependency (database, keys) is down; retry later (503)
     └── ConfigurationError            covenant data, keys or settings are unusable (start-up)
 
@@ -102,6 +103,12 @@ class Unavailable(GatewayError):
     def __init__(self, detail: str, *, retry_after_s: int = 5) -> None:
         super().__init__(detail)
         self.retry_after_s = retry_after_s
+
+
+class RateLimited(Unavailable):
+    status = 429
+    code = "rate-limited"
+    title = "Te veel verzoeken"
 
 
 class ConfigurationError(GatewayError):

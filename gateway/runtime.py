@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -12,6 +14,9 @@ from gateway.auth.signed_calls import CallVerifier
 from gateway.observability.metrics import Metrics
 from gateway.parties.covenant import Covenant, load_covenant
 from gateway.parties.keys import KeyRing, load_keyring
+from gateway.pseudonyms.keyholder import KeyHolder, LocalKeyHolder, RemoteKeyHolder, load_master_seed
+from gateway.pseudonyms.ratelimit import ElementBudget
+from gateway.errors import ConfigurationError
 from gateway.settings import Settings
 from gateway.signals.models import Limits
 from gateway.signals.reference import IndicatorCatalogue, load_catalogue
@@ -33,6 +38,9 @@ class Runtime:
     verifier: CallVerifier
     metrics: Metrics
     clock: Callable[[], datetime]
+    keyholder: KeyHolder
+    oprf_budget: ElementBudget
+    gateway_keys: dict[str, Any]
 
     @classmethod
     def build(
@@ -51,7 +59,16 @@ class Runtime:
             clock_skew_s=settings.clock_skew_s,
             clock=clock,
         )
-        return cls(settings, engine, covenant, keyring, catalogue, verifier, Metrics(), clock)
+        return cls(
+            settings, engine, covenant, keyring, catalogue, verifier, Metrics(), clock,
+            keyholder=_keyholder(settings, covenant),
+            oprf_budget=ElementBudget(settings.oprf_elements_per_minute),
+            gateway_keys=_gateway_public_keys(settings, covenant),
+        )
+
+    def release_key(self) -> dict[str, Any]:
+        """The gateway's public HPKE key that adapters seal identifying details to."""
+        return next(k for k in self.gateway_keys["keys"] if k.get("use") == "enc")
 
     def signal_limits(self) -> Limits:
         return Limits(
@@ -61,3 +78,26 @@ class Runtime:
             now=self.clock(),
             clock_skew=timedelta(seconds=self.settings.clock_skew_s),
         )
+
+
+def _keyholder(settings: Settings, covenant: Covenant) -> KeyHolder:
+    if settings.keyholder_url:
+        if settings.keyholder_token is None:
+            raise ConfigurationError("GATEWAY_KEYHOLDER_TOKEN is verplicht met GATEWAY_KEYHOLDER_URL")
+        return RemoteKeyHolder(
+            url=settings.keyholder_url, token=settings.keyholder_token.get_secret_value()
+        )
+    seed = load_master_seed(settings.private_keys_dir / covenant.gateway_id)
+    return LocalKeyHolder(seed=seed, domains=[covenant.pseudonym_domain])
+
+
+def _gateway_public_keys(settings: Settings, covenant: Covenant) -> dict[str, Any]:
+    path = settings.keys_dir / f"{covenant.gateway_id}.jwks.json"
+    try:
+        document = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        raise ConfigurationError(f"{path}: publieke sleutels van de gateway ontbreken") from None
+    keys = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(keys, list) or not any(k.get("use") == "enc" for k in keys):
+        raise ConfigurationError(f"{path}: geen vrijgavesleutel (use: enc) gevonden")
+    return {"keys": [k for k in keys if isinstance(k, dict)]}

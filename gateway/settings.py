@@ -53,6 +53,20 @@ class Settings(BaseSettings):
     clock_skew_s: int = Field(
         default=30, ge=0, le=120, description="Tolerated clock difference with callers, seconds."
     )
+    oprf_elements_per_minute: int = Field(
+        default=100_000, ge=1, description="Pseudonym evaluations allowed per party per minute."
+    )
+    max_oprf_batch: int = Field(
+        default=10_000, ge=1, le=100_000, description="Most blinded elements in one evaluation call."
+    )
+    keyholder_url: str | None = Field(
+        default=None,
+        description="URL of a separate key-holder process (`gateway keyholder serve`); "
+        "unset: the key holder runs inside the gateway.",
+    )
+    keyholder_token: SecretStr | None = Field(
+        default=None, description="Shared secret between gateway and a separate key holder."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Lowest level written to the log."
     )

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlmodel import SQLModel
 
 from gateway.parties.covenant import load_covenant
-from gateway.parties.keys import write_dev_keys
+from gateway.bootstrap import create_dev_keys
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from gateway.storage import tables  # noqa: F401
@@ -32,7 +32,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Dev keys for the demo covenant, generated once per run: (public dir, private dir)."""
     root = tmp_path_factory.mktemp("keys")
     covenant = load_covenant(REPO / "policies")
-    write_dev_keys(covenant=covenant, keys_dir=root / "public", private_keys_dir=root / "private")
+    create_dev_keys(covenant=covenant, keys_dir=root / "public", private_keys_dir=root / "private")
     return root / "public", root / "private"
 
 

@@ -260,3 +260,14 @@ def test_batch_size_and_body_size_limits(small_server):
     assert too_big.status_code == 413
     assert too_big.json()["type"] == "/problems/payload-too-large"
     assert count(rt.engine, SignalRow.__table__) == 0
+
+
+def test_resealed_details_count_as_the_same_content(caller, server):
+    """Sealing is randomised: the same export sealed twice must give duplicates, not conflicts."""
+    _, rt = server
+    first = signal("resealed")
+    again = {**first, "sealed": signal()["sealed"]}
+    assert post(caller, batch(first)).json()["stored"] == 1
+    response = post(caller, batch(again))
+    assert response.status_code == 200 and response.json()["duplicates"] == 1
+    assert count(rt.engine, SignalRow.__table__) == 1

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request, Response
 
 from gateway import __version__
 from gateway.api import problems
-from gateway.api.routes import health, signals
+from gateway.api.routes import gateway_info, health, pseudonyms, signals
 from gateway.observability.logs import get_logger
 from gateway.runtime import Runtime
 
@@ -26,6 +26,8 @@ def create_app(rt: Runtime) -> FastAPI:
     app.state.runtime = rt
     problems.install(app)
     app.include_router(health.router)
+    app.include_router(gateway_info.router)
+    app.include_router(pseudonyms.router)
     app.include_router(signals.router)
 
     @app.middleware("http")

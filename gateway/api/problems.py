@@ -32,6 +32,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         errors.NotFound,
         errors.Conflict,
         errors.Unavailable,
+        errors.RateLimited,
         errors.GatewayError,
     )
 }

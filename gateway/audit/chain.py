@@ -114,9 +114,13 @@ def verify(entries: Iterable[tuple[int, str, bytes, bytes]], *, head: tuple[int,
             raise AuditChainBroken(expected_seq, "entry missing or out of order")
         try:
             document = json.loads(body)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # JSONDecodeError, over-long ints, deep nesting
             raise AuditChainBroken(seq, "body is not JSON") from None
-        if canonical_json(document) != body or document.get("seq") != seq:
+        if (
+            not isinstance(document, dict)
+            or canonical_json(document) != body
+            or document.get("seq") != seq
+        ):
             raise AuditChainBroken(seq, "body is not the canonical entry")
         leaf = leaf_hash(body)
         if leaf != stored_leaf:

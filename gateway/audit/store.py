@@ -51,14 +51,23 @@ def append(connection: Connection, events: Sequence[chain.AuditEvent], *, now: d
 
 
 def verify(connection: Connection, *, batch: int = 10_000) -> int:
-    """Verify the whole stored log against its head; streams, so memory stays bounded."""
-    head = connection.execute(select(_head.c.seq, _head.c.chain_hash).where(_head.c.id == 1)).one()
+    """Verify the whole stored log against its head; streams, so memory stays bounded.
+
+    The head is read ``FOR SHARE`` (PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already excludes
+    writers) so no append can commit between reading the head and reading the entries: under READ
+    COMMITTED each statement sees a new snapshot, and a live append would look like tampering.
+    """
+    head = connection.execute(
+        select(_head.c.seq, _head.c.chain_hash).where(_head.c.id == 1).with_for_update(read=True)
+    ).one_or_none()
+    # A deleted head row is tampering too: no head matches, so verify reports it after the entries.
+    stored_head = (-1, b"") if head is None else (head.seq, bytes(head.chain_hash))
     result = connection.execution_options(yield_per=batch).execute(
         select(_log.c.seq, _log.c.body, _log.c.leaf_hash, _log.c.chain_hash).order_by(_log.c.seq)
     )
     return chain.verify(
         ((r.seq, r.body, bytes(r.leaf_hash), bytes(r.chain_hash)) for r in result),
-        head=(head.seq, bytes(head.chain_hash)),
+        head=stored_head,
     )
 
 

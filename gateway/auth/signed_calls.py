@@ -83,7 +83,8 @@ class CallVerifier:
             raise AuthenticationFailed("malformed-token") from None
         if header.get("typ") != TOKEN_TYPE:
             raise AuthenticationFailed("wrong-token-type")
-        if header.get("alg") not in _ALLOWED_ALGS:
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in _ALLOWED_ALGS:  # a list or object is unhashable
             raise AuthenticationFailed("algorithm-not-allowed")
         issuer = unverified.get("iss")
         party = self.covenant.party(issuer) if isinstance(issuer, str) else None
@@ -97,18 +98,20 @@ class CallVerifier:
             raise AuthenticationFailed("algorithm-mismatch")
         claims = self._verified_claims(token, key.key, key.alg, party.id)
         self._check_time(claims)
-        if not hmac.compare_digest(str(claims["htm"]), method.upper()):
+        if not _same(claims["htm"], method.upper()):
             raise AuthenticationFailed("method-mismatch")
-        if not hmac.compare_digest(str(claims["htu"]), target):
+        if not _same(claims["htu"], target):
             raise AuthenticationFailed("target-mismatch")
-        if not hmac.compare_digest(str(claims["body_sha256"]), body_digest(body)):
+        if not _same(claims["body_sha256"], body_digest(body)):
             raise AuthenticationFailed("body-mismatch")
         roles = _roles(claims["roles"], party)
         subject = claims["sub"]
         jti = claims["jti"]
-        if not isinstance(subject, str) or not 0 < len(subject) <= 128:
+        # Printable only: a NUL or lone surrogate passes JSON but breaks the audit entry and
+        # the replay table later (a 500 after the jti is spent), so it is refused here.
+        if not isinstance(subject, str) or not (0 < len(subject) <= 128 and subject.isprintable()):
             raise AuthenticationFailed("invalid-subject")
-        if not isinstance(jti, str) or not 16 <= len(jti) <= 128:
+        if not isinstance(jti, str) or not (16 <= len(jti) <= 128 and jti.isprintable()):
             raise AuthenticationFailed("invalid-jti")
         try:
             self.replay.consume(
@@ -155,6 +158,14 @@ class CallVerifier:
             raise AuthenticationFailed("expired")
         if iat > now + self.clock_skew_s or nbf > now + self.clock_skew_s:
             raise AuthenticationFailed("not-yet-valid")
+
+
+def _same(claimed: object, actual: str) -> bool:
+    """Constant-time equality; compared as UTF-8 bytes, since ``compare_digest`` raises
+    ``TypeError`` on ``str`` with non-ASCII characters (a 500 instead of a refusal)."""
+    return hmac.compare_digest(
+        str(claimed).encode("utf-8", "surrogatepass"), actual.encode("utf-8", "surrogatepass")
+    )
 
 
 def _bearer(authorization: str | None) -> str:

@@ -3,12 +3,14 @@ the same services as the API."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from gateway.cli.adapter import adapter_app
 from gateway.errors import ConfigurationError
 from gateway.settings import Settings
 
@@ -19,6 +21,9 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="Het auditlogboek.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+keyholder_app = typer.Typer(help="De sleutelhouder voor pseudoniemen als eigen proces.", no_args_is_help=True)
+app.add_typer(keyholder_app, name="keyholder")
+app.add_typer(adapter_app, name="adapter")
 console = Console(stderr=True)
 
 
@@ -42,8 +47,8 @@ def init(
     ] = False,
 ) -> None:
     """Maak dev-sleutels voor elke partij van het democonvenant en de database aan (idempotent)."""
+    from gateway.bootstrap import create_dev_keys
     from gateway.parties.covenant import load_covenant
-    from gateway.parties.keys import write_dev_keys
     from gateway.signals.reference import load_catalogue
     from gateway.storage.database import create_db_engine, migrate
 
@@ -53,7 +58,7 @@ def init(
         catalogue = load_catalogue(settings.policies_dir)
     except ConfigurationError as exc:
         raise _fail(exc) from None
-    created = write_dev_keys(
+    created = create_dev_keys(
         covenant=covenant,
         keys_dir=settings.keys_dir,
         private_keys_dir=settings.private_keys_dir,
@@ -120,3 +125,48 @@ def audit_verify() -> None:
         console.print(f"[red]FAIL:[/] auditregel {exc.seq}: {exc.reason}")
         raise typer.Exit(1) from None
     console.print(f"OK: {count} auditregels, keten intact")
+
+
+@keyholder_app.command("serve")
+def keyholder_serve(
+    host: Annotated[str, typer.Option(help="Adres; houd dit op loopback of een privénetwerk.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Poort.")] = 8081,
+) -> None:
+    """Start de sleutelhouder (alleen de OPRF-hoofdsleutel; geen database, geen signalen)."""
+    import uvicorn
+
+    from gateway.observability.logs import configure_logging
+    from gateway.parties.covenant import load_covenant
+    from gateway.pseudonyms.keyholder import LocalKeyHolder, load_master_seed
+    from gateway.pseudonyms.keyholder_app import create_keyholder_app
+
+    settings = _settings()
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    if settings.keyholder_token is None:
+        console.print("[red]FAIL:[/] GATEWAY_KEYHOLDER_TOKEN is verplicht")
+        raise typer.Exit(2)
+    try:
+        covenant = load_covenant(settings.policies_dir)
+        seed = load_master_seed(settings.private_keys_dir / covenant.gateway_id)
+    except ConfigurationError as exc:
+        raise _fail(exc) from None
+    holder = LocalKeyHolder(seed=seed, domains=[covenant.pseudonym_domain])
+    app_ = create_keyholder_app(holder, token=settings.keyholder_token.get_secret_value())
+    uvicorn.run(app_, host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command("demo-data")
+def demo_data(
+    out: Annotated[Path, typer.Option(help="Map voor de exports en ground_truth.json.")] = Path("var/demo-region"),
+    seed: Annotated[int, typer.Option(help="Zelfde seed, zelfde bestanden.")] = 2026,
+    size: Annotated[str, typer.Option(help="small, medium of large.")] = "small",
+    force: Annotated[bool, typer.Option("--force", help="Overschrijf een bestaande map.")] = False,
+) -> None:
+    """Genereer een synthetische regio: exports per partner met ingeplante patronen."""
+    from gateway.demo_data import generate_region
+
+    if out.exists() and any(out.iterdir()) and not force:
+        console.print(f"[red]FAIL:[/] {out} bestaat al; gebruik --force om te overschrijven")
+        raise typer.Exit(2)
+    truth = generate_region(out, seed=seed, size=size)
+    console.print(f"OK: regio geschreven naar {out} ({len(truth.patterns)} patronen)")

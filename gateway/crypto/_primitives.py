@@ -12,12 +12,18 @@ import hashlib
 import json
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, mlkem, x25519
 from cryptography.hazmat.primitives.hpke import MLKEM768X25519PrivateKey, MLKEM768X25519PublicKey
 
 HPKE_KEM_NAME = "MLKEM768-X25519"
+HPKE_X25519_KEM_NAME = "X25519"
 HPKE_KEY_VERSION = 1
+# RFC 9180 suites: the KEM is named by the key; KDF and AEAD are fixed (DESIGN §5).
+_SUITES = {
+    HPKE_KEM_NAME: hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM),
+    HPKE_X25519_KEM_NAME: hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM),
+}
 
 _RAW = serialization.Encoding.Raw
 _RAW_PUB = serialization.PublicFormat.Raw
@@ -53,50 +59,67 @@ def new_ed25519_jwk() -> tuple[dict[str, Any], dict[str, Any]]:
     return {**public_jwk, "d": d}, public_jwk
 
 
-def new_hpke_keypair() -> tuple[dict[str, Any], dict[str, Any]]:
-    """A fresh hybrid HPKE key pair as (private record, public JWK-style record).
+def new_hpke_keypair(kem: str = HPKE_KEM_NAME) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A fresh HPKE key pair as (private record, public JWK-style record).
 
-    The private record keeps the 64-byte ML-KEM seed (FIPS 203 ``d || z``) and the raw X25519
-    scalar, from which the key is rebuilt exactly; the public record carries both public parts.
+    Hybrid records keep the 64-byte ML-KEM seed (FIPS 203 ``d || z``) and the raw X25519 scalar,
+    from which the key is rebuilt exactly; the public record carries the public parts. ``kid`` is
+    an RFC 7638-style thumbprint over the public members.
     """
-    mlkem_seed_key = mlkem.MLKEM768PrivateKey.generate()
     x_key = x25519.X25519PrivateKey.generate()
-    seed = mlkem_seed_key.private_bytes(_RAW, _RAW_PRIV, _NO_ENC)
-    public = {
-        "kty": "HPKE",
-        "kem": HPKE_KEM_NAME,
-        "mlkem": b64u(mlkem_seed_key.public_key().public_bytes_raw()),
-        "x25519": b64u(x_key.public_key().public_bytes(_RAW, _RAW_PUB)),
-    }
-    public["kid"] = jwk_thumbprint(
-        {k: public[k] for k in ("kem", "kty", "mlkem", "x25519")}
-    )
+    public: dict[str, Any] = {"kty": "HPKE", "kem": kem, "x25519": b64u(x_key.public_key().public_bytes(_RAW, _RAW_PUB))}
+    private_parts = {"x25519_private": b64u(x_key.private_bytes(_RAW, _RAW_PRIV, _NO_ENC))}
+    if kem == HPKE_KEM_NAME:
+        ml_key = mlkem.MLKEM768PrivateKey.generate()
+        public["mlkem"] = b64u(ml_key.public_key().public_bytes_raw())
+        private_parts["mlkem_seed"] = b64u(ml_key.private_bytes(_RAW, _RAW_PRIV, _NO_ENC))
+    elif kem != HPKE_X25519_KEM_NAME:
+        raise ValueError("unsupported HPKE KEM")
+    public["kid"] = jwk_thumbprint({k: public[k] for k in sorted(public)})
     public["use"] = "enc"
     public["v"] = HPKE_KEY_VERSION
-    private = {
-        **public,
-        "mlkem_seed": b64u(seed),
-        "x25519_private": b64u(x_key.private_bytes(_RAW, _RAW_PRIV, _NO_ENC)),
-    }
-    return private, public
+    return {**public, **private_parts}, public
 
 
-def hpke_private_key(record: dict[str, Any]) -> MLKEM768X25519PrivateKey:
-    """Rebuild the hybrid private key from its stored record; raises ValueError when unusable."""
-    if record.get("kem") != HPKE_KEM_NAME or record.get("v") != HPKE_KEY_VERSION:
+def _check_record(record: dict[str, Any]) -> str:
+    kem = record.get("kem")
+    if kem not in _SUITES or record.get("v") != HPKE_KEY_VERSION:
         raise ValueError("unsupported HPKE key record")
-    seed = unb64u(record["mlkem_seed"])
+    return str(kem)
+
+
+def hpke_private_key(record: dict[str, Any]) -> Any:
+    """Rebuild the private key from its stored record; raises ValueError when unusable."""
+    kem = _check_record(record)
+    x_key = x25519.X25519PrivateKey.from_private_bytes(unb64u(record["x25519_private"]))
+    if kem == HPKE_X25519_KEM_NAME:
+        return x_key
     return MLKEM768X25519PrivateKey(
-        mlkem.MLKEM768PrivateKey.from_seed_bytes(seed),
-        x25519.X25519PrivateKey.from_private_bytes(unb64u(record["x25519_private"])),
+        mlkem.MLKEM768PrivateKey.from_seed_bytes(unb64u(record["mlkem_seed"])), x_key
     )
 
 
-def hpke_public_key(record: dict[str, Any]) -> MLKEM768X25519PublicKey:
-    """Rebuild the hybrid public key from its JWK-style record; raises ValueError when unusable."""
-    if record.get("kem") != HPKE_KEM_NAME or record.get("v") != HPKE_KEY_VERSION:
-        raise ValueError("unsupported HPKE key record")
+def hpke_public_key(record: dict[str, Any]) -> Any:
+    """Rebuild the public key from its JWK-style record; raises ValueError when unusable."""
+    kem = _check_record(record)
+    x_key = x25519.X25519PublicKey.from_public_bytes(unb64u(record["x25519"]))
+    if kem == HPKE_X25519_KEM_NAME:
+        return x_key
     return MLKEM768X25519PublicKey(
-        mlkem.MLKEM768PublicKey.from_public_bytes(unb64u(record["mlkem"])),
-        x25519.X25519PublicKey.from_public_bytes(unb64u(record["x25519"])),
+        mlkem.MLKEM768PublicKey.from_public_bytes(unb64u(record["mlkem"])), x_key
     )
+
+
+def hpke_seal(public_record: dict[str, Any], plaintext: bytes, info: bytes) -> bytes:
+    """RFC 9180 single-shot Base-mode seal: ``enc || ciphertext`` as ``cryptography`` emits it."""
+    kem = _check_record(public_record)
+    return _SUITES[kem].encrypt(plaintext, hpke_public_key(public_record), info=info)
+
+
+def hpke_open(private_record: dict[str, Any], sealed: bytes, info: bytes) -> bytes:
+    """Inverse of :func:`hpke_seal`; any failure raises ValueError (no detail on purpose)."""
+    kem = _check_record(private_record)
+    try:
+        return _SUITES[kem].decrypt(sealed, hpke_private_key(private_record), info=info)
+    except Exception:  # InvalidTag, bad encapsulation, wrong length: one answer for all
+        raise ValueError("cannot open") from None

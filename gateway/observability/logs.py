@@ -30,27 +30,39 @@ ALLOWED_KEYS = frozenset(
 )
 MASK = "[verwijderd]"
 _EVENT = re.compile(r"^[a-z][a-z0-9_.-]{0,80}$")
+# Word edges without ``\b``: an underscore is a word character, so ``\b`` let ``pc_3011AB`` through.
+_S, _E = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
 _IDENTIFIER_SHAPES = [
     re.compile(r"\d[\d .-]{6,}\d"),  # BSN, phone, long numbers (any 8+ digit run, spaced or not)
-    re.compile(r"\b\d{4}\s?[A-Za-z]{2}\b"),  # postcode
+    re.compile(_S + r"\d{4}\s?[A-Za-z]{2}" + _E),  # postcode
     re.compile(r"[^\s@]+@[^\s@]+"),  # e-mail
-    re.compile(r"\b[A-Za-z]{2}\d{2}\s?[A-Za-z]{4}(?:\s?\d){6,}\b"),  # IBAN
+    re.compile(_S + r"[A-Za-z]{2}\d{2}\s?[A-Za-z]{4}(?:\s?\d){6,}" + _E),  # IBAN
     re.compile(r"\+\d[\d ]{6,}"),  # E.164 phone
-    re.compile(r"\b[A-Za-z0-9]{1,3}-[A-Za-z0-9]{2,3}-[A-Za-z0-9]{1,3}\b"),  # kenteken
+    re.compile(_S + r"[A-Za-z0-9]{1,3}-[A-Za-z0-9]{2,3}-[A-Za-z0-9]{1,3}" + _E),  # kenteken
 ]
+# Ids and codes are single tokens without capitalised words; white space or a word like
+# "Jansen" means free text (a name, a message), which an allow-listed key must not carry.
+_FREE_TEXT = re.compile(r"\s|(?<![A-Za-z])[A-Z][a-z]+(?![A-Za-z])")
+# As long as a BSN, phone or account number: a number this size is not a count.
+_LARGEST_NUMBER = 10**7
+# What the pipeline's own TimeStamper writes; its digit runs are a date, not an identifier.
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
 
 
 def _scrub_text(value: str) -> str:
-    for shape in _IDENTIFIER_SHAPES:
-        value = shape.sub(MASK, value)
+    """The string, or the mask if it holds an identifier shape or reads as free text."""
+    if _FREE_TEXT.search(value) or any(shape.search(value) for shape in _IDENTIFIER_SHAPES):
+        return MASK
     return value
 
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return _scrub_text(value)
-    if isinstance(value, bool | int | float) or value is None:
+    if isinstance(value, bool) or value is None:
         return value
+    if isinstance(value, int | float):
+        return value if abs(value) < _LARGEST_NUMBER else MASK
     if isinstance(value, list | tuple | set | frozenset):
         return [_scrub(v) for v in value]
     return MASK  # dicts and objects: their repr could hold anything
@@ -66,7 +78,8 @@ def redact_identifiers(
         if key not in ALLOWED_KEYS:
             clean.setdefault("dropped", []).append(_scrub_text(key)[:40])
             continue
-        clean[key] = _scrub(value)
+        keep = key == "timestamp" and isinstance(value, str) and _TIMESTAMP.fullmatch(value)
+        clean[key] = value if keep else _scrub(value)
     event = event_dict.get("event")
     if not isinstance(event, str) or not _EVENT.match(event):
         clean["event"] = "log.redacted-event"
@@ -91,10 +104,10 @@ def _exception_summary(exc_info: Any) -> dict[str, Any]:
 
 def configure_logging(*, level: str = "INFO", fmt: str = "json", stream: Any = None) -> None:
     """Route structlog and stdlib logging (uvicorn, SQLAlchemy) through the redacting pipeline."""
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
+    renderers: list[Any] = (
+        [structlog.processors.JSONRenderer()]
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
+        else [_exception_as_text, structlog.dev.ConsoleRenderer(colors=False)]
     )
     shared = [
         structlog.contextvars.merge_contextvars,
@@ -102,7 +115,7 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json", stream: Any = N
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     structlog.configure(
-        processors=[*shared, redact_identifiers, renderer],
+        processors=[*shared, redact_identifiers, *renderers],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
         cache_logger_on_first_use=False,
@@ -114,7 +127,7 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json", stream: Any = N
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 redact_identifiers,
-                renderer,
+                *renderers,
             ],
         )
     )
@@ -123,6 +136,17 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json", stream: Any = N
     root.setLevel(level)
     # uvicorn's own access log prints raw paths and queries; the gateway logs requests itself.
     logging.getLogger("uvicorn.access").disabled = True
+
+
+def _exception_as_text(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """ConsoleRenderer prints ``exception`` as a preformatted string and fails on our summary
+    dict (which made every logged exception raise, and stdlib print the raw record to stderr)."""
+    summary = event_dict.get("exception")
+    if isinstance(summary, dict):
+        event_dict["exception"] = f"{summary['type']} at " + " < ".join(reversed(summary["frames"]))
+    return event_dict
 
 
 def _stdlib_event(

@@ -87,10 +87,17 @@ def _parse_signing_jwk(path: Path, index: int, jwk: dict[str, Any], party_id: st
 
 
 def _read_json(path: Path) -> Any:
+    # Name the place (DESIGN §13) but never echo file content: this also reads private keys.
     try:
         return json.loads(path.read_bytes())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(f"{path}: geen geldige JSON ({exc.__class__.__name__})") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(
+            f"{path}: geen geldige JSON op regel {exc.lineno}, kolom {exc.colno} ({exc.msg})"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"{path}: geen geldige JSON (geen UTF-8 bij byte {exc.start})"
+        ) from None
 
 
 def load_keyring(keys_dir: Path, covenant: Covenant) -> KeyRing:

@@ -158,5 +158,10 @@ def parse_batch(body: bytes, *, limits: Limits) -> SignalBatch:
 
 
 def content_fingerprint(signal: SignalIn) -> dict[str, Any]:
-    """The document whose hash identifies a signal's content (idempotency and conflicts)."""
-    return signal.model_dump(mode="json")
+    """The document whose hash identifies a signal's content (idempotency and conflicts).
+
+    The sealed blob is left out: HPKE sealing is randomised, so the same details sealed twice
+    differ, and a partner re-sending yesterday's export must get duplicates, not conflicts. A
+    change of details alone is therefore a new version (``supersedes``), as documented.
+    """
+    return signal.model_dump(mode="json", exclude={"sealed"})

@@ -1,0 +1,37 @@
+"""``/v1/gateway``: everything an adapter needs besides its own private key.
+
+Public by design (it holds only public keys and limits), so that an adapter is configured with
+the gateway URL and its party's key alone. Partners should pin the ``release_key.kid`` they first
+saw and treat a change as an event to confirm with the RIEC (a key rotation is announced).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from gateway.api.security import runtime
+
+router = APIRouter(prefix="/v1", tags=["gateway"])
+
+
+@router.get("/gateway", summary="Public keys, pseudonym domains and limits for adapters")
+def gateway_info(request: Request) -> dict[str, Any]:
+    rt = runtime(request)
+    return {
+        "gateway_id": rt.covenant.gateway_id,
+        "covenant": {"id": rt.covenant.id, "name": rt.covenant.name, "region": rt.covenant.region},
+        "oprf": {"suite": "ristretto255-SHA512", "mode": "oprf", "rfc": "9497"},
+        "pseudonym_domains": rt.keyholder.domains(),
+        "release_key": rt.release_key(),
+        "signing_keys": {"keys": [k for k in rt.gateway_keys["keys"] if k.get("use") == "sig"]},
+        "token": {"typ": "gateway-call+jwt", "max_lifetime_s": rt.settings.token_max_lifetime_s},
+        "limits": {
+            "max_batch_signals": rt.settings.max_batch_signals,
+            "max_body_bytes": rt.settings.max_body_bytes,
+            "max_sealed_bytes": rt.settings.max_sealed_bytes,
+            "max_oprf_batch": rt.settings.max_oprf_batch,
+            "oprf_elements_per_minute": rt.settings.oprf_elements_per_minute,
+        },
+    }

@@ -1,0 +1,95 @@
+"""Sealing of identifying details (DESIGN §5): HPKE (RFC 9180) in a versioned envelope.
+
+Envelope v1::
+
+    "GWS1" || len(kid) (1 byte) || kid (ASCII) || enc || ciphertext
+
+The header names the recipient key, so that keys can rotate per period and retention can make a
+period unreadable by deleting its private key (crypto-shredding; see docs/sealing.md). The HPKE
+``info`` binds the blob to its header and context (party, signal ref, version, purpose): a blob
+moved to another signal or party does not open. Every failure to open raises one bare
+``SealError``, like Fernet's ``InvalidToken``: the cause is no business of whoever holds the blob.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.crypto import _primitives as primitives
+
+MAGIC = b"GWS1"
+_INFO_LABEL = b"gateway-seal-v1"
+
+
+class SealError(Exception):
+    """The envelope cannot be sealed or opened. Deliberately without detail."""
+
+
+@dataclass(frozen=True, slots=True)
+class SealContext:
+    """What a sealed blob belongs to; opening needs the same context."""
+
+    party: str
+    ref: str
+    version: int
+    purpose: str = "signal"
+
+    def encode(self) -> bytes:
+        parts = [self.party, self.ref, str(self.version), self.purpose]
+        if any("\x00" in p for p in parts):
+            raise SealError("context contains NUL")
+        return b"\x00".join(p.encode("utf-8") for p in parts)
+
+
+def _header(kid: str) -> bytes:
+    encoded = kid.encode("ascii")
+    if not 0 < len(encoded) < 256:
+        raise SealError("key id must be 1..255 ASCII bytes")
+    return MAGIC + bytes([len(encoded)]) + encoded
+
+
+def seal(plaintext: bytes, *, recipient: Mapping[str, Any], context: SealContext) -> bytes:
+    """Seal ``plaintext`` to the recipient's public HPKE record (``use: enc`` in its JWKS)."""
+    header = _header(str(recipient.get("kid", "")))
+    try:
+        sealed = primitives.hpke_seal(
+            dict(recipient), plaintext, _INFO_LABEL + b"\x00" + header + b"\x00" + context.encode()
+        )
+    except (ValueError, KeyError, TypeError):
+        raise SealError("cannot seal to this key") from None
+    return header + sealed
+
+
+def recipient_kid(blob: bytes) -> str:
+    """The key id an envelope was sealed to; raises SealError for anything else."""
+    if len(blob) < 6 or blob[:4] != MAGIC or len(blob) < 5 + blob[4]:
+        raise SealError("not a sealed envelope")
+    try:
+        return blob[5 : 5 + blob[4]].decode("ascii")
+    except UnicodeDecodeError:
+        raise SealError("not a sealed envelope") from None
+
+
+def open_sealed(
+    blob: bytes, *, private_keys: Mapping[str, Mapping[str, Any]], context: SealContext
+) -> bytes:
+    """Open an envelope with whichever of ``private_keys`` (by kid) it was sealed to."""
+    kid = recipient_kid(blob)
+    key = private_keys.get(kid)
+    if key is None:
+        raise SealError("cannot open")
+    header = blob[: 5 + len(kid)]
+    try:
+        return primitives.hpke_open(
+            dict(key), blob[len(header) :],
+            _INFO_LABEL + b"\x00" + header + b"\x00" + context.encode(),
+        )
+    except (ValueError, KeyError, TypeError):
+        raise SealError("cannot open") from None
+
+
+def new_key_pair(kem: str = primitives.HPKE_KEM_NAME) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A fresh recipient key pair: (private record, public record for a JWKS)."""
+    return primitives.new_hpke_keypair(kem)
