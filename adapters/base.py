@@ -39,8 +39,9 @@ class Address(_Record):
     """What the ``adres`` pseudonym is computed from: postcode + number + addition, or a BAG id."""
 
     postcode: Annotated[str, Field(max_length=16)] = ""
-    number: Annotated[str, Field(max_length=16)] = ""
-    addition: Annotated[str, Field(max_length=16)] = ""
+    # Room for how exports really write them: "00040 - 2e etage", "40 hs".
+    number: Annotated[str, Field(max_length=40)] = ""
+    addition: Annotated[str, Field(max_length=40)] = ""
     bag_id: Annotated[str, Field(max_length=16)] = ""
 
 

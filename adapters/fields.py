@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -64,6 +64,11 @@ def key(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text.casefold())
     kept = "".join("_" if not c.isalnum() else c for c in folded if not unicodedata.combining(c))
     return re.sub("_+", "_", kept).strip("_")
+
+
+def sanitise_ref(raw: str) -> str:
+    """A back-office id as a gateway ref: runs of ``/``, ``\\`` and spaces become ``-``."""
+    return _REF_SEPARATORS.sub("-", raw.strip())
 
 
 def has_undecodable(text: str) -> bool:
@@ -164,7 +169,7 @@ class FieldReader:
         raw = self.text(field, required=True, max_length=128)
         if not raw:
             return ""
-        ref = _REF_SEPARATORS.sub("-", raw)
+        ref = sanitise_ref(raw)
         if not REF_PATTERN.fullmatch(ref):
             self.fail(field, "kenmerk mag alleen letters, cijfers en . _ : - / bevatten")
             return ""
@@ -207,7 +212,7 @@ class FieldReader:
         if not raw:
             return default
         found = _lookup(options, raw)
-        if found is None:
+        if found is _MISSING:
             self.fail(field, f"onbekende waarde; toegestaan: {shown or _allowed(options)}")
             return default
         return found
@@ -229,7 +234,7 @@ class FieldReader:
                 self.fail(where, "verwacht een korte tekst")
                 continue
             found = _lookup(options, item)
-            if found is None:
+            if found is _MISSING:
                 self.fail(where, f"onbekende waarde; toegestaan: {_allowed(options)}")
             elif found not in result:
                 result.append(found)
@@ -365,12 +370,16 @@ YES_NO: dict[str, bool] = {
 }
 
 
-def _lookup(options: Mapping[str, T], raw: str) -> T | None:
+_MISSING: Any = object()
+
+
+def _lookup(options: Mapping[str, T], raw: str) -> T:
+    """The option for ``raw`` or ``_MISSING`` (an option's value may itself be None)."""
     wanted = key(raw)
     for option, value in options.items():
         if key(option) == wanted:
             return value
-    return None
+    return _MISSING
 
 
 def _allowed(options: Mapping[str, object]) -> str:

@@ -28,7 +28,8 @@ def test_readme_configuration_table_matches_the_settings():
     expected = {}
     for field_name, field in Settings.model_fields.items():
         default = field.default.get_secret_value() if isinstance(field.default, SecretStr) else field.default
-        expected[f"GATEWAY_{field_name.upper()}"] = (str(default), field.description)
+        shown = "unset" if default is None else str(default)
+        expected[f"GATEWAY_{field_name.upper()}"] = (shown, field.description)
     assert documented == expected
 
 
