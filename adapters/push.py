@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from adapters.base import CanonicalSignal, LineError, ParsedLine, PartnerAdapter
+from adapters.base import CanonicalSignal, LineError, PartnerAdapter
 from adapters.normalise import IdentifierError, normalise
 from gateway import sealing
 from gateway.auth.tokens import mint_call_token
@@ -87,7 +87,9 @@ def check(adapter: PartnerAdapter, path: Path) -> CheckReport:
             continue
         key = (item.signal.ref, item.signal.version)
         if key in seen:
-            report.errors.append(LineError(item.line, "ref", "ref en versie komen dubbel voor in het bestand"))
+            report.errors.append(
+                LineError(item.line, "ref", "ref en versie komen dubbel voor in het bestand")
+            )
         seen.add(key)
         report.records += 1
     return report
@@ -132,14 +134,21 @@ class GatewayClient:
     def close(self) -> None:
         self._http.close()
 
-    def _send(self, method: str, target: str, body: bytes, *, signed: bool = True) -> dict[str, Any]:
+    def _send(
+        self, method: str, target: str, body: bytes, *, signed: bool = True
+    ) -> dict[str, Any]:
         for attempt in range(1, self._attempts + 1):
             headers = {"Content-Type": "application/json"} if body else {}
             if signed:
                 token = mint_call_token(
-                    key=self._key, subject=self._subject, roles=["adapter"],
-                    audience=self.info["gateway_id"], method=method, target=target,
-                    body=body, now=datetime.now(UTC),
+                    key=self._key,
+                    subject=self._subject,
+                    roles=["adapter"],
+                    audience=self.info["gateway_id"],
+                    method=method,
+                    target=target,
+                    body=body,
+                    now=datetime.now(UTC),
                 )
                 headers["Authorization"] = f"Bearer {token}"
             try:
@@ -207,7 +216,9 @@ class PseudonymCache:
         return result
 
 
-def to_api(item: Prepared, pseudonyms: dict[bytes, bytes], *, party: str, release_key: dict[str, Any]) -> dict[str, Any]:
+def to_api(
+    item: Prepared, pseudonyms: dict[bytes, bytes], *, party: str, release_key: dict[str, Any]
+) -> dict[str, Any]:
     """The wire form of one signal: pseudonyms and a sealed blob instead of identifiers."""
     signal = item.signal
     sealed = sealing.seal(
@@ -311,9 +322,17 @@ def push(
     return report
 
 
-def _load_state(path: Path | None, fingerprint: str, party: str, fmt: str, batch_size: int) -> dict[str, Any]:
-    fresh = {"v": 1, "file_sha256": fingerprint, "party": party, "format": fmt,
-             "batch_size": batch_size, "done": 0}
+def _load_state(
+    path: Path | None, fingerprint: str, party: str, fmt: str, batch_size: int
+) -> dict[str, Any]:
+    fresh = {
+        "v": 1,
+        "file_sha256": fingerprint,
+        "party": party,
+        "format": fmt,
+        "batch_size": batch_size,
+        "done": 0,
+    }
     if path is None or not path.exists():
         return fresh
     try:

@@ -31,14 +31,19 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from gateway.auth.tokens import mint_call_token  # noqa: E402
-from gateway.parties.covenant import load_covenant  # noqa: E402
 from gateway.bootstrap import create_dev_keys  # noqa: E402
+from gateway.parties.covenant import load_covenant  # noqa: E402
 from gateway.parties.keys import load_signing_key  # noqa: E402
 from gateway.storage.database import create_db_engine, migrate  # noqa: E402
 from gateway.storage.tables import SignalRow, SubjectRow  # noqa: E402
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-PARTIES = ["gemeente-rotterdam", "politie-rotterdam", "arbeidsinspectie", "woningcorporatie-maasoever"]
+PARTIES = [
+    "gemeente-rotterdam",
+    "politie-rotterdam",
+    "arbeidsinspectie",
+    "woningcorporatie-maasoever",
+]
 
 
 def b64u(data: bytes) -> str:
@@ -92,18 +97,31 @@ def raw_core_rate(url: str, batches: list[list[dict]]) -> float:
     for n, docs in enumerate(batches):
         rows = [
             {
-                "party": PARTIES[n % len(PARTIES)], "ref": d["ref"], "version": 1,
-                "is_current": True, "content_sha256": secrets.token_bytes(32),
-                "observed_at": datetime.fromisoformat(d["observed_at"]), "received_at": now,
-                "municipality": d["municipality"], "form": d["form"], "certainty": d["certainty"],
-                "indicators": d["indicators"], "data_classes": d["data_classes"], "minor": False,
-                "consent": None, "embargo_until": None, "source_protected": False,
+                "party": PARTIES[n % len(PARTIES)],
+                "ref": d["ref"],
+                "version": 1,
+                "is_current": True,
+                "content_sha256": secrets.token_bytes(32),
+                "observed_at": datetime.fromisoformat(d["observed_at"]),
+                "received_at": now,
+                "municipality": d["municipality"],
+                "form": d["form"],
+                "certainty": d["certainty"],
+                "indicators": d["indicators"],
+                "data_classes": d["data_classes"],
+                "minor": False,
+                "consent": None,
+                "embargo_until": None,
+                "source_protected": False,
                 "sealed": base64.urlsafe_b64decode(d["sealed"] + "=="),
             }
             for d in docs
         ]
         subs = [
-            [(s["kind"], s["role"], base64.urlsafe_b64decode(s["pseudonym"] + "==")) for s in d["subjects"]]
+            [
+                (s["kind"], s["role"], base64.urlsafe_b64decode(s["pseudonym"] + "=="))
+                for s in d["subjects"]
+            ]
             for d in docs
         ]
         prepared.append((rows, subs))
@@ -111,14 +129,19 @@ def raw_core_rate(url: str, batches: list[list[dict]]) -> float:
     total = 0
     for rows, subs in prepared:
         with engine.begin() as connection:
-            ids = connection.execute(
-                insert(signals).returning(signals.c.id, sort_by_parameter_order=True), rows
-            ).scalars().all()
+            ids = (
+                connection.execute(
+                    insert(signals).returning(signals.c.id, sort_by_parameter_order=True), rows
+                )
+                .scalars()
+                .all()
+            )
             connection.execute(
                 insert(subjects),
                 [
                     {"signal_id": i, "kind": k, "role": r, "pseudonym": p}
-                    for i, sub in zip(ids, subs, strict=True) for k, r, p in sub
+                    for i, sub in zip(ids, subs, strict=True)
+                    for k, r, p in sub
                 ],
             )
         total += len(rows)
@@ -137,12 +160,20 @@ def http_rate(url: str, workdir: Path, batches: list[list[dict]]) -> tuple[float
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
     env.update(
-        GATEWAY_DATABASE_URL=url, GATEWAY_KEYS_DIR=str(keys), GATEWAY_PRIVATE_KEYS_DIR=str(private),
-        GATEWAY_POLICIES_DIR=str(REPO / "policies"), GATEWAY_PORT=str(port),
-        GATEWAY_LOG_LEVEL="WARNING", PYTHONPATH=str(REPO),
+        GATEWAY_DATABASE_URL=url,
+        GATEWAY_KEYS_DIR=str(keys),
+        GATEWAY_PRIVATE_KEYS_DIR=str(private),
+        GATEWAY_POLICIES_DIR=str(REPO / "policies"),
+        GATEWAY_PORT=str(port),
+        GATEWAY_LOG_LEVEL="WARNING",
+        PYTHONPATH=str(REPO),
     )
-    server = subprocess.Popen([sys.executable, "-m", "gateway", "serve"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -163,12 +194,23 @@ def http_rate(url: str, workdir: Path, batches: list[list[dict]]) -> tuple[float
             for n, body in enumerate(bodies):
                 t0 = time.perf_counter()
                 token = mint_call_token(
-                    key=signing[PARTIES[n % len(PARTIES)]], subject="bench", roles=["adapter"],
-                    audience=covenant.gateway_id, method="POST", target="/v1/signals",
-                    body=body, now=datetime.now(UTC),
+                    key=signing[PARTIES[n % len(PARTIES)]],
+                    subject="bench",
+                    roles=["adapter"],
+                    audience=covenant.gateway_id,
+                    method="POST",
+                    target="/v1/signals",
+                    body=body,
+                    now=datetime.now(UTC),
                 )
-                response = client.post("/v1/signals", content=body, headers={
-                    "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                response = client.post(
+                    "/v1/signals",
+                    content=body,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Content-Type": "application/json",
+                    },
+                )
                 if response.status_code != 200 or response.json()["stored"] != len(batches[n]):
                     raise SystemExit(f"batch {n}: {response.status_code} {response.text[:300]}")
                 latencies.append(time.perf_counter() - t0)
@@ -190,14 +232,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
         workdir = Path(tmp)
         raw = raw_core_rate(fresh_database(args.database, workdir, "raw"), batches)
-        over_http, latencies = http_rate(fresh_database(args.database, workdir, "http"), workdir, batches)
+        over_http, latencies = http_rate(
+            fresh_database(args.database, workdir, "http"), workdir, batches
+        )
     latencies.sort()
     p50 = latencies[len(latencies) // 2] * 1000
     p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
     print(f"database            {args.database}")
     print(f"signals             {args.signals} in batches of {args.batch}")
     print(f"raw Core insert     {raw:,.0f} signals/s")
-    print(f"gateway over HTTP   {over_http:,.0f} signals/s  (batch p50 {p50:.0f} ms, p95 {p95:.0f} ms)")
+    print(
+        f"gateway over HTTP   {over_http:,.0f} signals/s"
+        f"  (batch p50 {p50:.0f} ms, p95 {p95:.0f} ms)"
+    )
     print(f"ratio raw/gateway   {raw / over_http:.2f}x  (budget: >= 2,000/s and <= 3x on SQLite)")
 
 

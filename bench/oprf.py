@@ -54,7 +54,7 @@ def main() -> None:
     bare_cpu: list[float] = []
     gateway_cpu: list[float] = []
     for round_ in range(args.rounds):
-        for which in (("bare", "gateway") if round_ % 2 == 0 else ("gateway", "bare")):
+        for which in ("bare", "gateway") if round_ % 2 == 0 else ("gateway", "bare"):
             started, started_cpu = time.perf_counter(), time.process_time()
             if which == "bare":
                 [bare_mult(key, element) for element in elements]

@@ -11,12 +11,17 @@ from typing import Any
 from sqlalchemy import Engine
 
 from gateway.auth.signed_calls import CallVerifier
+from gateway.errors import ConfigurationError
 from gateway.observability.metrics import Metrics
 from gateway.parties.covenant import Covenant, load_covenant
 from gateway.parties.keys import KeyRing, load_keyring
-from gateway.pseudonyms.keyholder import KeyHolder, LocalKeyHolder, RemoteKeyHolder, load_master_seed
+from gateway.pseudonyms.keyholder import (
+    KeyHolder,
+    LocalKeyHolder,
+    RemoteKeyHolder,
+    load_master_seed,
+)
 from gateway.pseudonyms.ratelimit import ElementBudget
-from gateway.errors import ConfigurationError
 from gateway.settings import Settings
 from gateway.signals.models import Limits
 from gateway.signals.reference import IndicatorCatalogue, load_catalogue
@@ -44,7 +49,11 @@ class Runtime:
 
     @classmethod
     def build(
-        cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now, engine: Engine | None = None
+        cls,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        engine: Engine | None = None,
     ) -> Runtime:
         """Load covenant, keys and catalogue; fail early with a message naming the bad file."""
         covenant = load_covenant(settings.policies_dir)
@@ -60,7 +69,14 @@ class Runtime:
             clock=clock,
         )
         return cls(
-            settings, engine, covenant, keyring, catalogue, verifier, Metrics(), clock,
+            settings,
+            engine,
+            covenant,
+            keyring,
+            catalogue,
+            verifier,
+            Metrics(),
+            clock,
             keyholder=_keyholder(settings, covenant),
             oprf_budget=ElementBudget(settings.oprf_elements_per_minute),
             gateway_keys=_gateway_public_keys(settings, covenant),
@@ -83,7 +99,9 @@ class Runtime:
 def _keyholder(settings: Settings, covenant: Covenant) -> KeyHolder:
     if settings.keyholder_url:
         if settings.keyholder_token is None:
-            raise ConfigurationError("GATEWAY_KEYHOLDER_TOKEN is verplicht met GATEWAY_KEYHOLDER_URL")
+            raise ConfigurationError(
+                "GATEWAY_KEYHOLDER_TOKEN is verplicht met GATEWAY_KEYHOLDER_URL"
+            )
         return RemoteKeyHolder(
             url=settings.keyholder_url, token=settings.keyholder_token.get_secret_value()
         )

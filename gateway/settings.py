@@ -57,7 +57,10 @@ class Settings(BaseSettings):
         default=100_000, ge=1, description="Pseudonym evaluations allowed per party per minute."
     )
     max_oprf_batch: int = Field(
-        default=10_000, ge=1, le=100_000, description="Most blinded elements in one evaluation call."
+        default=10_000,
+        ge=1,
+        le=100_000,
+        description="Most blinded elements in one evaluation call.",
     )
     keyholder_url: str | None = Field(
         default=None,

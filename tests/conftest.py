@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import SQLModel
 
-from gateway.parties.covenant import load_covenant
 from gateway.bootstrap import create_dev_keys
+from gateway.parties.covenant import load_covenant
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from gateway.storage import tables  # noqa: F401
@@ -76,8 +76,9 @@ def _reset(engine: Engine) -> None:
     with engine.begin() as connection:
         for table in reversed(SQLModel.metadata.sorted_tables):
             if table.name == "audit_head":
-                connection.execute(text("UPDATE audit_head SET seq = 0, chain_hash = :zero"),
-                                   {"zero": bytes(32)})
+                connection.execute(
+                    text("UPDATE audit_head SET seq = 0, chain_hash = :zero"), {"zero": bytes(32)}
+                )
             else:
                 connection.execute(table.delete())
 
@@ -106,11 +107,15 @@ def runtime(settings: Settings, engine: Engine) -> Runtime:
 
 
 @pytest.fixture(scope="session")
-def _shared_server(migrated_engine: Engine, database_url: str, keys: tuple[Path, Path]) -> Iterator[tuple[str, Runtime]]:
+def _shared_server(
+    migrated_engine: Engine, database_url: str, keys: tuple[Path, Path]
+) -> Iterator[tuple[str, Runtime]]:
     public, private = keys
     settings = Settings(
-        database_url=database_url, policies_dir=REPO / "policies",
-        keys_dir=public, private_keys_dir=private,
+        database_url=database_url,
+        policies_dir=REPO / "policies",
+        keys_dir=public,
+        private_keys_dir=private,
     )
     rt = Runtime.build(settings, engine=migrated_engine)
     with live_server(rt) as url:

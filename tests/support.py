@@ -47,7 +47,12 @@ def signal(ref: str | None = None, **overrides: Any) -> dict[str, Any]:
         "indicators": ["ARB-ONDERBETALING", "HUIS-OVERBEWONING"],
         "data_classes": ["gewoon"],
         "certainty": "vermoeden",
-        "flags": {"minor": False, "consent": None, "embargo_until": None, "source_protected": False},
+        "flags": {
+            "minor": False,
+            "consent": None,
+            "embargo_until": None,
+            "source_protected": False,
+        },
         "subjects": [
             {"kind": "bsn", "role": "slachtoffer", "pseudonym": pseudonym()},
             {"kind": "adres", "role": "verblijfplaats", "pseudonym": pseudonym()},
@@ -111,8 +116,10 @@ class Caller:
             payload.pop(name)
         header = {"kid": signing.kid, "typ": TOKEN_TYPE, **(headers or {})}
         return jwt.encode(
-            payload, key if key is not None else signing.key,
-            algorithm=algorithm or signing.alg, headers=header,
+            payload,
+            key if key is not None else signing.key,
+            algorithm=algorithm or signing.alg,
+            headers=header,
         )
 
     def call(

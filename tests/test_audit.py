@@ -91,8 +91,11 @@ def test_seal_computes_rfc9162_leaves_and_the_chain() -> None:
 
 def test_seal_writes_only_the_entry_fields() -> None:
     event = AuditEvent(
-        event="auth.refused", actor_party="politie-rotterdam", actor_sub=None,
-        object={"jti_sha256": "ab" * 32}, detail={"reason_code": "bad-signature"},
+        event="auth.refused",
+        actor_party="politie-rotterdam",
+        actor_sub=None,
+        object={"jti_sha256": "ab" * 32},
+        detail={"reason_code": "bad-signature"},
         policy_revision=None,
     )
     (entry,) = chain.seal([event], after_seq=41, after_hash=GENESIS, now=NOW)
@@ -109,7 +112,10 @@ def test_seal_writes_only_the_entry_fields() -> None:
         "policy_revision": None,
     }
     assert (entry.seq, entry.event, entry.actor_party, entry.recorded_at) == (
-        42, "auth.refused", "politie-rotterdam", NOW
+        42,
+        "auth.refused",
+        "politie-rotterdam",
+        NOW,
     )
 
 
@@ -184,8 +190,10 @@ def test_deleting_any_entry_is_found() -> None:
 
 def test_deleting_an_entry_and_renumbering_is_found() -> None:
     rows, head = _sealed(5)
-    renumbered = [(n, body, leaf, chained) for n, (_, body, leaf, chained)
-                  in enumerate(rows[:2] + rows[3:], start=1)]
+    renumbered = [
+        (n, body, leaf, chained)
+        for n, (_, body, leaf, chained) in enumerate(rows[:2] + rows[3:], start=1)
+    ]
     assert _broken_at(renumbered, head) == 3
 
 
@@ -252,11 +260,19 @@ def test_appended_entry_without_head_update_is_found() -> None:
         lambda d: json.dumps(d, sort_keys=True, separators=(",", ":")) + "\n",
         lambda d: " " + json.dumps(d, sort_keys=True, separators=(",", ":")),
         lambda d: json.dumps(d, sort_keys=True, separators=(",", ":")).replace(
-            '"seq":', '"seq":1,"seq":'  # duplicate key, same meaning to json.loads
+            '"seq":',
+            '"seq":1,"seq":',  # duplicate key, same meaning to json.loads
         ),
     ],
-    ids=["spaces", "indent", "key-order", "ascii-escapes", "trailing-newline", "leading-space",
-         "duplicate-key"],
+    ids=[
+        "spaces",
+        "indent",
+        "key-order",
+        "ascii-escapes",
+        "trailing-newline",
+        "leading-space",
+        "duplicate-key",
+    ],
 )
 def test_non_canonical_body_with_the_same_meaning_is_found(reformat) -> None:
     """Even when the forger recomputes every hash and the head, a second serialisation of the
@@ -297,8 +313,18 @@ def test_body_claiming_another_seq_is_found_even_when_rehashed() -> None:
         '{"seq":2,"n":' + "9" * 5000 + "}",  # json.loads raises a plain ValueError
         "[" * 100_000 + "]" * 100_000,  # json.loads raises RecursionError
     ],
-    ids=["empty", "text", "cut-off", "array", "null", "number", "string", "array-of-object",
-         "huge-int", "deep-nesting"],
+    ids=[
+        "empty",
+        "text",
+        "cut-off",
+        "array",
+        "null",
+        "number",
+        "string",
+        "array-of-object",
+        "huge-int",
+        "deep-nesting",
+    ],
 )
 def test_any_unparsable_or_non_object_body_is_reported_as_broken(body: str) -> None:
     """Whatever a tamperer writes into ``body``, verify reports the entry, never crashes."""
@@ -489,7 +515,13 @@ def test_store_entries_carry_only_the_sealed_fields(engine: Engine) -> None:
         ).all()
     # No column besides the hashed body and its indexed copies.
     assert columns == {
-        "seq", "recorded_at", "event", "actor_party", "body", "leaf_hash", "chain_hash"
+        "seq",
+        "recorded_at",
+        "event",
+        "actor_party",
+        "body",
+        "leaf_hash",
+        "chain_hash",
     }
     documents = []
     for row, event in zip(raw, events, strict=True):
@@ -503,9 +535,19 @@ def test_store_entries_carry_only_the_sealed_fields(engine: Engine) -> None:
         assert document["recorded_at"] == NOW.isoformat()
         # The query columns are copies of the body, not extra information.
         assert (row.event, row.actor_party) == (document["event"], document["actor"]["party"])
-        assert (document["event"], document["actor"]["party"], document["actor"]["sub"],
-                document["object"], document["detail"], document["policy_revision"]) == (
-            event.event, event.actor_party, event.actor_sub, event.object, event.detail,
+        assert (
+            document["event"],
+            document["actor"]["party"],
+            document["actor"]["sub"],
+            document["object"],
+            document["detail"],
+            document["policy_revision"],
+        ) == (
+            event.event,
+            event.actor_party,
+            event.actor_sub,
+            event.object,
+            event.detail,
             event.policy_revision,
         )
     with engine.connect() as connection:
@@ -516,7 +558,8 @@ def test_store_entries_carry_only_the_sealed_fields(engine: Engine) -> None:
 
 _TAMPERING = {
     "body-value": (
-        "UPDATE audit_log SET body = REPLACE(body, :count_2, :count_5) WHERE seq = 3", 3
+        "UPDATE audit_log SET body = REPLACE(body, :count_2, :count_5) WHERE seq = 3",
+        3,
     ),
     "body-non-canonical": ("UPDATE audit_log SET body = body || ' ' WHERE seq = 3", 3),
     "body-not-json": ("UPDATE audit_log SET body = 'gewist' WHERE seq = 3", 3),
@@ -570,8 +613,9 @@ def test_store_verify_streams_in_batches(engine: Engine) -> None:
     with engine.connect() as connection:
         assert store.verify(connection, batch=4) == 25
     with engine.begin() as connection:
-        connection.execute(text("UPDATE audit_log SET leaf_hash = :zero WHERE seq = 22"),
-                           {"zero": bytes(32)})
+        connection.execute(
+            text("UPDATE audit_log SET leaf_hash = :zero WHERE seq = 22"), {"zero": bytes(32)}
+        )
     with engine.connect() as connection, pytest.raises(AuditChainBroken) as caught:
         store.verify(connection, batch=4)
     assert caught.value.seq == 22

@@ -6,7 +6,6 @@ the audit log only (``auth.refused`` with ``detail.reason``), and a refused call
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -102,14 +101,18 @@ def hs256(header: dict[str, Any], claims: dict[str, Any], secret: bytes) -> str:
 
 
 def public_raw(caller: Caller, party: str) -> bytes:
-    return caller.key(party).key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    return (
+        caller.key(party)
+        .key.public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     )
 
 
 def public_pem(caller: Caller, party: str) -> bytes:
-    return caller.key(party).key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    return (
+        caller.key(party)
+        .key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
 
 
@@ -248,7 +251,9 @@ def other_party_key_with_own_kid(caller: Caller, body: bytes) -> Attempt:
 
 def no_kid(caller: Caller, body: bytes) -> Attempt:
     token = jwt.encode(
-        claims_for(caller, body), caller.key(PARTY).key, algorithm="EdDSA",
+        claims_for(caller, body),
+        caller.key(PARTY).key,
+        algorithm="EdDSA",
         headers={"typ": TOKEN_TYPE},
     )
     return Attempt(bearer(token), body)
@@ -321,8 +326,12 @@ CASES: list[Case] = [
     Case("iat-not-a-number", signed(claims={"iat": "now"}), "invalid-time-claims"),
     # audience and issuer
     Case("wrong-audience", signed(claims={"aud": "gateway.elders"}), "wrong-audience"),
-    Case("iss-not-a-covenant-party", signed(claims={"iss": "gemeente-nergens"}), "unknown-issuer",
-         None),
+    Case(
+        "iss-not-a-covenant-party",
+        signed(claims={"iss": "gemeente-nergens"}),
+        "unknown-issuer",
+        None,
+    ),
     # algorithm and key confusion
     Case("alg-none", alg_none("none"), "algorithm-not-allowed"),
     Case("alg-None-capitalised", alg_none("None"), "algorithm-not-allowed"),
@@ -353,8 +362,9 @@ CASES: list[Case] = [
     Case("typ-missing", signed(headers={"typ": None}), "wrong-token-type"),
     # roles, subject, jti
     Case("role-not-given-by-covenant", signed(roles=["casusregisseur"]), "role-not-permitted"),
-    Case("one-role-not-given-by-covenant", signed(roles=["adapter", "analist"]),
-         "role-not-permitted"),
+    Case(
+        "one-role-not-given-by-covenant", signed(roles=["adapter", "analist"]), "role-not-permitted"
+    ),
     Case("unknown-role", signed(roles=["beheerder"]), "invalid-roles"),
     Case("roles-empty", signed(claims={"roles": []}), "invalid-roles"),
     Case("roles-a-string", signed(claims={"roles": "adapter"}), "invalid-roles"),

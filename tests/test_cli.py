@@ -21,7 +21,9 @@ from tests.support import REPO, Caller, batch, env_without_gateway, signal
 GATEWAY = [sys.executable, "-m", "gateway"]
 
 
-def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*GATEWAY, *args], cwd=cwd, env=env or _env(), capture_output=True, text=True, timeout=120
     )
@@ -94,8 +96,12 @@ def test_bad_setting_is_refused_before_any_work(tmp_path: Path):
 def test_serve_answers_signed_calls_and_the_audit_log_verifies(workdir: Path):
     port = free_port()
     server = subprocess.Popen(
-        [*GATEWAY, "serve"], cwd=workdir, env=_env(GATEWAY_PORT=str(port)),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [*GATEWAY, "serve"],
+        cwd=workdir,
+        env=_env(GATEWAY_PORT=str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -125,7 +131,9 @@ def test_serve_answers_signed_calls_and_the_audit_log_verifies(workdir: Path):
     assert verified.returncode == 0 and "OK: 1 auditregels" in verified.stderr
 
     with sqlite3.connect(workdir / "var/gateway.db") as db:
-        db.execute("UPDATE audit_log SET body = replace(body, 'arbeidsinspectie', 'politie') WHERE seq = 1")
+        db.execute(
+            "UPDATE audit_log SET body = replace(body, 'arbeidsinspectie', 'politie') WHERE seq = 1"
+        )
     tampered = run(workdir, "audit", "verify")
     assert tampered.returncode == 1 and "FAIL: auditregel 1" in tampered.stderr
 
@@ -133,7 +141,9 @@ def test_serve_answers_signed_calls_and_the_audit_log_verifies(workdir: Path):
 def test_module_and_console_script_agree():
     result = subprocess.run(
         [str(Path(sys.executable).parent / "gateway"), "--help"],
-        capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
     )
     assert result.returncode == 0
     for command in ("init", "serve", "audit"):

@@ -25,16 +25,27 @@ from gateway.signals.reference import (
     validate_municipality,
 )
 from gateway.vocabulary import Barrier, PartyType, Role
+
 REPO = Path(__file__).resolve().parents[1]
 POLICIES = REPO / "policies"
 # Written out here rather than imported, so that shrinking the gateway's list fails a test.
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k", "oth", "mlkem_seed", "x25519_private"}
 DOMAIN_INDICATORS = [
-    "IDENT-MEERDERE-INSCHRIJVINGEN", "IDENT-BEGELEIDER", "IDENT-DOCUMENTEN-INGEHOUDEN",
-    "HUIS-OVERBEWONING", "HUIS-ONDERVERHUUR", "HUIS-WOONT-OP-WERKPLEK",
-    "ARB-ONDERBETALING", "ARB-SCHULD-AAN-WERKGEVER", "ARB-ILLEGALE-TEWERKSTELLING",
-    "SEKS-MINDERJARIG", "SEKS-ONVERGUNDE-EXPLOITATIE", "SEKS-ADVERTENTIE-FREQUENT",
-    "SEKS-AFDRACHT-VERDIENSTEN", "WERV-LOVERBOY", "FIN-GEEN-BESCHIKKING-LOON",
+    "IDENT-MEERDERE-INSCHRIJVINGEN",
+    "IDENT-BEGELEIDER",
+    "IDENT-DOCUMENTEN-INGEHOUDEN",
+    "HUIS-OVERBEWONING",
+    "HUIS-ONDERVERHUUR",
+    "HUIS-WOONT-OP-WERKPLEK",
+    "ARB-ONDERBETALING",
+    "ARB-SCHULD-AAN-WERKGEVER",
+    "ARB-ILLEGALE-TEWERKSTELLING",
+    "SEKS-MINDERJARIG",
+    "SEKS-ONVERGUNDE-EXPLOITATIE",
+    "SEKS-ADVERTENTIE-FREQUENT",
+    "SEKS-AFDRACHT-VERDIENSTEN",
+    "WERV-LOVERBOY",
+    "FIN-GEEN-BESCHIKKING-LOON",
     "ENTREE-BEGELEIDE-INREIS",
 ]
 
@@ -80,8 +91,13 @@ def test_real_covenant_loads_with_every_kind_of_partner() -> None:
     assert len(parties) >= 10
     types = {p.type for p in parties.values()}
     assert {
-        PartyType.RIEC, PartyType.GEMEENTE, PartyType.POLITIE, PartyType.OM,
-        PartyType.ARBEIDSINSPECTIE, PartyType.ZORG, PartyType.WONINGCORPORATIE,
+        PartyType.RIEC,
+        PartyType.GEMEENTE,
+        PartyType.POLITIE,
+        PartyType.OM,
+        PartyType.ARBEIDSINSPECTIE,
+        PartyType.ZORG,
+        PartyType.WONINGCORPORATIE,
         PartyType.BELASTINGDIENST,
     } <= types
     municipal = [p for p in parties.values() if p.type == PartyType.GEMEENTE]
@@ -127,17 +143,32 @@ def _with_party_change(change: Any) -> dict[str, Any]:
         (lambda p: p["riec-rr"].update(roles=["beheerder"]), "covenant.parties.riec-rr.roles"),
         (lambda p: p["riec-rr"].pop("signatory"), "covenant.parties.riec-rr.signatory"),
         (lambda p: p["riec-rr"].update(extra="x"), "covenant.parties.riec-rr.extra"),
-        (lambda p: p["gemeente-rotterdam"].update(municipality="GM9999"),
-         "covenant.parties.gemeente-rotterdam.municipality"),
-        (lambda p: p["gemeente-rotterdam"].update(municipality="GM0501"),  # Brielle, merged 2023
-         "covenant.parties.gemeente-rotterdam.municipality"),
-        (lambda p: p["gemeente-rotterdam"].update(municipality="0599"),
-         "covenant.parties.gemeente-rotterdam.municipality"),
+        (
+            lambda p: p["gemeente-rotterdam"].update(municipality="GM9999"),
+            "covenant.parties.gemeente-rotterdam.municipality",
+        ),
+        (
+            lambda p: p["gemeente-rotterdam"].update(municipality="GM0501"),  # Brielle, merged 2023
+            "covenant.parties.gemeente-rotterdam.municipality",
+        ),
+        (
+            lambda p: p["gemeente-rotterdam"].update(municipality="0599"),
+            "covenant.parties.gemeente-rotterdam.municipality",
+        ),
         (lambda p: p.clear(), "covenant.parties"),
     ],
-    ids=["unknown-type", "missing-roles", "empty-roles", "unknown-role", "missing-signatory",
-         "unknown-field", "municipality-GM9999", "municipality-merged", "municipality-no-prefix",
-         "no-parties"],
+    ids=[
+        "unknown-type",
+        "missing-roles",
+        "empty-roles",
+        "unknown-role",
+        "missing-signatory",
+        "unknown-field",
+        "municipality-GM9999",
+        "municipality-merged",
+        "municipality-no-prefix",
+        "no-parties",
+    ],
 )
 def test_covenant_bad_party_names_the_party_and_field(
     tmp_path: Path, change: Any, where: str
@@ -147,15 +178,25 @@ def test_covenant_bad_party_names_the_party_and_field(
 
 
 @pytest.mark.parametrize(
-    "party_id", ["Gemeente-Rotterdam", "gemeente_rotterdam", "../../etc", "x", "-gemeente", "a/b",
-                 "gemeente rotterdam", "g" * 65]
+    "party_id",
+    [
+        "Gemeente-Rotterdam",
+        "gemeente_rotterdam",
+        "../../etc",
+        "x",
+        "-gemeente",
+        "a/b",
+        "gemeente rotterdam",
+        "g" * 65,
+    ],
 )
 def test_covenant_bad_party_id(tmp_path: Path, party_id: str) -> None:
     policies = _policies_with(
         tmp_path, _with_party_change(lambda p: p.update({party_id: p.pop("politie-rotterdam")}))
     )
-    message = _raises(lambda: load_covenant(policies), _covenant_file(policies),
-                      f"covenant.parties.{party_id}")
+    message = _raises(
+        lambda: load_covenant(policies), _covenant_file(policies), f"covenant.parties.{party_id}"
+    )
     assert "partij-id" in message
 
 
@@ -295,8 +336,10 @@ def _with(jwk: dict[str, Any], **changes: Any) -> dict[str, Any]:
         (lambda: {"keys": [_ed25519()[0]]}, "keys[0]"),  # the private JWK, with "d"
         (lambda: {"keys": [_ed25519()[1], _with(_es256()[1], d="AAAA")]}, "keys[1]"),
         (lambda: {"keys": [crypto.new_hpke_keypair()[0]]}, "keys[0]"),  # private HPKE record
-        (lambda: {"keys": [{"kty": "oct", "k": "c2VjcmV0", "alg": "HS256", "kid": "h"}]},
-         "keys[0]"),
+        (
+            lambda: {"keys": [{"kty": "oct", "k": "c2VjcmV0", "alg": "HS256", "kid": "h"}]},
+            "keys[0]",
+        ),
         (lambda: {"keys": [_with(_ed25519()[1], alg="HS256")]}, "keys[0].alg"),
         (lambda: {"keys": [_with(_ed25519()[1], alg="none")]}, "keys[0].alg"),
         (lambda: {"keys": [_with(_ed25519()[1], alg="RS256")]}, "keys[0].alg"),
@@ -307,18 +350,38 @@ def _with(jwk: dict[str, Any], **changes: Any) -> dict[str, Any]:
         (lambda: {"keys": [_with(_ed25519()[1], x="AAAA")]}, "keys[0]"),  # unusable point
         (lambda: {"keys": [{k: v for k, v in _ed25519()[1].items() if k != "kid"}]}, "keys[0].kid"),
         (lambda: {"keys": [_with(_ed25519()[1], kid="")]}, "keys[0].kid"),
-        (lambda: {"keys": [_with(_ed25519()[1], kid="k1"), _with(_es256()[1], kid="k1")]},
-         "keys[1].kid"),
+        (
+            lambda: {"keys": [_with(_ed25519()[1], kid="k1"), _with(_es256()[1], kid="k1")]},
+            "keys[1].kid",
+        ),
         (lambda: {"keys": []}, "keys"),
         (lambda: {"keys": {}}, "keys"),
         (lambda: {}, "keys"),
         (lambda: [_ed25519()[1]], "keys"),
         (lambda: {"keys": ["not an object"]}, "keys[0]"),
     ],
-    ids=["private-d", "private-d-second", "private-hpke", "hs256-secret", "alg-hs256", "alg-none",
-         "alg-rs256", "alg-missing", "okp-as-es256", "ec-as-eddsa", "wrong-curve", "bad-point",
-         "kid-missing", "kid-empty", "duplicate-kid", "empty-keys", "keys-not-list",
-         "no-keys", "not-a-jwks", "key-not-object"],
+    ids=[
+        "private-d",
+        "private-d-second",
+        "private-hpke",
+        "hs256-secret",
+        "alg-hs256",
+        "alg-none",
+        "alg-rs256",
+        "alg-missing",
+        "okp-as-es256",
+        "ec-as-eddsa",
+        "wrong-curve",
+        "bad-point",
+        "kid-missing",
+        "kid-empty",
+        "duplicate-kid",
+        "empty-keys",
+        "keys-not-list",
+        "no-keys",
+        "not-a-jwks",
+        "key-not-object",
+    ],
 )
 def test_keyring_refuses(tmp_path: Path, covenant: Covenant, make: Any, where: str) -> None:
     keys = _one_key_file(tmp_path, make())
@@ -326,24 +389,37 @@ def test_keyring_refuses(tmp_path: Path, covenant: Covenant, make: Any, where: s
 
 
 def test_keyring_refuses_a_file_for_a_non_party(tmp_path: Path, covenant: Covenant) -> None:
-    keys = _keys_dir(tmp_path, {"om-rotterdam": {"keys": [_ed25519()[1]]},
-                                "gemeente-nergenshuizen": {"keys": [_ed25519()[1]]}})
-    _raises(lambda: load_keyring(keys, covenant), str(keys / "gemeente-nergenshuizen.jwks.json"),
-            "gemeente-nergenshuizen")
+    keys = _keys_dir(
+        tmp_path,
+        {
+            "om-rotterdam": {"keys": [_ed25519()[1]]},
+            "gemeente-nergenshuizen": {"keys": [_ed25519()[1]]},
+        },
+    )
+    _raises(
+        lambda: load_keyring(keys, covenant),
+        str(keys / "gemeente-nergenshuizen.jwks.json"),
+        "gemeente-nergenshuizen",
+    )
 
 
 def test_keyring_invalid_json_names_the_line(tmp_path: Path, covenant: Covenant) -> None:
     keys = _one_key_file(tmp_path, '{\n  "keys": [\n    {"kty": "OKP",}\n  ]\n}\n')
-    _raises(lambda: load_keyring(keys, covenant), str(keys / "om-rotterdam.jwks.json"), "JSON",
-            "regel 3")
+    _raises(
+        lambda: load_keyring(keys, covenant),
+        str(keys / "om-rotterdam.jwks.json"),
+        "JSON",
+        "regel 3",
+    )
 
 
 def test_keyring_not_utf8(tmp_path: Path, covenant: Covenant) -> None:
     keys = tmp_path / "keys"
     keys.mkdir()
     (keys / "om-rotterdam.jwks.json").write_bytes(b'{"keys": ["\xff\xfe"]}')
-    message = _raises(lambda: load_keyring(keys, covenant), str(keys / "om-rotterdam.jwks.json"),
-                      "JSON")
+    message = _raises(
+        lambda: load_keyring(keys, covenant), str(keys / "om-rotterdam.jwks.json"), "JSON"
+    )
     assert "0xff" not in message  # a key file's bytes are never echoed
 
 
@@ -353,8 +429,9 @@ def test_private_key_errors_never_echo_key_bytes(tmp_path: Path) -> None:
     private.write_bytes(b"\x9a\xbc secret material")
     message = _raises(lambda: load_signing_key(tmp_path, "om-rotterdam"), str(private))
     assert "0x9a" not in message and "secret" not in message
-    _raises(lambda: load_signing_key(tmp_path, "politie-rotterdam"), "politie-rotterdam",
-            "ontbreekt")
+    _raises(
+        lambda: load_signing_key(tmp_path, "politie-rotterdam"), "politie-rotterdam", "ontbreekt"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -481,18 +558,36 @@ def test_catalogue_missing(tmp_path: Path) -> None:
         ({"catalogue": {"indicators": {"A": {"barrier": "arbeid"}}}}, "version"),
         ({"catalogue": {"version": "1"}}, "indicators"),
         ({"catalogue": {"version": "1", "indicators": {}}}, "catalogue.indicators"),
-        ({"catalogue": {"version": "", "indicators": {"A": {"barrier": "arbeid"}}}},
-         "catalogue.version"),
+        (
+            {"catalogue": {"version": "", "indicators": {"A": {"barrier": "arbeid"}}}},
+            "catalogue.version",
+        ),
         ({"catalogue": {"version": "1", "indicators": ["A"]}}, "catalogue.indicators"),
-        ({"catalogue": {"version": "1", "indicators": {"ARB-X": {"barrier": "werk"}}}},
-         "catalogue.indicators.ARB-X.barrier"),
-        ({"catalogue": {"version": "1", "indicators": {"ARB-X": {"label": "x"}}}},
-         "catalogue.indicators.ARB-X.barrier"),
-        ({"catalogue": {"version": "1", "indicators": {"ARB-X": "arbeid"}}},
-         "catalogue.indicators.ARB-X.barrier"),
+        (
+            {"catalogue": {"version": "1", "indicators": {"ARB-X": {"barrier": "werk"}}}},
+            "catalogue.indicators.ARB-X.barrier",
+        ),
+        (
+            {"catalogue": {"version": "1", "indicators": {"ARB-X": {"label": "x"}}}},
+            "catalogue.indicators.ARB-X.barrier",
+        ),
+        (
+            {"catalogue": {"version": "1", "indicators": {"ARB-X": "arbeid"}}},
+            "catalogue.indicators.ARB-X.barrier",
+        ),
     ],
-    ids=["invalid-json", "no-catalogue", "no-version", "no-indicators", "empty", "empty-version",
-         "indicators-list", "bad-barrier", "missing-barrier", "entry-not-object"],
+    ids=[
+        "invalid-json",
+        "no-catalogue",
+        "no-version",
+        "no-indicators",
+        "empty",
+        "empty-version",
+        "indicators-list",
+        "bad-barrier",
+        "missing-barrier",
+        "entry-not-object",
+    ],
 )
 def test_catalogue_refuses(tmp_path: Path, content: Any, where: str) -> None:
     policies = _catalogue_dir(tmp_path, content)

@@ -18,7 +18,9 @@ def test_healthz_and_readyz_when_everything_is_up(server):
 
 
 def test_readyz_fails_with_a_problem_when_the_database_is_down(settings):
-    dead = create_db_engine("postgresql+psycopg://postgres@127.0.0.1:1/test", connect_args={"connect_timeout": 1})
+    dead = create_db_engine(
+        "postgresql+psycopg://postgres@127.0.0.1:1/test", connect_args={"connect_timeout": 1}
+    )
     rt = Runtime.build(settings, engine=dead)
     with live_server(rt) as url:
         assert httpx.get(url + "/healthz").status_code == 200
@@ -51,11 +53,16 @@ def test_problem_types_are_described_by_the_gateway(server):
 def test_openapi_lists_the_signal_endpoints(server):
     url, _ = server
     paths = httpx.get(url + "/openapi.json").json()["paths"]
-    assert {"/v1/signals", "/v1/signals/{ref}/status", "/healthz", "/readyz", "/metrics"} <= set(paths)
+    assert {"/v1/signals", "/v1/signals/{ref}/status", "/healthz", "/readyz", "/metrics"} <= set(
+        paths
+    )
 
 
 def test_metrics_are_prometheus_text(server):
     url, _ = server
     httpx.get(url + "/healthz")
     text = httpx.get(url + "/metrics").text
-    assert 'gateway_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}' in text
+    assert (
+        'gateway_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}'
+        in text
+    )

@@ -26,7 +26,9 @@ LIMITS = Limits(
 FORMS = ["arbeidsuitbuiting", "seksuele_uitbuiting", "criminele_uitbuiting", "onbekend"]
 
 
-def make(ref: str, version: int = 1, supersedes: int | None = None, form: str = FORMS[0]) -> SignalIn:
+def make(
+    ref: str, version: int = 1, supersedes: int | None = None, form: str = FORMS[0]
+) -> SignalIn:
     document = signal(ref, version=version, supersedes=supersedes, form=form)
     # Fixed subjects and blob so that equal arguments mean equal content.
     document["subjects"] = [{"kind": "bsn", "role": "slachtoffer", "pseudonym": "A" * 86}]
@@ -38,20 +40,35 @@ def stored_after(plan, previous: list[StoredVersion], start_id: int = 1) -> list
     """What the store holds after applying ``plan`` (retire, then insert)."""
     retired = set(plan.retire_ids)
     result = [
-        StoredVersion(v.id, v.ref, v.version, v.content_sha256, v.received_at,
-                      v.is_current and v.id not in retired)
+        StoredVersion(
+            v.id,
+            v.ref,
+            v.version,
+            v.content_sha256,
+            v.received_at,
+            v.is_current and v.id not in retired,
+        )
         for v in previous
     ]
     next_id = max([v.id for v in previous], default=start_id - 1) + 1
     for offset, row in enumerate(plan.inserts):
-        result.append(StoredVersion(next_id + offset, row.signal.ref, row.signal.version,
-                                    row.content_sha256, row.received_at, row.is_current))
+        result.append(
+            StoredVersion(
+                next_id + offset,
+                row.signal.ref,
+                row.signal.version,
+                row.content_sha256,
+                row.received_at,
+                row.is_current,
+            )
+        )
     return result
 
 
 batches = st.lists(
     st.tuples(st.sampled_from(["r1", "r2", "r3", "r4"]), st.sampled_from(FORMS)),
-    min_size=1, max_size=12,
+    min_size=1,
+    max_size=12,
 )
 
 
@@ -99,7 +116,8 @@ def test_conflicts_are_all_listed_and_nothing_is_planned():
     with pytest.raises(Conflict) as raised:
         plan_batch(
             [make("c"), make("a", form=FORMS[1]), make("b", version=2), make("d", 2, 1)],
-            stored=stored, now=NOW,
+            stored=stored,
+            now=NOW,
         )
     assert [(e.location, e.code) for e in raised.value.errors] == [
         ("signals[1].version", "content-differs"),
@@ -110,4 +128,8 @@ def test_conflicts_are_all_listed_and_nothing_is_planned():
 
 def test_in_batch_successor_leaves_only_the_last_version_current():
     plan = plan_batch([make("a"), make("a", 2, 1), make("a", 3, 2)], stored=[], now=NOW)
-    assert [(r.signal.version, r.is_current) for r in plan.inserts] == [(1, False), (2, False), (3, True)]
+    assert [(r.signal.version, r.is_current) for r in plan.inserts] == [
+        (1, False),
+        (2, False),
+        (3, True),
+    ]

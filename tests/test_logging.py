@@ -132,14 +132,28 @@ def in_every_allowed_key(log: Any, value: str) -> int:
 
 def glued_to_a_code(log: Any, value: str) -> int:
     """Inside a code-like value, joined by ``_``, ``/`` or ``:`` (``\\b`` keeps ``_x`` whole)."""
-    log.info("signals.probe", reason=f"pc_{value}_x", route=f"/adres/{value}/status",
-             sub=f"medewerker:{value}", request_id=f"{value}_1")
+    log.info(
+        "signals.probe",
+        reason=f"pc_{value}_x",
+        route=f"/adres/{value}/status",
+        sub=f"medewerker:{value}",
+        request_id=f"{value}_1",
+    )
     return 1
 
 
 def in_other_keys(log: Any, value: str) -> int:
-    log.info("signals.probe", naam=value, bsn=value, adres=value, telefoon=value, email=value,
-             detail=value, message=value, error=value)
+    log.info(
+        "signals.probe",
+        naam=value,
+        bsn=value,
+        adres=value,
+        telefoon=value,
+        email=value,
+        detail=value,
+        message=value,
+        error=value,
+    )
     return 1
 
 
@@ -211,9 +225,20 @@ def stdlib_exception(log: Any, value: str) -> int:
 PLACEMENTS = [
     pytest.param(p, id=p.__name__.replace("_", "-"))
     for p in (
-        as_event, in_event_sentence, in_event_code, as_event_format_argument,
-        in_every_allowed_key, glued_to_a_code, in_other_keys, nested_in_containers, as_key_name,
-        bound, in_contextvars, in_exception_message, stdlib_message, stdlib_exception,
+        as_event,
+        in_event_sentence,
+        in_event_code,
+        as_event_format_argument,
+        in_every_allowed_key,
+        glued_to_a_code,
+        in_other_keys,
+        nested_in_containers,
+        as_key_name,
+        bound,
+        in_contextvars,
+        in_exception_message,
+        stdlib_message,
+        stdlib_exception,
     )
 ]
 
@@ -247,19 +272,47 @@ def test_allowed_keys_keep_their_values_masked_not_dropped():
 def test_safe_values_come_out_intact_as_json():
     with pipeline() as stream:
         get_logger("gateway.signals").info(
-            "signals.ingested", party=SAFE_PARTY, count=3, stored=2, duplicates=1,
-            route=SAFE_ROUTE, method="POST", status=200, duration_ms=12.5, reason="body-mismatch",
-            problem="invalid-input", error_type="IntegrityError", roles=["adapter", "deelnemer"],
-            audit_seq=42, port=8080, database="postgresql", version="0.1.0", naam="Jansen",
+            "signals.ingested",
+            party=SAFE_PARTY,
+            count=3,
+            stored=2,
+            duplicates=1,
+            route=SAFE_ROUTE,
+            method="POST",
+            status=200,
+            duration_ms=12.5,
+            reason="body-mismatch",
+            problem="invalid-input",
+            error_type="IntegrityError",
+            roles=["adapter", "deelnemer"],
+            audit_seq=42,
+            port=8080,
+            database="postgresql",
+            version="0.1.0",
+            naam="Jansen",
         )
     (record,) = records(stream.getvalue())
     timestamp = record.pop("timestamp")
     assert record == {
-        "event": "signals.ingested", "level": "info", "party": SAFE_PARTY, "count": 3, "stored": 2,
-        "duplicates": 1, "route": SAFE_ROUTE, "method": "POST", "status": 200, "duration_ms": 12.5,
-        "reason": "body-mismatch", "problem": "invalid-input", "error_type": "IntegrityError",
-        "roles": ["adapter", "deelnemer"], "audit_seq": 42, "port": 8080,
-        "database": "postgresql", "version": "0.1.0", "dropped": ["naam"],
+        "event": "signals.ingested",
+        "level": "info",
+        "party": SAFE_PARTY,
+        "count": 3,
+        "stored": 2,
+        "duplicates": 1,
+        "route": SAFE_ROUTE,
+        "method": "POST",
+        "status": 200,
+        "duration_ms": 12.5,
+        "reason": "body-mismatch",
+        "problem": "invalid-input",
+        "error_type": "IntegrityError",
+        "roles": ["adapter", "deelnemer"],
+        "audit_seq": 42,
+        "port": 8080,
+        "database": "postgresql",
+        "version": "0.1.0",
+        "dropped": ["naam"],
     }
     logged_at = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
     assert abs(datetime.now(UTC) - logged_at) < timedelta(minutes=1)
@@ -320,8 +373,12 @@ def test_processor_masks_identifiers_everywhere(value):
         error = exc
     event_dict: dict[str, Any] = {key: value for key in LOGGED_KEYS}
     event_dict.update(
-        event=f"melding {value}", naam=value, nested={"naam": value},
-        errors=[value, {"naam": value}, [value]], exc_info=error, **{value: value},
+        event=f"melding {value}",
+        naam=value,
+        nested={"naam": value},
+        errors=[value, {"naam": value}, [value]],
+        exc_info=error,
+        **{value: value},
     )
     result = redact_identifiers(None, "info", event_dict)
     assert_no_identifier(value, json.dumps(result, ensure_ascii=False))
@@ -337,7 +394,8 @@ WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 
 def passes_eleven_check(bsn: str) -> bool:
     return (
-        len(bsn) == 9 and bsn.isdigit()
+        len(bsn) == 9
+        and bsn.isdigit()
         and sum(w * int(d) for w, d in zip(WEIGHTS, bsn, strict=True)) % 11 == 0
     )
 

@@ -106,8 +106,9 @@ def test_migrate_creates_the_audit_head_at_genesis(fresh_engine: Engine) -> None
 def test_migrate_twice_is_a_no_op(fresh_engine: Engine) -> None:
     migrate(fresh_engine)
     with fresh_engine.begin() as connection:
-        store.append(connection, [AuditEvent(event="test.before"), AuditEvent(event="test.x")],
-                     now=NOW)
+        store.append(
+            connection, [AuditEvent(event="test.before"), AuditEvent(event="test.x")], now=NOW
+        )
         connection.execute(
             text("INSERT INTO jwt_replay (issuer, jti, expires_at) VALUES ('om', 'j1', :t)"),
             {"t": NOW},
@@ -210,10 +211,12 @@ def test_current_versions_of_other_refs_and_parties_are_fine(engine: Engine) -> 
 def test_superseding_moves_the_current_flag(engine: Engine) -> None:
     _insert(engine, _signal("gemeente-rotterdam", "sig-1", 1, current=True))
     with engine.begin() as connection:
-        connection.execute(text("UPDATE signals SET is_current = :f WHERE ref = 'sig-1'"),
-                           {"f": False})
-        connection.execute(insert(SignalRow.__table__),
-                           [_signal("gemeente-rotterdam", "sig-1", 2, current=True)])
+        connection.execute(
+            text("UPDATE signals SET is_current = :f WHERE ref = 'sig-1'"), {"f": False}
+        )
+        connection.execute(
+            insert(SignalRow.__table__), [_signal("gemeente-rotterdam", "sig-1", 2, current=True)]
+        )
     with engine.connect() as connection:
         rows = connection.execute(
             text("SELECT version, is_current FROM signals ORDER BY version")
@@ -221,8 +224,9 @@ def test_superseding_moves_the_current_flag(engine: Engine) -> None:
     assert [(r.version, bool(r.is_current)) for r in rows] == [(1, False), (2, True)]
     # Making the old version current again while the new one is current is refused.
     with pytest.raises(IntegrityError), engine.begin() as connection:
-        connection.execute(text("UPDATE signals SET is_current = :t WHERE version = 1"),
-                           {"t": True})
+        connection.execute(
+            text("UPDATE signals SET is_current = :t WHERE version = 1"), {"t": True}
+        )
 
 
 def test_same_version_twice_is_refused_even_when_not_current(engine: Engine) -> None:

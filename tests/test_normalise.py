@@ -124,10 +124,42 @@ def test_bsn_never_leaks_arbitrary_input(text: str) -> None:
 # ----------------------------------------------------------------------------------- persoon
 
 CORE_WORDS = st.from_regex(r"[a-z]{2,9}", fullmatch=True).filter(lambda w: w not in TUSSENVOEGSELS)
-PREFIXES = ["", "van", "de", "van der", "van den", "van de", "de la", "ter", "ten", "te", "'t",
-            "in 't", "op de", "el", "al", "den", "der", "'s", "uit den", "von", "van 't", "d'"]
-ACCENTS = {"a": "áàäâå", "e": "éèëê", "i": "íïî", "o": "óöôø", "u": "úüû", "c": "ç", "n": "ñ",
-           "s": "š", "z": "ž", "l": "ł"}
+PREFIXES = [
+    "",
+    "van",
+    "de",
+    "van der",
+    "van den",
+    "van de",
+    "de la",
+    "ter",
+    "ten",
+    "te",
+    "'t",
+    "in 't",
+    "op de",
+    "el",
+    "al",
+    "den",
+    "der",
+    "'s",
+    "uit den",
+    "von",
+    "van 't",
+    "d'",
+]
+ACCENTS = {
+    "a": "áàäâå",
+    "e": "éèëê",
+    "i": "íïî",
+    "o": "óöôø",
+    "u": "úüû",
+    "c": "ç",
+    "n": "ñ",
+    "s": "š",
+    "z": "ž",
+    "l": "ł",
+}
 BIRTH_DATES = st.dates(min_value=date(1900, 1, 2), max_value=date(2020, 12, 31))
 
 
@@ -160,8 +192,9 @@ def noisy(draw: st.DrawFn, word: str, accents: bool = True) -> str:
 
 
 @st.composite
-def rendered_people(draw: st.DrawFn, core: list[str], prefix: str, given_names: list[str]
-                    ) -> tuple[str, str, str]:
+def rendered_people(
+    draw: st.DrawFn, core: list[str], prefix: str, given_names: list[str]
+) -> tuple[str, str, str]:
     """(family_name, prefix, given_names) as some partner might write them."""
     core_words = " ".join(core).split()
     family = draw(noisy(core_words[0]))
@@ -179,15 +212,23 @@ def rendered_people(draw: st.DrawFn, core: list[str], prefix: str, given_names: 
     if draw(st.booleans()):
         given = " ".join(draw(noisy(w)) for w in given_names)
     else:
-        given = " ".join(draw(cased(w[0])) + draw(st.sampled_from([".", "", ". "]))
-                         for w in given_names)
+        given = " ".join(
+            draw(cased(w[0])) + draw(st.sampled_from([".", "", ". "])) for w in given_names
+        )
     return (draw(SPACES) + family + draw(SPACES), draw(SPACES) + prefix_field, given)
 
 
 def test_persoon_known_answers() -> None:
     expected = b"persoon:vries|de|a|1990-01-31"
-    for family, prefix in [("de Vries", ""), ("Vries, de", ""), ("DE VRIES", ""),
-                           ("de vries", ""), ("Vries", "de"), ("Vries", "De"), ("de Vries", "de")]:
+    for family, prefix in [
+        ("de Vries", ""),
+        ("Vries, de", ""),
+        ("DE VRIES", ""),
+        ("de vries", ""),
+        ("Vries", "de"),
+        ("Vries", "De"),
+        ("de Vries", "de"),
+    ]:
         assert person(family, prefix=prefix) == expected
     assert person("Vries", given_names="anna maria") == b"persoon:vries||a|1990-01-31"
     assert person("Öztürk", "Ömer") == person("Ozturk", "omer") == b"persoon:ozturk||o|1990-01-31"
@@ -220,20 +261,28 @@ def test_persoon_parts_all_count() -> None:
 
 
 def test_persoon_refusals_name_only_what_is_wrong() -> None:
-    assert str(refused(K.PERSOON, PersonName(family_name="-'.", given_names="Anna",
-                                             birth_date=DAY))) == "achternaam bevat geen letters"
+    assert (
+        str(refused(K.PERSOON, PersonName(family_name="-'.", given_names="Anna", birth_date=DAY)))
+        == "achternaam bevat geen letters"
+    )
     no_given = PersonName(family_name="Xyzzyq", given_names="..", birth_date=DAY)
     assert str(refused(K.PERSOON, no_given, "Xyzzyq")) == "voornaam bevat geen letters"
     for born in [date(1900, 1, 1), date(1, 1, 1), date(9999, 12, 31)]:
-        refused(K.PERSOON, PersonName(family_name="Xyzzyq", given_names="Qwxz", birth_date=born),
-                "Xyzzyq", "Qwxz", born.isoformat())
+        refused(
+            K.PERSOON,
+            PersonName(family_name="Xyzzyq", given_names="Qwxz", birth_date=born),
+            "Xyzzyq",
+            "Qwxz",
+            born.isoformat(),
+        )
     refused(K.PERSOON, "de Vries, A., 1990-01-31", "Vries")
 
 
 @settings(max_examples=300)
 @given(people(), st.data())
-def test_persoon_variants_agree(person_: tuple[list[str], str, list[str], date],
-                                data: st.DataObject) -> None:
+def test_persoon_variants_agree(
+    person_: tuple[list[str], str, list[str], date], data: st.DataObject
+) -> None:
     core, prefix, given_names, born = person_
     family, prefix_field, given = data.draw(rendered_people(core, prefix, given_names))
     name = PersonName(family_name=family, prefix=prefix_field, given_names=given, birth_date=born)
@@ -241,8 +290,9 @@ def test_persoon_variants_agree(person_: tuple[list[str], str, list[str], date],
 
 
 @given(people(), people())
-def test_different_people_differ(a: tuple[list[str], str, list[str], date],
-                                 b: tuple[list[str], str, list[str], date]) -> None:
+def test_different_people_differ(
+    a: tuple[list[str], str, list[str], date], b: tuple[list[str], str, list[str], date]
+) -> None:
     def clean(p: tuple[list[str], str, list[str], date]) -> bytes:
         return person(" ".join(p[0]).title(), " ".join(p[2]).title(), p[1], p[3])
 
@@ -251,11 +301,18 @@ def test_different_people_differ(a: tuple[list[str], str, list[str], date],
 
 # -------------------------------------------------------------------------------------- adres
 
-POSTCODES = st.tuples(st.integers(1000, 9999), st.from_regex(r"[A-Z]{2}", fullmatch=True)).filter(
-    lambda p: p[1] not in ("SA", "SD", "SS")).map(lambda p: f"{p[0]}{p[1]}")
-ADDITIONS = st.one_of(st.just(""), st.just("H"), st.from_regex(r"[A-Z]", fullmatch=True),
-                      st.integers(1, 99).map(str),
-                      st.from_regex(r"[A-Z][0-9]{1,2}", fullmatch=True))
+POSTCODES = (
+    st.tuples(st.integers(1000, 9999), st.from_regex(r"[A-Z]{2}", fullmatch=True))
+    .filter(lambda p: p[1] not in ("SA", "SD", "SS"))
+    .map(lambda p: f"{p[0]}{p[1]}")
+)
+ADDITIONS = st.one_of(
+    st.just(""),
+    st.just("H"),
+    st.from_regex(r"[A-Z]", fullmatch=True),
+    st.integers(1, 99).map(str),
+    st.from_regex(r"[A-Z][0-9]{1,2}", fullmatch=True),
+)
 
 
 @st.composite
@@ -275,8 +332,14 @@ def written_addition(draw: st.DrawFn, addition: str) -> str:
 
 def test_adres_known_answers() -> None:
     for postcode in ["3011ab", "3011 AB", " 3011AB ", "3011  ab", "NL-3011 AB"]:
-        for number, addition in [("40", "a"), ("40", "-a"), ("040", " A"), ("40a", ""),
-                                 ("40-A", ""), ("40 a", "A")]:
+        for number, addition in [
+            ("40", "a"),
+            ("40", "-a"),
+            ("040", " A"),
+            ("40a", ""),
+            ("40-A", ""),
+            ("40 a", "A"),
+        ]:
             assert adres(postcode, number, addition) == b"adres:3011AB|40|A"
     assert adres("3011AB", "40") == b"adres:3011AB|40|"
     assert adres("3011AB", "40", "1 hoog") == adres("3011AB", "40", "1e") == b"adres:3011AB|40|1"
@@ -290,17 +353,34 @@ def test_adres_known_answers() -> None:
 
 def test_adres_refusals() -> None:
     assert str(refused(K.ADRES, Address(postcode="30111AB", number="40"), "30111AB")) == (
-        "postcode heeft niet de vorm 1234 AB")
+        "postcode heeft niet de vorm 1234 AB"
+    )
     for postcode, number, addition, bag in [
-        ("0123AB", "40", "", ""), ("3011SS", "40", "", ""), ("3011SA", "40", "", ""),
-        ("3011AB", "0", "", ""), ("3011AB", "123456", "", ""), ("3011AB", "", "", ""),
-        ("", "40", "", ""), ("3011AB", "veertig", "", ""), ("3011AB", "40a", "b", ""),
-        ("3011AB", "40", "QXZQXZQ", ""), ("", "", "", ""), ("", "", "", "059901000001234"),
-        ("", "", "", "0599200000012345"), ("", "", "", "0599.0100.0001"),
-        ("3011AB", "40", "", "1234"), ("3011AB", "40", "1234567", ""),
+        ("0123AB", "40", "", ""),
+        ("3011SS", "40", "", ""),
+        ("3011SA", "40", "", ""),
+        ("3011AB", "0", "", ""),
+        ("3011AB", "123456", "", ""),
+        ("3011AB", "", "", ""),
+        ("", "40", "", ""),
+        ("3011AB", "veertig", "", ""),
+        ("3011AB", "40a", "b", ""),
+        ("3011AB", "40", "QXZQXZQ", ""),
+        ("", "", "", ""),
+        ("", "", "", "059901000001234"),
+        ("", "", "", "0599200000012345"),
+        ("", "", "", "0599.0100.0001"),
+        ("3011AB", "40", "", "1234"),
+        ("3011AB", "40", "1234567", ""),
     ]:
-        refused(K.ADRES, Address(postcode=postcode, number=number, addition=addition, bag_id=bag),
-                postcode, number, addition, bag)
+        refused(
+            K.ADRES,
+            Address(postcode=postcode, number=number, addition=addition, bag_id=bag),
+            postcode,
+            number,
+            addition,
+            bag,
+        )
     refused(K.ADRES, "Coolsingel 40, 3011 AD Rotterdam", "Coolsingel")
 
 
@@ -310,8 +390,13 @@ def test_adres_variants_agree(address: tuple[str, int, str], data: st.DataObject
     postcode, number, addition = address
     around = st.sampled_from(["", " ", "\t"])
     middle = data.draw(st.sampled_from(["", " ", "  ", "-"]))
-    written_postcode = (data.draw(around) + postcode[:4] + middle + data.draw(cased(postcode[4:]))
-                        + data.draw(around))
+    written_postcode = (
+        data.draw(around)
+        + postcode[:4]
+        + middle
+        + data.draw(cased(postcode[4:]))
+        + data.draw(around)
+    )
     written_number = "0" * data.draw(st.integers(0, 2)) + str(number)
     written_add = data.draw(written_addition(addition))
     if addition and data.draw(st.booleans()):  # the addition attached to the number
@@ -376,13 +461,20 @@ def test_kvk_refusal_never_quotes_the_value(text: str) -> None:
 # ----------------------------------------------------------------------------------- telefoon
 
 # Subscriber numbers phonenumbers knows to be valid: mobile 06[1-5] and Rotterdam 010.
-PHONES = st.one_of(st.from_regex(r"6[1-5][0-9]{7}", fullmatch=True),
-                   st.from_regex(r"10[0-9]{7}", fullmatch=True))
+PHONES = st.one_of(
+    st.from_regex(r"6[1-5][0-9]{7}", fullmatch=True), st.from_regex(r"10[0-9]{7}", fullmatch=True)
+)
 
 
 def test_telefoon_known_answers() -> None:
-    for text in ["06-12345678", "0612345678", "+31 6 1234 5678", "0031612345678",
-                 "+31 (0)6 12345678", "06 12 34 56 78"]:
+    for text in [
+        "06-12345678",
+        "0612345678",
+        "+31 6 1234 5678",
+        "0031612345678",
+        "+31 (0)6 12345678",
+        "06 12 34 56 78",
+    ]:
         assert normalise(K.TELEFOON, text) == b"telefoon:+31612345678"
     assert normalise(K.TELEFOON, "010-4171234") == b"telefoon:+31104171234"
     assert normalise(K.TELEFOON, "+32 470 12 34 56") == b"telefoon:+32470123456"
@@ -393,10 +485,17 @@ def test_telefoon_known_answers() -> None:
 @given(PHONES, st.data())
 def test_telefoon_variants_agree(subscriber: str, data: st.DataObject) -> None:
     trunk = data.draw(st.sampled_from(["0", "+31", "+31 ", "0031", "0031 ", "+31 (0)", "+31(0)"]))
-    area, rest = (subscriber[:1], subscriber[1:]) if subscriber[0] == "6" else (
-        subscriber[:2], subscriber[2:])
-    text = trunk + area + data.draw(st.sampled_from(["", "-", " ", " - "])) + data.draw(
-        spaced(rest, (" ", "-")))
+    area, rest = (
+        (subscriber[:1], subscriber[1:])
+        if subscriber[0] == "6"
+        else (subscriber[:2], subscriber[2:])
+    )
+    text = (
+        trunk
+        + area
+        + data.draw(st.sampled_from(["", "-", " ", " - "]))
+        + data.draw(spaced(rest, (" ", "-")))
+    )
     assert normalise(K.TELEFOON, text) == f"telefoon:+31{subscriber}".encode()
 
 
@@ -422,8 +521,18 @@ def test_email_known_answers() -> None:
     assert normalise(K.EMAIL, "jan@xn--mnchen-3ya.de") == b"email:jan@xn--mnchen-3ya.de"
     assert normalise(K.EMAIL, "a.b@x.nl") != normalise(K.EMAIL, "ab@x.nl")  # dots are kept
     assert normalise(K.EMAIL, "ab+x@x.nl") != normalise(K.EMAIL, "ab@x.nl")  # tags are kept
-    for text in ["jan", "jan@", "@example.nl", "jan@@example.nl", "j an@example.nl",
-                 "jan@example", "jan@exa mple.nl", "jan@-x.nl", "jan@x..nl", "jan@1.2.3.4"]:
+    for text in [
+        "jan",
+        "jan@",
+        "@example.nl",
+        "jan@@example.nl",
+        "j an@example.nl",
+        "jan@example",
+        "jan@exa mple.nl",
+        "jan@-x.nl",
+        "jan@x..nl",
+        "jan@1.2.3.4",
+    ]:
         refused(K.EMAIL, text, text)
 
 
@@ -465,7 +574,7 @@ def test_iban_known_answers() -> None:
 
 @given(ibans(), st.data())
 def test_iban_variants_agree(iban: str, data: st.DataObject) -> None:
-    grouped = " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    grouped = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
     text = data.draw(cased(data.draw(st.sampled_from([iban, grouped]))))
     text = data.draw(SPACES) + text + data.draw(SPACES)
     assert normalise(K.IBAN, text) == b"iban:" + iban.encode()
@@ -478,7 +587,7 @@ def test_different_ibans_differ(a: str, b: str) -> None:
 
 @given(ibans(), st.integers(8, 17), st.integers(1, 9))
 def test_iban_with_a_wrong_digit_is_refused(iban: str, position: int, delta: int) -> None:
-    wrong = iban[:position] + str((int(iban[position]) + delta) % 10) + iban[position + 1:]
+    wrong = iban[:position] + str((int(iban[position]) + delta) % 10) + iban[position + 1 :]
     refused(K.IBAN, wrong, wrong, iban)
 
 
@@ -514,7 +623,8 @@ def test_kenteken_refusal_never_quotes_the_value(text: str) -> None:
 
 HOSTS = st.from_regex(r"(?:[a-z0-9]{1,8}\.){1,2}[a-z]{2,5}", fullmatch=True)
 PATHS = st.lists(st.from_regex(r"[A-Za-z0-9_~-]{1,8}", fullmatch=True), max_size=3).map(
-    lambda parts: "".join("/" + p for p in parts))
+    lambda parts: "".join("/" + p for p in parts)
+)
 QUERIES = st.one_of(
     st.just(""),
     st.from_regex(r"[a-z]{1,4}=[A-Za-z0-9]{1,6}(?:&[a-z]{1,4}=[0-9]{1,3})?", fullmatch=True),
@@ -523,9 +633,12 @@ QUERIES = st.one_of(
 
 def test_url_known_answers() -> None:
     expected = b"url:https://example.nl/advertentie?id=7"
-    for text in ["https://example.nl/advertentie?id=7", "HTTPS://Example.NL:443/advertentie?id=7",
-                 " https://example.nl/advertentie/?id=7#foto-3 ",
-                 "https://user@example.nl/advertentie?id=7"]:
+    for text in [
+        "https://example.nl/advertentie?id=7",
+        "HTTPS://Example.NL:443/advertentie?id=7",
+        " https://example.nl/advertentie/?id=7#foto-3 ",
+        "https://user@example.nl/advertentie?id=7",
+    ]:
         assert normalise(K.URL, text) == expected
     assert normalise(K.URL, "http://Example.nl/") == normalise(K.URL, "http://example.nl")
     assert normalise(K.URL, "http://example.nl:8080/") == b"url:http://example.nl:8080"
@@ -534,23 +647,45 @@ def test_url_known_answers() -> None:
     assert normalise(K.URL, "https://bücher.de/x") == b"url:https://xn--bcher-kva.de/x"
     assert normalise(K.URL, "http://[2001:DB8::1]:80/") == b"url:http://[2001:db8::1]"
     assert normalise(K.URL, "http://192.168.1.1/") == b"url:http://192.168.1.1"
-    for text in ["ftp://example.nl/x", "www.example.nl/x", "example.nl", "https://", "http://x/",
-                 "https://example.nl:99999/", "javascript:alert(1)", ""]:
+    for text in [
+        "ftp://example.nl/x",
+        "www.example.nl/x",
+        "example.nl",
+        "https://",
+        "http://x/",
+        "https://example.nl:99999/",
+        "javascript:alert(1)",
+        "",
+    ]:
         refused(K.URL, text, text)
 
 
-@given(st.sampled_from(["http", "https"]), HOSTS, st.sampled_from([None, 8080, 8443]), PATHS,
-       QUERIES, st.data())
-def test_url_variants_agree(scheme: str, host: str, port: int | None, path: str, query: str,
-                            data: st.DataObject) -> None:
+@given(
+    st.sampled_from(["http", "https"]),
+    HOSTS,
+    st.sampled_from([None, 8080, 8443]),
+    PATHS,
+    QUERIES,
+    st.data(),
+)
+def test_url_variants_agree(
+    scheme: str, host: str, port: int | None, path: str, query: str, data: st.DataObject
+) -> None:
     default = {"http": 80, "https": 443}[scheme]
     netloc = data.draw(cased(host))
     if port is not None:
         netloc += f":{port}"
     elif data.draw(st.booleans()):
         netloc += f":{default}"
-    text = (data.draw(cased(scheme)) + "://" + netloc + path + data.draw(st.sampled_from(["", "/"]))
-            + (f"?{query}" if query else "") + data.draw(st.sampled_from(["", "#", "#top"])))
+    text = (
+        data.draw(cased(scheme))
+        + "://"
+        + netloc
+        + path
+        + data.draw(st.sampled_from(["", "/"]))
+        + (f"?{query}" if query else "")
+        + data.draw(st.sampled_from(["", "#", "#top"]))
+    )
     expected = f"url:{scheme}://{host}{f':{port}' if port else ''}{path}"
     expected += f"?{query}" if query else ""
     assert normalise(K.URL, data.draw(SPACES) + text) == expected.encode()
@@ -570,8 +705,13 @@ def test_url_refusal_never_quotes_the_value(host: str, path: str) -> None:
 # ------------------------------------------------------------------------------- cross-cutting
 
 VALID = {
-    K.BSN: "111222333", K.KVK: "24123456", K.TELEFOON: "0612345678", K.EMAIL: "a@b.nl",
-    K.IBAN: "NL91ABNA0417164300", K.KENTEKEN: "AB123C", K.URL: "https://b.nl",
+    K.BSN: "111222333",
+    K.KVK: "24123456",
+    K.TELEFOON: "0612345678",
+    K.EMAIL: "a@b.nl",
+    K.IBAN: "NL91ABNA0417164300",
+    K.KENTEKEN: "AB123C",
+    K.URL: "https://b.nl",
     K.PERSOON: PersonName(family_name="Vries", given_names="A", birth_date=DAY),
     K.ADRES: Address(postcode="3011AB", number="40"),
 }
@@ -591,8 +731,11 @@ def test_wrong_value_type_is_refused(kind: K) -> None:
 
 def test_identifier_error_is_a_plain_exception_that_pickles() -> None:
     error = pickle.loads(pickle.dumps(IdentifierError(K.BSN, "BSN voldoet niet aan de elfproef")))
-    assert (error.kind, error.reason, str(error)) == (K.BSN, "BSN voldoet niet aan de elfproef",
-                                                        "BSN voldoet niet aan de elfproef")
+    assert (error.kind, error.reason, str(error)) == (
+        K.BSN,
+        "BSN voldoet niet aan de elfproef",
+        "BSN voldoet niet aan de elfproef",
+    )
 
 
 def test_unknown_kind_is_a_programming_error() -> None:

@@ -23,9 +23,7 @@ from gateway.pseudonyms import oprf
 from gateway.pseudonyms.oprf import _blind_with
 
 VECTORS_FILE = Path(__file__).parent / "vectors" / "rfc9497-ristretto255-sha512-oprf.json"
-SHARED_VECTORS_FILE = (
-    Path(__file__).resolve().parents[2] / "shared" / "vectors" / VECTORS_FILE.name
-)
+SHARED_VECTORS_FILE = Path(__file__).resolve().parents[2] / "shared" / "vectors" / VECTORS_FILE.name
 SUITE: dict[str, Any] = json.loads(VECTORS_FILE.read_text())
 VECTORS: list[dict[str, str]] = SUITE["vectors"]
 h = bytes.fromhex

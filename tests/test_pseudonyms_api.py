@@ -27,14 +27,16 @@ from tests.support import REPO, Caller, env_without_gateway, live_server
 PARTY = "politie-rotterdam"
 
 
-def evaluate_via(caller: Caller, inputs: list[bytes], *, domain: str = "rr-demo", party: str = PARTY):
+def evaluate_via(
+    caller: Caller, inputs: list[bytes], *, domain: str = "rr-demo", party: str = PARTY
+):
     blinds = [oprf.blind(x) for x in inputs]
     body = json.dumps({"domain": domain, "elements": [b64u(b) for _, b in blinds]}).encode()
     response = caller.call(party, "POST", "/v1/pseudonyms/evaluate", body)
     if response.status_code != 200:
         return response, []
     evaluated = [unb64u(e) for e in response.json()["evaluated"]]
-    return response, [oprf.finalize(x, r, z) for x, (r, _), z in zip(inputs, blinds, evaluated)]
+    return response, [oprf.finalize(x, r, z) for x, (r, _), z in zip(inputs, blinds, evaluated, strict=True)]
 
 
 def test_gateway_document_gives_adapters_what_they_need(server):
@@ -110,7 +112,9 @@ def test_rate_limit_per_party_is_a_429_with_retry_after(rationed):
 
 
 def test_oversized_batches_are_refused(caller):
-    body = json.dumps({"domain": "rr-demo", "elements": [b64u(oprf.blind(b"x")[1])] * 10_001}).encode()
+    body = json.dumps(
+        {"domain": "rr-demo", "elements": [b64u(oprf.blind(b"x")[1])] * 10_001}
+    ).encode()
     response = caller.call(PARTY, "POST", "/v1/pseudonyms/evaluate", body)
     assert response.status_code == 422
     assert response.json()["errors"][0]["location"] == "elements"
@@ -134,18 +138,28 @@ def keyholder_process(settings: Settings) -> Iterator[tuple[str, str]]:
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "keyholder", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
         while True:
             try:
-                if httpx.get(url + "/domains", headers={"Authorization": f"Bearer {token}"}).status_code == 200:
+                if (
+                    httpx.get(
+                        url + "/domains", headers={"Authorization": f"Bearer {token}"}
+                    ).status_code
+                    == 200
+                ):
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline and process.poll() is None, "key holder did not start"
+            assert time.monotonic() < deadline and process.poll() is None, (
+                "key holder did not start"
+            )
             time.sleep(0.1)
         yield url, token
     finally:
@@ -153,7 +167,9 @@ def keyholder_process(settings: Settings) -> Iterator[tuple[str, str]]:
         process.wait(timeout=10)
 
 
-def test_separate_key_holder_process_gives_the_same_pseudonyms(settings, engine, keyholder_process, caller):
+def test_separate_key_holder_process_gives_the_same_pseudonyms(
+    settings, engine, keyholder_process, caller
+):
     url, token = keyholder_process
     assert httpx.get(url + "/domains").status_code == 401  # the secret is required
     remote = settings.model_copy(update={"keyholder_url": url, "keyholder_token": SecretStr(token)})

@@ -21,7 +21,10 @@ def test_round_trip_and_kid_in_the_header(pair):
     assert blob.startswith(sealing.MAGIC)
     assert sealing.recipient_kid(blob) == public["kid"]
     assert b"Jansen" not in blob
-    assert sealing.open_sealed(blob, private_keys={public["kid"]: private}, context=CONTEXT) == b"Jan Jansen, 3011 AB 40"
+    assert (
+        sealing.open_sealed(blob, private_keys={public["kid"]: private}, context=CONTEXT)
+        == b"Jan Jansen, 3011 AB 40"
+    )
 
 
 def test_hybrid_envelope_carries_the_ml_kem_encapsulation():

@@ -41,7 +41,9 @@ def test_batch_is_stored_with_pseudonyms_as_bytes_and_one_receipt_per_signal(cal
     assert count(rt.engine, SignalRow.__table__) == 5
     assert count(rt.engine, SubjectRow.__table__) == 15
     with rt.engine.connect() as connection:
-        stored = {bytes(p) for p in connection.execute(select(SubjectRow.__table__.c.pseudonym)).scalars()}
+        stored = {
+            bytes(p) for p in connection.execute(select(SubjectRow.__table__.c.pseudonym)).scalars()
+        }
     sent = {s["pseudonym"] for sig in signals for s in sig["subjects"]}
     from gateway.crypto import unb64u
 
@@ -67,7 +69,9 @@ def test_same_ref_from_another_party_is_another_signal(caller, server):
     assert count(rt.engine, SignalRow.__table__) == 2
 
 
-def test_different_content_under_a_stored_ref_is_a_409_and_nothing_of_the_batch_is_stored(caller, server):
+def test_different_content_under_a_stored_ref_is_a_409_and_nothing_of_the_batch_is_stored(
+    caller, server
+):
     _, rt = server
     assert post(caller, batch(signal("x-1"))).status_code == 200
     response = post(caller, batch(signal("new-1"), signal("x-1", form="seksuele_uitbuiting")))
@@ -93,7 +97,9 @@ def test_a_new_version_must_declare_what_it_supersedes(caller, server):
     assert status["version"] == 2
     with rt.engine.connect() as connection:
         rows = connection.execute(
-            select(SignalRow.__table__.c.version, SignalRow.__table__.c.is_current).order_by("version")
+            select(SignalRow.__table__.c.version, SignalRow.__table__.c.is_current).order_by(
+                "version"
+            )
         ).all()
     assert [(r.version, r.is_current) for r in rows] == [(1, False), (2, True)]
 
@@ -109,9 +115,13 @@ def test_a_batch_may_carry_a_version_and_its_successor(caller, server):
     response = post(caller, batch(signal("pair"), signal("pair", version=2, supersedes=1)))
     assert response.status_code == 200, response.text
     with rt.engine.connect() as connection:
-        current = connection.execute(
-            select(SignalRow.__table__.c.version).where(SignalRow.__table__.c.is_current)
-        ).scalars().all()
+        current = (
+            connection.execute(
+                select(SignalRow.__table__.c.version).where(SignalRow.__table__.c.is_current)
+            )
+            .scalars()
+            .all()
+        )
     assert current == [2]
 
 
@@ -139,9 +149,13 @@ def test_every_problem_in_a_batch_is_reported(caller):
     naive_time = signal(observed_at="2026-10-01T09:30:00")
     extra_field = signal(naam="x")
     no_subjects = signal(subjects=[])
-    bad_kind = signal(subjects=[{"kind": "paspoort", "role": "slachtoffer", "pseudonym": pseudonym()}])
+    bad_kind = signal(
+        subjects=[{"kind": "paspoort", "role": "slachtoffer", "pseudonym": pseudonym()}]
+    )
     future = signal(observed_at=(datetime.now(UTC) + timedelta(days=2)).isoformat())
-    response = post(caller, batch(bad_indicator, naive_time, extra_field, no_subjects, bad_kind, future))
+    response = post(
+        caller, batch(bad_indicator, naive_time, extra_field, no_subjects, bad_kind, future)
+    )
     assert response.status_code == 422
     located = {(e["location"], e["code"]) for e in response.json()["errors"]}
     assert located == {

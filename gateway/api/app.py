@@ -21,7 +21,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app = FastAPI(
         title="Gateway mensenhandel",
         version=__version__,
-        description="Pseudonymised signal sharing for a regional covenant against human trafficking.",
+        description="Pseudonymised signal sharing for a regional covenant against trafficking.",
     )
     app.state.runtime = rt
     problems.install(app)
@@ -39,9 +39,16 @@ def create_app(rt: Runtime) -> FastAPI:
         elapsed = time.perf_counter() - started
         # The route template, never the raw path or query: those can carry refs and filters.
         route = getattr(request.scope.get("route"), "path", "unmatched")
-        rt.metrics.requests.labels(request.method, route, str(response.status_code)).observe(elapsed)
-        _log.info("http.request", method=request.method, route=route,
-                  status=response.status_code, duration_ms=round(elapsed * 1000, 2))
+        rt.metrics.requests.labels(request.method, route, str(response.status_code)).observe(
+            elapsed
+        )
+        _log.info(
+            "http.request",
+            method=request.method,
+            route=route,
+            status=response.status_code,
+            duration_ms=round(elapsed * 1000, 2),
+        )
         return response
 
     return app

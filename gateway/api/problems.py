@@ -23,7 +23,11 @@ _log = get_logger("gateway.api")
 
 # Every problem a caller can receive; the /problems/{code} page reads from here.
 CATALOGUE: dict[str, tuple[int, str, str]] = {
-    cls.code: (cls.status, cls.title, (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "")
+    cls.code: (
+        cls.status,
+        cls.title,
+        (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "",
+    )
     for cls in (
         errors.AuthenticationFailed,
         errors.Forbidden,
@@ -36,7 +40,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         errors.GatewayError,
     )
 }
-CATALOGUE["method-not-allowed"] = (405, "Methode niet toegestaan", "De methode past niet bij deze bron.")
+CATALOGUE["method-not-allowed"] = (
+    405,
+    "Methode niet toegestaan",
+    "De methode past niet bij deze bron.",
+)
 
 _DUTCH = {
     "missing": "verplicht veld ontbreekt",
@@ -86,7 +94,9 @@ def field_errors(exc: ValidationError | RequestValidationError) -> list[FieldErr
         if kind == "value_error":
             message = str(error["msg"]).removeprefix("Value error, ")
         elif kind == "enum":
-            message = "onbekende waarde; toegestaan: " + str(error.get("ctx", {}).get("expected", ""))
+            message = "onbekende waarde; toegestaan: " + str(
+                error.get("ctx", {}).get("expected", "")
+            )
         elif kind == "json_invalid":
             message = "ongeldige JSON: " + str(error.get("ctx", {}).get("error", ""))
         else:
@@ -110,7 +120,12 @@ def problem_response(
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail}
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if instance:
         body["instance"] = instance
     body.update(extra or {})
@@ -131,16 +146,25 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, errors.AuthenticationFailed):
             headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         return problem_response(
-            exc.status, exc.code, exc.title, exc.detail,
-            instance=request.url.path, extra=extra, headers=headers,
+            exc.status,
+            exc.code,
+            exc.title,
+            exc.detail,
+            instance=request.url.path,
+            extra=extra,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         found = field_errors(exc)
         return problem_response(
-            422, InvalidInput.code, InvalidInput.title, f"{len(found)} fout(en) in het verzoek",
-            instance=request.url.path, extra={"errors": [e.as_dict() for e in found]},
+            422,
+            InvalidInput.code,
+            InvalidInput.title,
+            f"{len(found)} fout(en) in het verzoek",
+            instance=request.url.path,
+            extra={"errors": [e.as_dict() for e in found]},
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -148,17 +172,28 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404:
             code, title, detail = "not-found", "Niet gevonden", "Deze bron bestaat niet."
         elif exc.status_code == 405:
-            code, title, detail = "method-not-allowed", "Methode niet toegestaan", "Methode niet toegestaan."
+            code, title, detail = (
+                "method-not-allowed",
+                "Methode niet toegestaan",
+                "Methode niet toegestaan.",
+            )
         else:
-            code, title, detail = "http-error", "Fout in het verzoek", "Het verzoek is niet verwerkt."
+            code, title, detail = (
+                "http-error",
+                "Fout in het verzoek",
+                "Het verzoek is niet verwerkt.",
+            )
         return problem_response(exc.status_code, code, title, detail, instance=request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         _log.error("http.unexpected-error", route=_route(request), exc_info=exc)
         return problem_response(
-            500, "internal-error", "Interne fout",
-            "Er ging iets mis in de gateway; de fout is gelogd.", instance=request.url.path,
+            500,
+            "internal-error",
+            "Interne fout",
+            "Er ging iets mis in de gateway; de fout is gelogd.",
+            instance=request.url.path,
         )
 
 

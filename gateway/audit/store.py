@@ -16,7 +16,9 @@ _log = AuditRow.__table__
 _head = AuditHeadRow.__table__
 
 
-def append(connection: Connection, events: Sequence[chain.AuditEvent], *, now: datetime) -> list[int]:
+def append(
+    connection: Connection, events: Sequence[chain.AuditEvent], *, now: datetime
+) -> list[int]:
     """Append ``events`` in order; returns their sequence numbers.
 
     The head row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE``
@@ -77,4 +79,3 @@ def entries(connection: Connection, *, event: str | None = None) -> list[dict[st
     if event is not None:
         query = query.where(_log.c.event == event)
     return [json.loads(row.body) for row in connection.execute(query)]
-

@@ -53,4 +53,6 @@ def mint_call_token(
         "htu": target,
         "body_sha256": body_digest(body),
     }
-    return jwt.encode(claims, key.key, algorithm=key.alg, headers={"kid": key.kid, "typ": TOKEN_TYPE})
+    return jwt.encode(
+        claims, key.key, algorithm=key.alg, headers={"kid": key.kid, "typ": TOKEN_TYPE}
+    )

@@ -12,7 +12,9 @@ from rich.table import Table
 
 from gateway.errors import ConfigurationError
 
-adapter_app = typer.Typer(help="Partneradapters: exports inlezen en signalen aanbieden.", no_args_is_help=True)
+adapter_app = typer.Typer(
+    help="Partneradapters: exports inlezen en signalen aanbieden.", no_args_is_help=True
+)
 console = Console(stderr=True)
 
 
@@ -27,14 +29,27 @@ def formats() -> None:
 
 @adapter_app.command("push")
 def push_command(
-    file: Annotated[Path, typer.Argument(help="Het exportbestand.", exists=True, dir_okay=False, readable=True)],
+    file: Annotated[
+        Path, typer.Argument(help="Het exportbestand.", exists=True, dir_okay=False, readable=True)
+    ],
     party: Annotated[str, typer.Option("--party", help="Uw partij-id uit het convenant.")],
-    format_: Annotated[str, typer.Option("--format", help="Exportformaat (zie `adapter formats`).")],
-    check_only: Annotated[bool, typer.Option("--check", help="Alleen controleren; niets versturen.")] = False,
-    gateway_url: Annotated[str, typer.Option("--gateway", envvar="GATEWAY_URL", help="URL van de gateway.")] = "http://127.0.0.1:8080",
-    key_dir: Annotated[Path | None, typer.Option("--keys", help="Map met privésleutels (standaard GATEWAY_PRIVATE_KEYS_DIR).")] = None,
+    format_: Annotated[
+        str, typer.Option("--format", help="Exportformaat (zie `adapter formats`).")
+    ],
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Alleen controleren; niets versturen.")
+    ] = False,
+    gateway_url: Annotated[
+        str, typer.Option("--gateway", envvar="GATEWAY_URL", help="URL van de gateway.")
+    ] = "http://127.0.0.1:8080",
+    key_dir: Annotated[
+        Path | None,
+        typer.Option("--keys", help="Map met privésleutels (standaard GATEWAY_PRIVATE_KEYS_DIR)."),
+    ] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=1000, help="Signalen per batch.")] = 500,
-    state: Annotated[Path | None, typer.Option(help="Voortgangsbestand (standaard FILE.push-state.json).")] = None,
+    state: Annotated[
+        Path | None, typer.Option(help="Voortgangsbestand (standaard FILE.push-state.json).")
+    ] = None,
 ) -> None:
     """Controleer, pseudonimiseer, verzegel, onderteken en verstuur een export."""
     from adapters import push
@@ -54,7 +69,9 @@ def push_command(
     if len(report.errors) > 200:
         console.print(f"… en nog {len(report.errors) - 200} fouten")
     if report.errors:
-        console.print(f"[red]FAIL:[/] {len(report.errors)} fout(en) in {report.records + len(report.errors)} records; er is niets verstuurd")
+        console.print(
+            f"[red]FAIL:[/] {len(report.errors)} fout(en) in het bestand; er is niets verstuurd"
+        )
         raise typer.Exit(1)
     console.print(f"OK: {report.records} records zonder fouten")
     if check_only:
@@ -65,12 +82,21 @@ def push_command(
         console.print(f"[red]FAIL:[/] {exc.detail}")
         raise typer.Exit(2) from None
     client = push.GatewayClient(base_url=gateway_url, key=key, subject=f"adapter-{format_}")
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
     try:
         with Progress(*columns, console=console, transient=True) as progress:
             task = progress.add_task("versturen", total=report.records)
             result = push.push(
-                client=client, adapter=adapter, path=file, party=party, batch_size=batch_size,
+                client=client,
+                adapter=adapter,
+                path=file,
+                party=party,
+                batch_size=batch_size,
                 state_path=state or file.with_name(file.name + ".push-state.json"),
                 on_batch=lambda n: progress.advance(task, n),
             )
@@ -86,9 +112,12 @@ def push_command(
     table.add_column("aantal", justify="right")
     rate = result.records / result.elapsed_s if result.elapsed_s else 0.0
     for label, value in (
-        ("records", result.records), ("opgeslagen", result.stored),
-        ("al ontvangen", result.duplicates), ("batches verstuurd", result.batches),
-        ("batches overgeslagen (hervat)", result.skipped_batches), ("herhaalpogingen", result.retries),
+        ("records", result.records),
+        ("opgeslagen", result.stored),
+        ("al ontvangen", result.duplicates),
+        ("batches verstuurd", result.batches),
+        ("batches overgeslagen (hervat)", result.skipped_batches),
+        ("herhaalpogingen", result.retries),
         ("signalen per seconde", f"{rate:,.0f}"),
     ):
         table.add_row(label, str(value))

@@ -21,7 +21,9 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="Het auditlogboek.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
-keyholder_app = typer.Typer(help="De sleutelhouder voor pseudoniemen als eigen proces.", no_args_is_help=True)
+keyholder_app = typer.Typer(
+    help="De sleutelhouder voor pseudoniemen als eigen proces.", no_args_is_help=True
+)
 app.add_typer(keyholder_app, name="keyholder")
 app.add_typer(adapter_app, name="adapter")
 console = Console(stderr=True)
@@ -43,7 +45,10 @@ def _fail(exc: ConfigurationError) -> typer.Exit:
 @app.command()
 def init(
     force_keys: Annotated[
-        bool, typer.Option("--force-keys", help="Vervang bestaande dev-sleutels (oude worden onbruikbaar).")
+        bool,
+        typer.Option(
+            "--force-keys", help="Vervang bestaande dev-sleutels (oude worden onbruikbaar)."
+        ),
     ] = False,
 ) -> None:
     """Maak dev-sleutels voor elke partij van het democonvenant en de database aan (idempotent)."""
@@ -79,7 +84,9 @@ def init(
             "nieuw" if party.id in created else "bestaand",
         )
     console.print(table)
-    console.print(f"OK: sleutels in {settings.keys_dir} (publiek) en {settings.private_keys_dir} (privé)")
+    console.print(
+        f"OK: sleutels in {settings.keys_dir} (publiek) en {settings.private_keys_dir} (privé)"
+    )
     console.print(f"OK: database bijgewerkt; indicatorcatalogus versie {catalogue.version}")
 
 
@@ -101,8 +108,11 @@ def serve() -> None:
         raise _fail(exc) from None
     migrate(rt.engine)
     get_logger("gateway").info(
-        "gateway.starting", host=settings.host, port=settings.port,
-        parties=len(rt.covenant.parties), database="sqlite" if settings.is_sqlite else "postgresql",
+        "gateway.starting",
+        host=settings.host,
+        port=settings.port,
+        parties=len(rt.covenant.parties),
+        database="sqlite" if settings.is_sqlite else "postgresql",
     )
     uvicorn.run(
         create_app(rt), host=settings.host, port=settings.port, log_config=None, access_log=False
@@ -129,7 +139,9 @@ def audit_verify() -> None:
 
 @keyholder_app.command("serve")
 def keyholder_serve(
-    host: Annotated[str, typer.Option(help="Adres; houd dit op loopback of een privénetwerk.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Adres; houd dit op loopback of een privénetwerk.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Poort.")] = 8081,
 ) -> None:
     """Start de sleutelhouder (alleen de OPRF-hoofdsleutel; geen database, geen signalen)."""
@@ -157,7 +169,9 @@ def keyholder_serve(
 
 @app.command("demo-data")
 def demo_data(
-    out: Annotated[Path, typer.Option(help="Map voor de exports en ground_truth.json.")] = Path("var/demo-region"),
+    out: Annotated[Path, typer.Option(help="Map voor de exports en ground_truth.json.")] = Path(
+        "var/demo-region"
+    ),
     seed: Annotated[int, typer.Option(help="Zelfde seed, zelfde bestanden.")] = 2026,
     size: Annotated[str, typer.Option(help="small, medium of large.")] = "small",
     force: Annotated[bool, typer.Option("--force", help="Overschrijf een bestaande map.")] = False,

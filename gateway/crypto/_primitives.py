@@ -21,7 +21,9 @@ HPKE_X25519_KEM_NAME = "X25519"
 HPKE_KEY_VERSION = 1
 # RFC 9180 suites: the KEM is named by the key; KDF and AEAD are fixed (DESIGN §5).
 _SUITES = {
-    HPKE_KEM_NAME: hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM),
+    HPKE_KEM_NAME: hpke.Suite(
+        hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM
+    ),
     HPKE_X25519_KEM_NAME: hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM),
 }
 
@@ -67,7 +69,11 @@ def new_hpke_keypair(kem: str = HPKE_KEM_NAME) -> tuple[dict[str, Any], dict[str
     an RFC 7638-style thumbprint over the public members.
     """
     x_key = x25519.X25519PrivateKey.generate()
-    public: dict[str, Any] = {"kty": "HPKE", "kem": kem, "x25519": b64u(x_key.public_key().public_bytes(_RAW, _RAW_PUB))}
+    public: dict[str, Any] = {
+        "kty": "HPKE",
+        "kem": kem,
+        "x25519": b64u(x_key.public_key().public_bytes(_RAW, _RAW_PUB)),
+    }
     private_parts = {"x25519_private": b64u(x_key.private_bytes(_RAW, _RAW_PRIV, _NO_ENC))}
     if kem == HPKE_KEM_NAME:
         ml_key = mlkem.MLKEM768PrivateKey.generate()

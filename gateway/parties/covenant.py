@@ -1,4 +1,4 @@
-"""The covenant's parties, read from the privacy officers' data file ``policies/covenant/data.json``.
+"""The covenant's parties, from the privacy officers' data file ``policies/covenant/data.json``.
 
 The same file is OPA data (``data.covenant``), so the gateway and the policies read one truth.
 """

@@ -48,7 +48,7 @@ class SigningKey:
 
 
 class KeyRing:
-    """All parties' public keys, looked up by (party, kid) only: a key of another party never fits."""
+    """All parties' public keys, looked up by (party, kid): a key of another party never fits."""
 
     def __init__(
         self,
@@ -69,7 +69,9 @@ class KeyRing:
         return {party for party, _ in self._verification}
 
 
-def _parse_signing_jwk(path: Path, index: int, jwk: dict[str, Any], party_id: str) -> VerificationKey:
+def _parse_signing_jwk(
+    path: Path, index: int, jwk: dict[str, Any], party_id: str
+) -> VerificationKey:
     where = f"{path}: keys[{index}]"
     alg = jwk.get("alg")
     kid = jwk.get("kid")

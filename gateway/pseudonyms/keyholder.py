@@ -19,7 +19,7 @@ from typing import Protocol
 import httpx
 
 from gateway.crypto import b64u, unb64u
-from gateway.errors import ConfigurationError, InvalidInput, FieldError, Unavailable
+from gateway.errors import ConfigurationError, FieldError, InvalidInput, Unavailable
 from gateway.pseudonyms import oprf
 
 SEED_FILE = "oprf-seed.json"
@@ -51,7 +51,9 @@ def load_master_seed(directory: Path) -> bytes:
     try:
         seed = unb64u(json.loads(path.read_text("utf-8"))["seed"])
     except FileNotFoundError:
-        raise ConfigurationError(f"{path}: OPRF-hoofdsleutel ontbreekt (draai `gateway init`)") from None
+        raise ConfigurationError(
+            f"{path}: OPRF-hoofdsleutel ontbreekt (draai `gateway init`)"
+        ) from None
     except (ValueError, KeyError, TypeError):
         raise ConfigurationError(f"{path}: OPRF-hoofdsleutel is onleesbaar") from None
     if len(seed) != 32 or seed == bytes(32):
@@ -98,8 +100,9 @@ class RemoteKeyHolder:
     private network; the secret comes from configuration, never from the caller)."""
 
     def __init__(self, *, url: str, token: str, timeout_s: float = 10.0) -> None:
-        self._client = httpx.Client(base_url=url, timeout=timeout_s,
-                                    headers={"Authorization": f"Bearer {token}"})
+        self._client = httpx.Client(
+            base_url=url, timeout=timeout_s, headers={"Authorization": f"Bearer {token}"}
+        )
 
     def domains(self) -> list[str]:
         return list(self._request("GET", "/domains")["domains"])

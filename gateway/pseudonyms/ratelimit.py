@@ -36,6 +36,8 @@ class ElementBudget:
             if count > tokens:
                 self._buckets[party] = (tokens, now)
                 wait = math.ceil((count - tokens) / self._rate) if count <= self._capacity else 60
-                raise RateLimited("te veel pseudoniemevaluaties; probeer later opnieuw",
-                                  retry_after_s=max(1, wait))
+                raise RateLimited(
+                    "te veel pseudoniemevaluaties; probeer later opnieuw",
+                    retry_after_s=max(1, wait),
+                )
             self._buckets[party] = (tokens - count, now)

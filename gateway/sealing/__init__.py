@@ -83,7 +83,8 @@ def open_sealed(
     header = blob[: 5 + len(kid)]
     try:
         return primitives.hpke_open(
-            dict(key), blob[len(header) :],
+            dict(key),
+            blob[len(header) :],
             _INFO_LABEL + b"\x00" + header + b"\x00" + context.encode(),
         )
     except (ValueError, KeyError, TypeError):

@@ -79,7 +79,9 @@ class SignalIn(_Strict):
     observed_at: AwareDatetime
     municipality: Annotated[str, Field(pattern=r"^GM\d{4}$")]
     form: Form
-    indicators: Annotated[list[Annotated[str, Field(pattern=INDICATOR_PATTERN)]], Field(max_length=50)] = []
+    indicators: Annotated[
+        list[Annotated[str, Field(pattern=INDICATOR_PATTERN)]], Field(max_length=50)
+    ] = []
     data_classes: Annotated[list[DataClass], Field(min_length=1, max_length=len(DataClass))]
     certainty: Certainty
     flags: FlagsIn = FlagsIn()

@@ -56,7 +56,9 @@ def load_catalogue(policies_dir: Path) -> IndicatorCatalogue:
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
         raise ConfigurationError(f"{path}: geen geldige catalogus ({exc!r})") from None
     if not isinstance(version, str) or not version or not isinstance(entries, dict) or not entries:
-        raise ConfigurationError(f"{path}: catalogue.version en catalogue.indicators zijn verplicht")
+        raise ConfigurationError(
+            f"{path}: catalogue.version en catalogue.indicators zijn verplicht"
+        )
     barriers: dict[str, Barrier] = {}
     for code, entry in entries.items():
         try:

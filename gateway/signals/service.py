@@ -149,8 +149,11 @@ def plan_batch(
                 plan.retire_ids.append(current_id)
         elif signal.supersedes is not None:
             conflicts.append(
-                FieldError(f"{where}.supersedes", "er is geen eerdere versie om te vervangen",
-                           "nothing-to-supersede")
+                FieldError(
+                    f"{where}.supersedes",
+                    "er is geen eerdere versie om te vervangen",
+                    "nothing-to-supersede",
+                )
             )
             continue
         plan.inserts.append(

@@ -40,8 +40,6 @@ class SqlReplayGuard:
                     insert(_replay).values(issuer=issuer, jti=jti, expires_at=keep_until)
                 )
                 if random.random() < self._purge_probability:  # noqa: S311 (not security)
-                    connection.execute(
-                        delete(_replay).where(_replay.c.expires_at < self._clock())
-                    )
+                    connection.execute(delete(_replay).where(_replay.c.expires_at < self._clock()))
         except IntegrityError:
             raise ReplayDetected from None

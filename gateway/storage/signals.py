@@ -96,9 +96,13 @@ class SqlSignalStore:
             }
             for r in rows
         ]
-        ids = self._connection.execute(
-            insert(_signals).returning(_signals.c.id, sort_by_parameter_order=True), signal_rows
-        ).scalars().all()
+        ids = (
+            self._connection.execute(
+                insert(_signals).returning(_signals.c.id, sort_by_parameter_order=True), signal_rows
+            )
+            .scalars()
+            .all()
+        )
         subject_rows = [
             {"signal_id": signal_id, "kind": s.kind, "role": s.role, "pseudonym": s.pseudonym}
             for signal_id, r in zip(ids, rows, strict=True)

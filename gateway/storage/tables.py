@@ -83,9 +83,7 @@ class SubjectRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
     signal_id: int = Field(
-        sa_column=Column(
-            BigInteger, ForeignKey("signals.id", ondelete="CASCADE"), nullable=False
-        )
+        sa_column=Column(BigInteger, ForeignKey("signals.id", ondelete="CASCADE"), nullable=False)
     )
     kind: str = Field(max_length=16)
     role: str = Field(max_length=16)

@@ -34,8 +34,12 @@ async def readyz(request: Request) -> dict[str, Any] | Response:
     if all(v == "ok" for v in checks.values()):
         return {"status": "ready", "checks": checks}
     return problem_response(
-        503, Unavailable.code, Unavailable.title, "gateway is niet gereed",
-        extra={"checks": checks}, headers={"Retry-After": "5"},
+        503,
+        Unavailable.code,
+        Unavailable.title,
+        "gateway is niet gereed",
+        extra={"checks": checks},
+        headers={"Retry-After": "5"},
     )
 
 
@@ -49,4 +53,9 @@ def problem_type(code: str) -> dict[str, Any]:
     if code not in CATALOGUE:
         raise NotFound("onbekend probleemtype")
     status, title, description = CATALOGUE[code]
-    return {"type": f"/problems/{code}", "status": status, "title": title, "description": description}
+    return {
+        "type": f"/problems/{code}",
+        "status": status,
+        "title": title,
+        "description": description,
+    }

@@ -60,14 +60,22 @@ def _store(rt: Runtime, call: VerifiedCall, batch: Any, batch_sha256: str) -> se
                     actor_party=call.party.id,
                     actor_sub=call.subject,
                     object={"batch_sha256": batch_sha256},
-                    detail={"stored": len(plan.inserts), "duplicates": plan.duplicates,
-                            "superseded": len(plan.retire_ids)},
+                    detail={
+                        "stored": len(plan.inserts),
+                        "duplicates": plan.duplicates,
+                        "superseded": len(plan.retire_ids),
+                    },
                 )
             ],
             now=rt.clock(),
         )
-    _log.info("signals.ingested", party=call.party.id, stored=len(plan.inserts),
-              duplicates=plan.duplicates, audit_seq=seq)
+    _log.info(
+        "signals.ingested",
+        party=call.party.id,
+        stored=len(plan.inserts),
+        duplicates=plan.duplicates,
+        audit_seq=seq,
+    )
     return plan
 
 
@@ -90,7 +98,9 @@ def submit_signals(request: Request, call: Adapter) -> dict[str, Any]:
             try:
                 plan = _store(rt, call, batch, batch_sha256)
             except IntegrityError:
-                raise Conflict("gelijktijdige wijziging van dezelfde signalen; probeer opnieuw") from None
+                raise Conflict(
+                    "gelijktijdige wijziging van dezelfde signalen; probeer opnieuw"
+                ) from None
     except (InvalidInput, Conflict) as exc:
         _refused(rt, call, batch_sha256, exc)
         raise
