@@ -15,8 +15,6 @@ site HUIS-WOONT-OP-WERKPLEK. A finding assessed as (possible) exploitation is cr
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from adapters.base import Address, CanonicalSignal
 from adapters.codes import CERTAINTIES
 from adapters.fields import (
@@ -54,8 +52,18 @@ FINDINGS: dict[str, str] = {
 
 #: The inspector's assessment: form, certainty, data class, and the worker's role.
 ASSESSMENTS: dict[str, tuple[Form, Certainty, DataClass, SubjectRole]] = {
-    "uitbuiting": (Form.ARBEIDSUITBUITING, Certainty.AANNEMELIJK, DataClass.STRAFRECHTELIJK, SubjectRole.SLACHTOFFER),
-    "ernstige benadeling": (Form.ARBEIDSUITBUITING, Certainty.VERMOEDEN, DataClass.STRAFRECHTELIJK, SubjectRole.SLACHTOFFER),
+    "uitbuiting": (
+        Form.ARBEIDSUITBUITING,
+        Certainty.AANNEMELIJK,
+        DataClass.STRAFRECHTELIJK,
+        SubjectRole.SLACHTOFFER,
+    ),
+    "ernstige benadeling": (
+        Form.ARBEIDSUITBUITING,
+        Certainty.VERMOEDEN,
+        DataClass.STRAFRECHTELIJK,
+        SubjectRole.SLACHTOFFER,
+    ),
     "overtreding": (Form.ONBEKEND, Certainty.VERMOEDEN, DataClass.GEWOON, SubjectRole.BETROKKENE),
 }
 
@@ -63,10 +71,10 @@ ASSESSMENTS: dict[str, tuple[Form, Certainty, DataClass, SubjectRole]] = {
 class ArbeidsinspectieCsv(CsvAdapter):
     """Labour inspection findings, one row per worker."""
 
-    format: ClassVar[str] = "arbeidsinspectie-csv"
-    party_types: ClassVar[frozenset[PartyType]] = frozenset({PartyType.ARBEIDSINSPECTIE})
-    delimiter: ClassVar[str] = ","
-    columns: ClassVar[tuple[Column, ...]] = (
+    format: str = "arbeidsinspectie-csv"
+    party_types: frozenset[PartyType] = frozenset({PartyType.ARBEIDSINSPECTIE})
+    delimiter: str = ","
+    columns: tuple[Column, ...] = (
         Column("inspectienummer", 100),
         Column("volgnummer", 6),
         Column("inspectiedatum", 20),
@@ -109,7 +117,12 @@ class ArbeidsinspectieCsv(CsvAdapter):
 
         subjects = Subjects()
         subjects.add(SubjectKind.KVK, SubjectRole.WERKGEVER, fields.text("kvk_werkgever"))
-        site = address(fields, postcode="locatie_postcode", number="locatie_huisnummer", addition="locatie_toevoeging")
+        site = address(
+            fields,
+            postcode="locatie_postcode",
+            number="locatie_huisnummer",
+            addition="locatie_toevoeging",
+        )
         subjects.address(SubjectRole.WERKPLEK, site)
         subjects.person(
             worker_role,
@@ -125,11 +138,17 @@ class ArbeidsinspectieCsv(CsvAdapter):
         )
         housed = fields.yes_no("huisvesting_via_werkgever", default=False)
         home = address(
-            fields, postcode="huisvesting_postcode", number="huisvesting_huisnummer", addition="huisvesting_toevoeging"
+            fields,
+            postcode="huisvesting_postcode",
+            number="huisvesting_huisnummer",
+            addition="huisvesting_toevoeging",
         )
         subjects.address(SubjectRole.VERBLIJFPLAATS, home)
 
-        indicators = [FINDINGS[code] for code in fields.choices("bevindingen", {c: c for c in FINDINGS}, separators=",;| ")]
+        indicators = [
+            FINDINGS[code]
+            for code in fields.choices("bevindingen", {c: c for c in FINDINGS}, separators=",;| ")
+        ]
         wage, minimum = fields.amount("uurloon"), fields.amount("minimumuurloon")
         if wage is not None and minimum is not None and wage < minimum:
             indicators.append("ARB-ONDERBETALING")
@@ -145,7 +164,12 @@ class ArbeidsinspectieCsv(CsvAdapter):
             if value:
                 details[name] = value
         return fields.build(
-            {"ref": "inspectienummer", "observed_at": "inspectiedatum", "municipality": "gemeentecode", "subjects": "(subjecten)"},
+            {
+                "ref": "inspectienummer",
+                "observed_at": "inspectiedatum",
+                "municipality": "gemeentecode",
+                "subjects": "(subjecten)",
+            },
             ref=ref,
             observed_at=when,
             municipality=municipality,

@@ -78,7 +78,9 @@ class CanonicalSignal(_Record):
 
 @dataclass(frozen=True, slots=True)
 class LineError:
-    """One problem in one record: ``line`` is 1-based in the file (the header is line 1 in CSV)."""
+    """One problem in one record. ``line`` is 1-based: the file line for CSV and JSONL (the CSV
+    header is line 1), the registration's position for a JSON document export (``politie-json``),
+    whose ``field`` is then a JSON path such as ``registraties[3].personen[0].bsn``."""
 
     line: int
     field: str

@@ -16,7 +16,6 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import ClassVar
 
 from pydantic import ValidationError
 
@@ -42,15 +41,17 @@ _STRING_CAPS = {SubjectKind.URL: URL_MAX, SubjectKind.EMAIL: 254}
 class CanonicalJsonl:
     """The gateway's canonical record as JSON Lines."""
 
-    format: ClassVar[str] = "canonical"
-    party_types: ClassVar[frozenset[PartyType]] = frozenset(PartyType)
+    format: str = "canonical"
+    party_types: frozenset[PartyType] = frozenset(PartyType)
 
     def read(self, path: Path) -> Iterator[ParsedLine | LineError]:
         """Yield every line's signal or problems in file order; never raise on bad content."""
         with open_export(path) as handle:
             for line in physical_lines(handle, max_bytes=MAX_LINE_BYTES):
                 if line.text is None:
-                    yield LineError(line.number, WHOLE_LINE, f"regel is langer dan {MAX_LINE_BYTES} bytes")
+                    yield LineError(
+                        line.number, WHOLE_LINE, f"regel is langer dan {MAX_LINE_BYTES} bytes"
+                    )
                     continue
                 if line.bad_encoding:
                     yield LineError(line.number, WHOLE_LINE, "bevat tekens die geen UTF-8 zijn")
@@ -72,8 +73,18 @@ class CanonicalJsonl:
         subjects = _subjects(number, document.get("subjects"), errors)
         _check_strings(number, document, errors)
         municipality = document.get("municipality")
-        if isinstance(municipality, str) and municipality.startswith("GM") and municipality not in municipalities():
-            errors.append(LineError(number, "municipality", "onbekende CBS-gemeentecode (niet in de CBS-lijst van gemeenten)"))
+        if (
+            isinstance(municipality, str)
+            and municipality.startswith("GM")
+            and municipality not in municipalities()
+        ):
+            errors.append(
+                LineError(
+                    number,
+                    "municipality",
+                    "onbekende CBS-gemeentecode (niet in de CBS-lijst van gemeenten)",
+                )
+            )
         indicators = document.get("indicators")
         if isinstance(indicators, list) and len(set(map(str, indicators))) != len(indicators):
             errors.append(LineError(number, "indicators", "indicatoren komen dubbel voor"))
@@ -91,7 +102,13 @@ class CanonicalJsonl:
         else:
             for index, code in enumerate(signal.indicators):
                 if not _matches(INDICATOR_PATTERN, code):
-                    errors.append(LineError(number, f"indicators[{index}]", "geen indicatorcode (zoals ARB-ONDERBETALING)"))
+                    errors.append(
+                        LineError(
+                            number,
+                            f"indicators[{index}]",
+                            "geen indicatorcode (zoals ARB-ONDERBETALING)",
+                        )
+                    )
         if errors or signal is None:
             yield from errors
         else:
@@ -118,15 +135,25 @@ def _subjects(number: int, value: object, errors: list[LineError]) -> list[Subje
         try:
             kind = SubjectKind(item.get("kind"))
         except ValueError:
-            errors.append(LineError(number, f"{where}.kind", f"onbekende waarde; toegestaan: {', '.join(SubjectKind)}"))
+            errors.append(
+                LineError(
+                    number,
+                    f"{where}.kind",
+                    f"onbekende waarde; toegestaan: {', '.join(SubjectKind)}",
+                )
+            )
             ok = False
             continue
         parsed = _value(number, f"{where}.value", kind, item.get("value"), errors)
         try:
-            record = SubjectRecord.model_validate({**item, "value": parsed if parsed is not None else ""})
+            record = SubjectRecord.model_validate(
+                {**item, "value": parsed if parsed is not None else ""}
+            )
         except ValidationError as exc:
             for error in exc.errors(include_input=False, include_url=False):
-                errors.append(LineError(number, f"{where}.{_path(error['loc'])}", validation_message(error)))
+                errors.append(
+                    LineError(number, f"{where}.{_path(error['loc'])}", validation_message(error))
+                )
         if len(errors) > problems:
             ok = False
         else:
@@ -152,14 +179,18 @@ def _value(
             return raw
         return None
     if not isinstance(raw, Mapping):
-        wanted = "naam en geboortedatum" if shape is PersonName else "postcode en huisnummer of bag_id"
+        wanted = (
+            "naam en geboortedatum" if shape is PersonName else "postcode en huisnummer of bag_id"
+        )
         errors.append(LineError(number, where, f"verwacht een object met {wanted}"))
         return None
     try:
         return shape.model_validate(raw)
     except ValidationError as exc:
         for error in exc.errors(include_input=False, include_url=False):
-            errors.append(LineError(number, f"{where}.{_path(error['loc'])}", validation_message(error)))
+            errors.append(
+                LineError(number, f"{where}.{_path(error['loc'])}", validation_message(error))
+            )
         return None
 
 
@@ -172,10 +203,14 @@ def _check_strings(number: int, document: Mapping[str, object], errors: list[Lin
     details = document.get("details")
     if isinstance(details, Mapping):
         if len(details) > MAX_DETAILS:
-            errors.append(LineError(number, "details", f"te veel elementen (maximaal {MAX_DETAILS})"))
+            errors.append(
+                LineError(number, "details", f"te veel elementen (maximaal {MAX_DETAILS})")
+            )
         for name, text in details.items():
             if len(name) > DETAIL_KEY_MAX:
-                errors.append(LineError(number, "details", f"sleutel langer dan {DETAIL_KEY_MAX} tekens"))
+                errors.append(
+                    LineError(number, "details", f"sleutel langer dan {DETAIL_KEY_MAX} tekens")
+                )
             elif isinstance(text, str) and len(text) > TEXT_MAX:
                 errors.append(LineError(number, f"details.{name}", f"langer dan {TEXT_MAX} tekens"))
 

@@ -118,13 +118,6 @@ class FieldReader:
             return None
         return FieldReader(self.line, value, prefix=self.name(field) + ".", errors=self.errors)
 
-    def present(self, field: str) -> bool:
-        """True when the field holds a non-empty value."""
-        value = self.values.get(field)
-        return value is not None and value != "" and value != [] and not (
-            isinstance(value, str) and not value.strip()
-        )
-
     # -- scalar fields --------------------------------------------------------------------------
 
     def text(
@@ -135,7 +128,7 @@ class FieldReader:
         max_length: int | None = None,
         numbers: bool = False,
     ) -> str:
-        """Stripped text, or "" when empty (reported when required). JSON numbers only if allowed."""
+        """Stripped text, or "" when empty (reported if required); JSON numbers if allowed."""
         if field in self.reported:  # the CSV layer already reported this cell
             return ""
         value = self.values.get(field)
@@ -207,7 +200,7 @@ class FieldReader:
         default: T | None = None,
         shown: str | None = None,
     ) -> T | None:
-        """One of ``options`` (keys compared with :func:`key`); the message lists what is allowed."""
+        """One of ``options`` (keys compared by :func:`key`); the message lists what is allowed."""
         raw = self.text(field, required=required, max_length=SHORT_MAX)
         if not raw:
             return default
@@ -217,9 +210,7 @@ class FieldReader:
             return default
         return found
 
-    def choices(
-        self, field: str, options: Mapping[str, T], *, separators: str = ",;|"
-    ) -> list[T]:
+    def choices(self, field: str, options: Mapping[str, T], *, separators: str = ",;|") -> list[T]:
         """Several of ``options`` in one field or JSON list; order kept, repeats dropped."""
         value = self.values.get(field)
         if isinstance(value, list):
@@ -240,7 +231,9 @@ class FieldReader:
                 result.append(found)
         return result
 
-    def yes_no(self, field: str, *, required: bool = False, default: bool | None = None) -> bool | None:
+    def yes_no(
+        self, field: str, *, required: bool = False, default: bool | None = None
+    ) -> bool | None:
         """``ja``/``nee`` (also ``j``/``n``, ``true``/``false``, ``1``/``0``, JSON booleans)."""
         value = self.values.get(field)
         if isinstance(value, bool):
@@ -305,7 +298,9 @@ class FieldReader:
 
     # -- assembling -----------------------------------------------------------------------------
 
-    def build(self, fields: Mapping[str, str] | None = None, **signal: object) -> CanonicalSignal | None:
+    def build(
+        self, fields: Mapping[str, str] | None = None, **signal: object
+    ) -> CanonicalSignal | None:
         """The signal, or None when this record had any problem (all of them are in ``errors``).
 
         ``fields`` maps signal attributes (``ref``, ``subjects``, ...) to the partner's field
@@ -365,8 +360,20 @@ def validation_message(error: Mapping[str, object]) -> str:
 
 
 YES_NO: dict[str, bool] = {
-    "ja": True, "j": True, "yes": True, "y": True, "true": True, "waar": True, "1": True, "x": True,
-    "nee": False, "n": False, "no": False, "false": False, "onwaar": False, "0": False,
+    "ja": True,
+    "j": True,
+    "yes": True,
+    "y": True,
+    "true": True,
+    "waar": True,
+    "1": True,
+    "x": True,
+    "nee": False,
+    "n": False,
+    "no": False,
+    "false": False,
+    "onwaar": False,
+    "0": False,
 }
 
 
@@ -422,7 +429,14 @@ def _parse_moment(raw: str, notation: str) -> datetime | None:
         if day is not None and clock is not None:
             try:
                 return observed(
-                    datetime(day.year, day.month, day.day, int(clock[1]), int(clock[2]), int(clock[3] or 0))
+                    datetime(
+                        day.year,
+                        day.month,
+                        day.day,
+                        int(clock[1]),
+                        int(clock[2]),
+                        int(clock[3] or 0),
+                    )
                 )
             except ValueError:
                 return None
@@ -435,7 +449,9 @@ class Subjects:
     def __init__(self) -> None:
         self.items: list[SubjectRecord] = []
 
-    def add(self, kind: SubjectKind, role: SubjectRole, value: str | PersonName | Address | None) -> None:
+    def add(
+        self, kind: SubjectKind, role: SubjectRole, value: str | PersonName | Address | None
+    ) -> None:
         """Add a subject unless the value is empty or the same subject is already there."""
         if value is None or value == "":
             return
@@ -473,7 +489,9 @@ def person_name(
     born = fields.date(birth, notation=notation)
     if not (family_name and given_names and born):
         return None
-    return PersonName(family_name=family_name, prefix=tussenvoegsel, given_names=given_names, birth_date=born)
+    return PersonName(
+        family_name=family_name, prefix=tussenvoegsel, given_names=given_names, birth_date=born
+    )
 
 
 def address(
@@ -491,12 +509,17 @@ def address(
     """
     code = fields.text(postcode, max_length=ADDRESS_PART_MAX)
     house = fields.text(number, max_length=ADDRESS_PART_MAX, numbers=True)
-    parts = [fields.text(f, max_length=ADDRESS_PART_MAX, numbers=True) for f in (letter, addition) if f]
+    parts = [
+        fields.text(f, max_length=ADDRESS_PART_MAX, numbers=True) for f in (letter, addition) if f
+    ]
     extra = "".join(parts)
     if not (code or house or extra):
         return None
     if len(extra) > ADDRESS_PART_MAX:
-        fields.fail(addition or letter or number, f"huisletter en toevoeging samen langer dan {ADDRESS_PART_MAX} tekens")
+        fields.fail(
+            addition or letter or number,
+            f"huisletter en toevoeging samen langer dan {ADDRESS_PART_MAX} tekens",
+        )
         return None
     return Address(postcode=code, number=house, addition=extra)
 
@@ -513,5 +536,6 @@ def has_minor(subjects: Subjects, on: date) -> bool:
     depend on a box someone forgot to tick.
     """
     return any(
-        isinstance(s.value, PersonName) and at_age(s.value.birth_date, on) < 18 for s in subjects.items
+        isinstance(s.value, PersonName) and at_age(s.value.birth_date, on) < 18
+        for s in subjects.items
     )

@@ -16,8 +16,6 @@ all of which the reader takes in its stride. Column documentation: docs/adapters
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from adapters.base import CanonicalSignal
 from adapters.codes import CERTAINTIES, FORMS_WRITTEN, PERSON_ROLES
 from adapters.fields import (
@@ -62,19 +60,27 @@ LICENCES: dict[str, bool] = {
     "geschorst": True,
 }
 
-_ADDRESS_ROLE = {BRP: SubjectRole.VERBLIJFPLAATS, WONING: SubjectRole.VERBLIJFPLAATS, VERGUNNING: SubjectRole.WERKPLEK}
+_ADDRESS_ROLE = {
+    BRP: SubjectRole.VERBLIJFPLAATS,
+    WONING: SubjectRole.VERBLIJFPLAATS,
+    VERGUNNING: SubjectRole.WERKPLEK,
+}
 # The company at a BRP registration is the employer the newcomer gave; at a housing inspection the
 # landlord renting out the dwelling; at a licence check the operator of the business.
-_COMPANY_ROLE = {BRP: SubjectRole.WERKGEVER, WONING: SubjectRole.FACILITEERDER, VERGUNNING: SubjectRole.WERKGEVER}
+_COMPANY_ROLE = {
+    BRP: SubjectRole.WERKGEVER,
+    WONING: SubjectRole.FACILITEERDER,
+    VERGUNNING: SubjectRole.WERKGEVER,
+}
 
 
 class GemeenteCsv(CsvAdapter):
     """The municipal signal list (BRP desk, housing inspections, sex-business licence checks)."""
 
-    format: ClassVar[str] = "gemeente-csv"
-    party_types: ClassVar[frozenset[PartyType]] = frozenset({PartyType.GEMEENTE})
-    delimiter: ClassVar[str] = ";"
-    columns: ClassVar[tuple[Column, ...]] = (
+    format: str = "gemeente-csv"
+    party_types: frozenset[PartyType] = frozenset({PartyType.GEMEENTE})
+    delimiter: str = ";"
+    columns: tuple[Column, ...] = (
         Column("Zaaknummer", 128),
         Column("Gemeentecode", 10),
         Column("Soort", 50),
@@ -121,7 +127,11 @@ class GemeenteCsv(CsvAdapter):
             role,
             bsn=fields.text("BSN"),
             name=person_name(
-                fields, family="Geslachtsnaam", prefix="Voorvoegsel", given="Voornamen", birth="Geboortedatum"
+                fields,
+                family="Geslachtsnaam",
+                prefix="Voorvoegsel",
+                given="Voornamen",
+                birth="Geboortedatum",
             ),
         )
         subjects.person(
@@ -136,10 +146,18 @@ class GemeenteCsv(CsvAdapter):
             ),
         )
         place = address(
-            fields, postcode="Postcode", number="Huisnummer", letter="Huisletter", addition="Huisnummertoevoeging"
+            fields,
+            postcode="Postcode",
+            number="Huisnummer",
+            letter="Huisletter",
+            addition="Huisnummertoevoeging",
         )
         subjects.address(_ADDRESS_ROLE.get(kind or BRP, SubjectRole.VERBLIJFPLAATS), place)
-        subjects.add(SubjectKind.KVK, _COMPANY_ROLE.get(kind or BRP, SubjectRole.WERKGEVER), fields.text("KvK"))
+        subjects.add(
+            SubjectKind.KVK,
+            _COMPANY_ROLE.get(kind or BRP, SubjectRole.WERKGEVER),
+            fields.text("KvK"),
+        )
         subjects.add(SubjectKind.TELEFOON, SubjectRole.CONTACTMIDDEL, fields.text("Telefoon"))
         subjects.add(SubjectKind.URL, SubjectRole.ADVERTENTIE, fields.text("Website"))
 
@@ -168,7 +186,12 @@ class GemeenteCsv(CsvAdapter):
         if remark:
             details["opmerking"] = remark
         return fields.build(
-            {"ref": "Zaaknummer", "observed_at": "Datum", "municipality": "Gemeentecode", "subjects": "(subjecten)"},
+            {
+                "ref": "Zaaknummer",
+                "observed_at": "Datum",
+                "municipality": "Gemeentecode",
+                "subjects": "(subjecten)",
+            },
             ref=ref,
             observed_at=when,
             municipality=municipality,

@@ -23,13 +23,12 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
 
 from adapters.base import Address, CanonicalSignal, LineError, ParsedLine
 from adapters.codes import CERTAINTIES, FORMS
 from adapters.fields import (
-    ISO,
     IDENTIFIER_MAX,
+    ISO,
     TEXT_MAX,
     URL_MAX,
     FieldReader,
@@ -84,9 +83,9 @@ _SEXUAL = {Form.SEKSUELE_UITBUITING, Form.ILLEGALE_PROSTITUTIE}
 class PolitieJson:
     """The police export: one JSON document with a list of registrations."""
 
-    format: ClassVar[str] = "politie-json"
-    party_types: ClassVar[frozenset[PartyType]] = frozenset({PartyType.POLITIE, PartyType.KMAR})
-    max_document_bytes: ClassVar[int] = MAX_DOCUMENT_BYTES
+    format: str = "politie-json"
+    party_types: frozenset[PartyType] = frozenset({PartyType.POLITIE, PartyType.KMAR})
+    max_document_bytes: int = MAX_DOCUMENT_BYTES
 
     def read(self, path: Path) -> Iterator[ParsedLine | LineError]:
         """Yield every registration or problem in document order; never raise on bad content."""
@@ -94,7 +93,9 @@ class PolitieJson:
             raw = handle.read(self.max_document_bytes + 1)
         if len(raw) > self.max_document_bytes:
             limit = self.max_document_bytes // (1024 * 1024)
-            yield LineError(1, DOCUMENT, f"export groter dan {limit} MiB; splits de export per periode")
+            yield LineError(
+                1, DOCUMENT, f"export groter dan {limit} MiB; splits de export per periode"
+            )
             return
         if raw.startswith(BOM):
             raw = raw[len(BOM) :]
@@ -104,19 +105,20 @@ class PolitieJson:
         try:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
-            yield LineError(exc.lineno, DOCUMENT, f"geen geldige JSON ({exc.msg}, kolom {exc.colno})")
+            yield LineError(
+                exc.lineno, DOCUMENT, f"geen geldige JSON ({exc.msg}, kolom {exc.colno})"
+            )
             return
         registrations = document.get("registraties") if isinstance(document, dict) else None
         if not isinstance(registrations, list):
             yield LineError(1, "registraties", "het document heeft geen lijst 'registraties'")
             return
         for index, registration in enumerate(registrations):
-            fields = FieldReader(index + 1, {}, prefix=f"registraties[{index}].")
+            where = f"registraties[{index}]"
             if not isinstance(registration, dict):
-                fields.fail("", "verwacht een object")
-                yield from fields.errors
+                yield LineError(index + 1, where, "verwacht een object")
                 continue
-            fields.values = registration
+            fields = FieldReader(index + 1, registration, prefix=f"{where}.")
             signal = self.convert(fields)
             if signal is None:
                 yield from fields.errors
@@ -126,7 +128,9 @@ class PolitieJson:
     def convert(self, fields: FieldReader) -> CanonicalSignal | None:
         """Map one registration to a signal (None with the problems in ``fields.errors``)."""
         if fields.yes_no("cie"):
-            fields.fail("cie", "CIE-informatie wordt nooit gedeeld; haal deze registratie uit de export")
+            fields.fail(
+                "cie", "CIE-informatie wordt nooit gedeeld; haal deze registratie uit de export"
+            )
             return None
         ref = fields.ref("registratienummer")
         kind = fields.choice("soort", KINDS, required=True)
@@ -163,13 +167,28 @@ class PolitieJson:
             role = location.choice("rol", LOCATION_ROLES, required=True) or SubjectRole.WERKPLEK
             subjects.address(role, _address(location))
         for vehicle in _objects(fields, "voertuigen"):
-            subjects.add(SubjectKind.KENTEKEN, SubjectRole.VOERTUIG, vehicle.text("kenteken", required=True, max_length=IDENTIFIER_MAX))
+            subjects.add(
+                SubjectKind.KENTEKEN,
+                SubjectRole.VOERTUIG,
+                vehicle.text("kenteken", required=True, max_length=IDENTIFIER_MAX),
+            )
         for advert in _objects(fields, "advertenties"):
-            subjects.add(SubjectKind.URL, SubjectRole.ADVERTENTIE, advert.text("url", max_length=URL_MAX))
-            subjects.add(SubjectKind.TELEFOON, SubjectRole.CONTACTMIDDEL, advert.text("telefoon", max_length=IDENTIFIER_MAX))
+            subjects.add(
+                SubjectKind.URL, SubjectRole.ADVERTENTIE, advert.text("url", max_length=URL_MAX)
+            )
+            subjects.add(
+                SubjectKind.TELEFOON,
+                SubjectRole.CONTACTMIDDEL,
+                advert.text("telefoon", max_length=IDENTIFIER_MAX),
+            )
         for company in _objects(fields, "bedrijven"):
-            role = company.choice("rol", COMPANY_ROLES, default=SubjectRole.WERKGEVER) or SubjectRole.WERKGEVER
-            subjects.add(SubjectKind.KVK, role, company.text("kvk", required=True, max_length=IDENTIFIER_MAX))
+            role = (
+                company.choice("rol", COMPANY_ROLES, default=SubjectRole.WERKGEVER)
+                or SubjectRole.WERKGEVER
+            )
+            subjects.add(
+                SubjectKind.KVK, role, company.text("kvk", required=True, max_length=IDENTIFIER_MAX)
+            )
 
         data_classes = [DataClass.POLITIEGEGEVENS]
         if form in _SEXUAL:
@@ -234,7 +253,9 @@ def _objects(fields: FieldReader, name: str) -> Iterator[FieldReader]:
 def _strings(fields: FieldReader, name: str, max_length: int) -> list[str]:
     result = []
     for index, item in enumerate(_list(fields, name)):
-        holder = FieldReader(fields.line, {"": item}, prefix=fields.name(f"{name}[{index}]"), errors=fields.errors)
+        holder = FieldReader(
+            fields.line, {"": item}, prefix=fields.name(f"{name}[{index}]"), errors=fields.errors
+        )
         value = holder.text("", max_length=max_length)
         if value:
             result.append(value)
@@ -243,4 +264,3 @@ def _strings(fields: FieldReader, name: str, max_length: int) -> list[str]:
 
 def _address(fields: FieldReader) -> Address | None:
     return address(fields, postcode="postcode", number="huisnummer", addition="toevoeging")
-

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, ClassVar
+from typing import BinaryIO
 
 from adapters.base import AdapterError, CanonicalSignal, LineError, ParsedLine
 from adapters.fields import FieldReader, has_undecodable, key
@@ -153,7 +153,9 @@ def csv_records(
                 yield LineError(feed.taken[0].number, WHOLE_LINE, "aanhalingsteken niet afgesloten")
                 feed.push_back([*feed.taken[1:], exc.line])
             else:
-                yield LineError(exc.line.number, WHOLE_LINE, f"regel is langer dan {max_bytes} bytes")
+                yield LineError(
+                    exc.line.number, WHOLE_LINE, f"regel is langer dan {max_bytes} bytes"
+                )
             reader = fresh()
             continue
         except (_RecordTooLong, csv.Error):
@@ -206,7 +208,9 @@ def read_csv(
     Columns not in ``columns`` are ignored (back offices add their own); the order is free.
     """
     with open_export(path) as handle:
-        records = csv_records(physical_lines(handle, max_bytes=max_bytes), delimiter=delimiter, max_bytes=max_bytes)
+        records = csv_records(
+            physical_lines(handle, max_bytes=max_bytes), delimiter=delimiter, max_bytes=max_bytes
+        )
         positions: dict[int, Column] | None = None
         width = 0
         for item in records:
@@ -223,6 +227,8 @@ def read_csv(
                 width = len(item.cells)
                 continue
             yield _row(item, positions, width)
+        if positions is None:
+            yield LineError(1, HEADER, "bestand is leeg: geen kopregel gevonden")
 
 
 def _match_header(
@@ -240,14 +246,17 @@ def _match_header(
     if not missing:
         return positions, None
     message = "kolommen ontbreken in de kopregel: " + ", ".join(missing)
+    wanted = {key(c.name) for c in columns}
+    text = delimiter.join(header.cells)
     for other in (",", ";", "\t", "|"):
-        if other != delimiter and other in "".join(header.cells):
-            cells = [key(part) for part in delimiter.join(header.cells).split(other)]
-            if all(key(c.name) in cells for c in columns if c.required):
-                shown = "tab" if other == "\t" else f"'{other}'"
-                message += f" (het scheidingsteken lijkt {shown} te zijn; verwacht '{delimiter}')"
-                break
-    return positions, LineError(header.line, ", ".join(missing), message)
+        if other != delimiter and len(wanted & {key(p) for p in text.split(other)}) > len(seen):
+            shown = "tab" if other == "\t" else f"'{other}'"
+            message += f" (het scheidingsteken lijkt {shown} te zijn; verwacht '{delimiter}')"
+            break
+    # One or a few missing columns are named as the field; many (wrong delimiter, wrong file)
+    # would make an unreadable field, so then the field is the header itself.
+    where = ", ".join(missing) if len(missing) <= 3 else HEADER
+    return positions, LineError(header.line, where, message)
 
 
 def _row(record: CsvRecord, positions: dict[int, Column], width: int) -> CsvRow:
@@ -255,7 +264,9 @@ def _row(record: CsvRecord, positions: dict[int, Column], width: int) -> CsvRow:
     errors: list[LineError] = []
     if len(cells) > width and any(cell.strip() for cell in cells[width:]):
         errors.append(
-            LineError(record.line, WHOLE_LINE, f"regel heeft {len(cells)} velden, de kopregel {width}")
+            LineError(
+                record.line, WHOLE_LINE, f"regel heeft {len(cells)} velden, de kopregel {width}"
+            )
         )
         return CsvRow(record.line, {}, frozenset(), errors)
     if len(cells) < width:
@@ -276,7 +287,9 @@ def _row(record: CsvRecord, positions: dict[int, Column], width: int) -> CsvRow:
             errors.append(LineError(record.line, column.name, "bevat tekens die geen UTF-8 zijn"))
             reported.add(column.name)
         elif len(cell) > column.max_length:
-            errors.append(LineError(record.line, column.name, f"langer dan {column.max_length} tekens"))
+            errors.append(
+                LineError(record.line, column.name, f"langer dan {column.max_length} tekens")
+            )
             reported.add(column.name)
         else:
             values[column.name] = cell
@@ -293,10 +306,10 @@ class CsvAdapter:
     :meth:`FieldReader.build`'s result.
     """
 
-    format: ClassVar[str]
-    party_types: ClassVar[frozenset[PartyType]]
-    delimiter: ClassVar[str]
-    columns: ClassVar[tuple[Column, ...]]
+    format: str
+    party_types: frozenset[PartyType]
+    delimiter: str
+    columns: tuple[Column, ...]
 
     def read(self, path: Path) -> Iterator[ParsedLine | LineError]:
         """Yield every record or problem in file order; never raise on bad content."""
@@ -307,7 +320,9 @@ class CsvAdapter:
             if not item.values and item.errors:  # the row could not be split into columns
                 yield from item.errors
                 continue
-            fields = FieldReader(item.line, item.values, errors=list(item.errors), reported=item.reported)
+            fields = FieldReader(
+                item.line, item.values, errors=list(item.errors), reported=item.reported
+            )
             signal = self.convert(fields)
             if fields.errors or signal is None:
                 yield from sorted(fields.errors, key=self._column_order)

@@ -12,8 +12,6 @@ accepted too. All of it is ordinary personal data (``gewoon``).
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from adapters.base import CanonicalSignal, PersonName
 from adapters.codes import CERTAINTIES
 from adapters.fields import (
@@ -30,7 +28,11 @@ from adapters.normalise import TUSSENVOEGSELS
 from adapters.reading import Column, CsvAdapter
 from gateway.vocabulary import Certainty, DataClass, Form, PartyType, SubjectKind, SubjectRole
 
-OVERBEWONING, ONDERVERHUUR, SLECHTE_STAAT = "HUIS-OVERBEWONING", "HUIS-ONDERVERHUUR", "HUIS-SLECHTE-STAAT"
+OVERBEWONING, ONDERVERHUUR, SLECHTE_STAAT = (
+    "HUIS-OVERBEWONING",
+    "HUIS-ONDERVERHUUR",
+    "HUIS-SLECHTE-STAAT",
+)
 
 #: Kinds of report and the indicators each one is.
 REPORTS: dict[str, tuple[str, ...]] = {
@@ -45,10 +47,10 @@ REPORTS: dict[str, tuple[str, ...]] = {
 class WoningcorporatieCsv(CsvAdapter):
     """Housing-fraud reports of a housing association."""
 
-    format: ClassVar[str] = "woningcorporatie-csv"
-    party_types: ClassVar[frozenset[PartyType]] = frozenset({PartyType.WONINGCORPORATIE})
-    delimiter: ClassVar[str] = ";"
-    columns: ClassVar[tuple[Column, ...]] = (
+    format: str = "woningcorporatie-csv"
+    party_types: frozenset[PartyType] = frozenset({PartyType.WONINGCORPORATIE})
+    delimiter: str = ";"
+    columns: tuple[Column, ...] = (
         Column("Meldingnummer", 100),
         Column("Datum melding", 20),
         Column("Gemeentecode", 10),
@@ -75,13 +77,24 @@ class WoningcorporatieCsv(CsvAdapter):
         ref = fields.ref("Meldingnummer")
         when = fields.moment("Datum melding", notation=DMY, required=True)
         municipality = fields.municipality("Gemeentecode")
-        unit = address(fields, postcode="Postcode", number="Huisnummer", letter="Huisletter", addition="Toevoeging")
+        unit = address(
+            fields,
+            postcode="Postcode",
+            number="Huisnummer",
+            letter="Huisletter",
+            addition="Toevoeging",
+        )
         if unit is None:
             fields.fail("Postcode", "adres van de verhuureenheid is verplicht")
         indicators = list(fields.choice("Soort melding", REPORTS, required=True) or ())
         estimated = fields.integer("Geschat aantal bewoners", maximum=1000)
         allowed = fields.integer("Toegestaan aantal bewoners", maximum=1000)
-        if estimated is not None and allowed is not None and estimated > allowed and OVERBEWONING not in indicators:
+        if (
+            estimated is not None
+            and allowed is not None
+            and estimated > allowed
+            and OVERBEWONING not in indicators
+        ):
             indicators.append(OVERBEWONING)
 
         subjects = Subjects()
@@ -89,7 +102,9 @@ class WoningcorporatieCsv(CsvAdapter):
         tenant = _tenant(fields)
         subjects.add(SubjectKind.PERSOON, SubjectRole.BETROKKENE, tenant)
         subjects.add(SubjectKind.IBAN, SubjectRole.REKENING, fields.text("IBAN huurbetaling"))
-        subjects.add(SubjectKind.TELEFOON, SubjectRole.CONTACTMIDDEL, fields.text("Telefoon huurder"))
+        subjects.add(
+            SubjectKind.TELEFOON, SubjectRole.CONTACTMIDDEL, fields.text("Telefoon huurder")
+        )
 
         visited = fields.yes_no("Huisbezoek", default=False)
         default_certainty = Certainty.AANNEMELIJK if visited else Certainty.VERMOEDEN
@@ -104,7 +119,12 @@ class WoningcorporatieCsv(CsvAdapter):
         if remark:
             details["toelichting"] = remark
         return fields.build(
-            {"ref": "Meldingnummer", "observed_at": "Datum melding", "municipality": "Gemeentecode", "subjects": "(subjecten)"},
+            {
+                "ref": "Meldingnummer",
+                "observed_at": "Datum melding",
+                "municipality": "Gemeentecode",
+                "subjects": "(subjecten)",
+            },
             ref=ref,
             observed_at=when,
             municipality=municipality,

@@ -12,8 +12,6 @@ birth date says so (the safeguards for minors must not depend on a box being tic
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from adapters.base import CanonicalSignal
 from adapters.codes import CERTAINTIES, FORMS_WRITTEN
 from adapters.fields import (
@@ -47,16 +45,21 @@ SIGNALS: dict[str, str] = {
     "misleidende vacature": "WERV-ONLINE-VACATURE-MISLEIDEND",
 }
 
-CONSENT: dict[str, bool | None] = {"ja": True, "nee": False, "onbekend": None, "niet gevraagd": None}
+CONSENT: dict[str, bool | None] = {
+    "ja": True,
+    "nee": False,
+    "onbekend": None,
+    "niet gevraagd": None,
+}
 
 
 class ZorgCsv(CsvAdapter):
     """Victim registrations of the care coordinator."""
 
-    format: ClassVar[str] = "zorg-csv"
-    party_types: ClassVar[frozenset[PartyType]] = frozenset({PartyType.ZORG})
-    delimiter: ClassVar[str] = ";"
-    columns: ClassVar[tuple[Column, ...]] = (
+    format: str = "zorg-csv"
+    party_types: frozenset[PartyType] = frozenset({PartyType.ZORG})
+    delimiter: str = ";"
+    columns: tuple[Column, ...] = (
         Column("Registratienummer", 100),
         Column("Datum aanmelding", 20),
         Column("Gemeentecode", 10),
@@ -90,9 +93,20 @@ class ZorgCsv(CsvAdapter):
         subjects.person(
             SubjectRole.SLACHTOFFER,
             bsn=fields.text("BSN"),
-            name=person_name(fields, family="Achternaam", prefix="Tussenvoegsel", given="Voornamen", birth="Geboortedatum"),
+            name=person_name(
+                fields,
+                family="Achternaam",
+                prefix="Tussenvoegsel",
+                given="Voornamen",
+                birth="Geboortedatum",
+            ),
         )
-        stay = address(fields, postcode="Postcode verblijf", number="Huisnummer verblijf", addition="Toevoeging verblijf")
+        stay = address(
+            fields,
+            postcode="Postcode verblijf",
+            number="Huisnummer verblijf",
+            addition="Toevoeging verblijf",
+        )
         subjects.address(SubjectRole.VERBLIJFPLAATS, stay)
         subjects.add(SubjectKind.TELEFOON, SubjectRole.CONTACTMIDDEL, fields.text("Telefoon"))
         subjects.add(SubjectKind.EMAIL, SubjectRole.CONTACTMIDDEL, fields.text("E-mail"))
@@ -100,7 +114,10 @@ class ZorgCsv(CsvAdapter):
         flagged_minor = fields.yes_no("Minderjarig", default=False)
         consent = fields.choice("Toestemming", CONSENT, shown="ja, nee, onbekend")
         form = fields.choice("Vorm", FORMS_WRITTEN, required=True)
-        indicators = [SIGNALS[label] for label in fields.choices("Signalen", {s: s for s in SIGNALS}, separators=",;|")]
+        indicators = [
+            SIGNALS[label]
+            for label in fields.choices("Signalen", {s: s for s in SIGNALS}, separators=",;|")
+        ]
         health = fields.yes_no("Medische problematiek", default=False)
         certainty = fields.choice("Zekerheid", CERTAINTIES, default=Certainty.VERMOEDEN)
 
@@ -113,7 +130,12 @@ class ZorgCsv(CsvAdapter):
             if value:
                 details[name] = value
         return fields.build(
-            {"ref": "Registratienummer", "observed_at": "Datum aanmelding", "municipality": "Gemeentecode", "subjects": "(subjecten)"},
+            {
+                "ref": "Registratienummer",
+                "observed_at": "Datum aanmelding",
+                "municipality": "Gemeentecode",
+                "subjects": "(subjecten)",
+            },
             ref=ref,
             observed_at=when,
             municipality=municipality,

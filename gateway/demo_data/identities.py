@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -44,29 +45,90 @@ _PLATE_SIDECODES = ("XX-999-X", "X-999-XX", "XXX-99-X", "99-XXX-9", "9-XXX-99")
 #: to Dutch names. (family names, female given names, male given names)
 ORIGINS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "pl": (
-        ("Nowak", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński", "Lewandowski", "Zieliński", "Woźniak",
-         "Dąbrowski", "Kozłowski", "Mazur", "Krawczyk", "Kaczmarek", "Zając", "Król", "Wróbel"),
+        (
+            "Nowak",
+            "Wiśniewski",
+            "Wójcik",
+            "Kowalczyk",
+            "Kamiński",
+            "Lewandowski",
+            "Zieliński",
+            "Woźniak",
+            "Dąbrowski",
+            "Kozłowski",
+            "Mazur",
+            "Krawczyk",
+            "Kaczmarek",
+            "Zając",
+            "Król",
+            "Wróbel",
+        ),
         ("Anna", "Katarzyna", "Magdalena", "Agnieszka", "Małgorzata", "Joanna", "Ewa", "Karolina"),
         ("Piotr", "Tomasz", "Paweł", "Krzysztof", "Michał", "Łukasz", "Marcin", "Grzegorz"),
     ),
     "ro": (
-        ("Popescu", "Ionescu", "Popa", "Radu", "Dumitru", "Stan", "Stoica", "Gheorghe", "Matei", "Ciobanu",
-         "Munteanu", "Constantin", "Șerban", "Lungu"),
+        (
+            "Popescu",
+            "Ionescu",
+            "Popa",
+            "Radu",
+            "Dumitru",
+            "Stan",
+            "Stoica",
+            "Gheorghe",
+            "Matei",
+            "Ciobanu",
+            "Munteanu",
+            "Constantin",
+            "Șerban",
+            "Lungu",
+        ),
         ("Ioana", "Elena", "Maria", "Andreea", "Gabriela", "Alexandra", "Mihaela", "Cristina"),
         ("Andrei", "Ionuț", "Mihai", "Florin", "Alexandru", "Marius", "Bogdan", "Ștefan"),
     ),
     "bg": (
-        ("Dimitrov", "Ivanov", "Georgiev", "Petrov", "Nikolov", "Todorov", "Stoyanov", "Angelov", "Kolev"),
+        (
+            "Dimitrov",
+            "Ivanov",
+            "Georgiev",
+            "Petrov",
+            "Nikolov",
+            "Todorov",
+            "Stoyanov",
+            "Angelov",
+            "Kolev",
+        ),
         ("Maria", "Elena", "Desislava", "Petya", "Gergana", "Tsvetelina", "Ralitsa"),
         ("Georgi", "Ivan", "Dimitar", "Nikolay", "Hristo", "Stoyan", "Plamen"),
     ),
     "tr": (
-        ("Yılmaz", "Kaya", "Demir", "Şahin", "Çelik", "Öztürk", "Aydın", "Arslan", "Doğan", "Kılıç"),
+        (
+            "Yılmaz",
+            "Kaya",
+            "Demir",
+            "Şahin",
+            "Çelik",
+            "Öztürk",
+            "Aydın",
+            "Arslan",
+            "Doğan",
+            "Kılıç",
+        ),
         ("Ayşe", "Elif", "Fatma", "Zeynep", "Emine", "Büşra", "Merve"),
         ("Mehmet", "Mustafa", "Emre", "Burak", "Hüseyin", "Ömer", "Kemal"),
     ),
     "ma": (
-        ("El Amrani", "Bouzid", "El Idrissi", "Benali", "Ouali", "Azzouzi", "El Khattabi", "Bakkali", "Rachidi"),
+        (
+            "El Amrani",
+            "Bouzid",
+            "El Idrissi",
+            "Benali",
+            "Ouali",
+            "Azzouzi",
+            "El Khattabi",
+            "Bakkali",
+            "Rachidi",
+        ),
         ("Fatima", "Samira", "Nadia", "Khadija", "Salma", "Imane", "Houda"),
         ("Mohamed", "Youssef", "Hamza", "Bilal", "Ayoub", "Mehdi", "Anouar"),
     ),
@@ -94,12 +156,27 @@ ORIGINS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
 #: Bulgarian family names take -a for women.
 _FEMININE_A = {"bg"}
 #: Letters NFKD does not decompose, for back offices that only store ASCII.
-_ASCII_MAP = str.maketrans({"ł": "l", "Ł": "L", "ı": "i", "ø": "o", "Ø": "O", "ß": "ss", "đ": "d", "Đ": "D"})
+_ASCII_MAP = str.maketrans(
+    {"ł": "l", "Ł": "L", "ı": "i", "ø": "o", "Ø": "O", "ß": "ss", "đ": "d", "Đ": "D"}
+)
 
 
 def _dutch_family_names() -> list[tuple[str, str]]:
     """Faker's Dutch family names as (prefix, core), keeping only the everyday ones."""
-    allowed_prefixes = {"", "van", "de", "van der", "van den", "van de", "den", "ter", "te", "'t", "in 't", "van 't"}
+    allowed_prefixes = {
+        "",
+        "van",
+        "de",
+        "van der",
+        "van den",
+        "van de",
+        "den",
+        "ter",
+        "te",
+        "'t",
+        "in 't",
+        "van 't",
+    }
     names: list[tuple[str, str]] = []
     for name in DutchNames.last_names:
         words = name.split()
@@ -107,8 +184,15 @@ def _dutch_family_names() -> list[tuple[str, str]]:
         while cut < len(words) - 1 and words[cut].lower().strip("'") in TUSSENVOEGSELS | {"t"}:
             cut += 1
         prefix, core = " ".join(words[:cut]), " ".join(words[cut:])
-        medieval = core.endswith(("sz", "dr", "dochter"))  # patronymics from Faker's historical list
-        if prefix in allowed_prefixes and core.replace("-", "").isalpha() and core[:1].isupper() and not medieval:
+        medieval = core.endswith(
+            ("sz", "dr", "dochter")
+        )  # patronymics from Faker's historical list
+        if (
+            prefix in allowed_prefixes
+            and core.replace("-", "").isalpha()
+            and core[:1].isupper()
+            and not medieval
+        ):
             names.append((prefix, core))
     return sorted(set(names))
 
@@ -159,7 +243,7 @@ class Place:
 
     @property
     def spaced_postcode(self) -> str:
-        """"3082 TK", as most letters and forms write it."""
+        """ "3082 TK", as most letters and forms write it."""
         return f"{self.postcode[:4]} {self.postcode[4:]}"
 
 
@@ -194,9 +278,9 @@ class World:
         self._used.add((kind, value))
         return True
 
-    def _unique(self, kind: str, draw: object) -> str:
+    def _unique(self, kind: str, draw: Callable[[], str | None]) -> str:
         for _ in range(10_000):
-            value = draw()  # type: ignore[operator]
+            value = draw()
             if value is not None and self._claim(kind, value):
                 return value
         raise RuntimeError(f"no more unique {kind} values in this region")
@@ -237,7 +321,9 @@ class World:
         width = 10 - len(area)
 
         def draw() -> str | None:
-            subscriber = f"{self.rng.randint(2, 9)}{self.rng.randrange(10 ** (width - 1)):0{width - 1}d}"
+            subscriber = (
+                f"{self.rng.randint(2, 9)}{self.rng.randrange(10 ** (width - 1)):0{width - 1}d}"
+            )
             number = f"+31{area[1:]}{subscriber}"
             return number if phonenumbers.is_valid_number(phonenumbers.parse(number)) else None
 
@@ -249,10 +335,17 @@ class World:
         def draw() -> str | None:
             digits = lambda n: "".join(str(self.rng.randrange(10)) for _ in range(n))  # noqa: E731
             bban = {
-                "NL": lambda: self.rng.choice(("ABNA", "INGB", "RABO", "SNSB", "TRIO", "ASNB", "KNAB", "BUNQ")) + digits(10),
+                "NL": lambda: (
+                    self.rng.choice(
+                        ("ABNA", "INGB", "RABO", "SNSB", "TRIO", "ASNB", "KNAB", "BUNQ")
+                    )
+                    + digits(10)
+                ),
                 "PL": lambda: digits(24),
                 "RO": lambda: self.rng.choice(("BTRL", "RNCB", "BRDE")) + digits(16),
-                "BG": lambda: self.rng.choice(("BNBG", "UNCR", "STSA")) + digits(4) + "10" + digits(8),
+                "BG": lambda: (
+                    self.rng.choice(("BNBG", "UNCR", "STSA")) + digits(4) + "10" + digits(8)
+                ),
             }[country]()
             numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
             value = f"{country}{98 - int(numeric) % 97:02d}{bban}"
@@ -270,7 +363,11 @@ class World:
         def draw() -> str:
             pattern = self.rng.choice(_PLATE_SIDECODES)
             return "".join(
-                self.rng.choice(_PLATE_LETTERS) if c == "X" else str(self.rng.randrange(10)) if c == "9" else c
+                self.rng.choice(_PLATE_LETTERS)
+                if c == "X"
+                else str(self.rng.randrange(10))
+                if c == "9"
+                else c
                 for c in pattern
             )
 
@@ -288,7 +385,9 @@ class World:
 
     def email(self, person: Person) -> str:
         """An address at ``mail.example`` derived from the name (folded to ASCII)."""
-        base = f"{ascii_fold(person.first_name)}.{ascii_fold(person.family)}".lower().replace(" ", "")
+        base = f"{ascii_fold(person.first_name)}.{ascii_fold(person.family)}".lower().replace(
+            " ", ""
+        )
         return self._unique("email", lambda: f"{base}{self.rng.randint(1, 999)}@mail.example")
 
     # -- people, places, companies --------------------------------------------------------------
@@ -305,7 +404,9 @@ class World:
         """A person; ``origin`` "nl" for Dutch names or one of :data:`ORIGINS`."""
         rng = self.rng
         if origin is None:
-            origin = rng.choices(["nl", *ORIGINS], weights=[70] + [30 / len(ORIGINS)] * len(ORIGINS))[0]
+            origin = rng.choices(
+                ["nl", *ORIGINS], weights=[70] + [30 / len(ORIGINS)] * len(ORIGINS)
+            )[0]
         if female is None:
             female = rng.random() < 0.5
         if origin == "nl":
@@ -346,7 +447,9 @@ class World:
         """A dwelling with a real-format postcode in the municipality (chosen by population)."""
         rng = self.rng
         if municipality is None:
-            municipality = rng.choices(list(REGION_WEIGHTS), weights=list(REGION_WEIGHTS.values()))[0]
+            municipality = rng.choices(list(REGION_WEIGHTS), weights=list(REGION_WEIGHTS.values()))[
+                0
+            ]
         city, ranges, _ = REGION[municipality]
         while True:
             low, high = rng.choice(ranges)
@@ -355,25 +458,44 @@ class World:
                 continue
             postcode = f"{rng.randint(low, high)}{letters}"
             number = rng.choices([rng.randint(1, 60), rng.randint(61, 250)], weights=[3, 1])[0]
-            addition = rng.choices(["", rng.choice("ABCD"), str(rng.randint(1, 4))], weights=[80, 12, 8])[0]
+            addition = rng.choices(
+                ["", rng.choice("ABCD"), str(rng.randint(1, 4))], weights=[80, 12, 8]
+            )[0]
             if self._claim("adres", f"{postcode}|{number}|{addition}"):
-                return Place(postcode, number, addition, self.faker.street_name(), city, municipality)
+                return Place(
+                    postcode, number, addition, self.faker.street_name(), city, municipality
+                )
 
-    def company(self, sector: str, *, municipality: str | None = None, site: Place | None = None) -> Company:
-        """A company of a sector (its name says what it does) with a site, an account and a phone."""
+    def company(
+        self, sector: str, *, municipality: str | None = None, site: Place | None = None
+    ) -> Company:
+        """A company of a sector (its name says what it does), with a site, account and phone."""
         site = site or self.place(municipality)
         prefix, family = self.rng.choice(DUTCH_FAMILY)
         owner = f"{prefix} {family}".strip()
         owner = owner[0].upper() + owner[1:]
         names = {
-            "logistiek": [f"{site.city} Logistiek B.V.", f"{owner} Transport B.V.", "Maasvlakte Distributie B.V."],
+            "logistiek": [
+                f"{site.city} Logistiek B.V.",
+                f"{owner} Transport B.V.",
+                "Maasvlakte Distributie B.V.",
+            ],
             "kwekerij": [f"Kwekerij {owner}", f"{owner} Glastuinbouw B.V."],
             "schoonmaak": [f"Schoonmaakbedrijf {owner}", "Glans Facilitair B.V."],
-            "uitzend": [f"Uitzendbureau {owner}", "FlexWerk Rijnmond B.V.", "EuroStaff Zuid-Holland B.V."],
+            "uitzend": [
+                f"Uitzendbureau {owner}",
+                "FlexWerk Rijnmond B.V.",
+                "EuroStaff Zuid-Holland B.V.",
+            ],
             "vlees": [f"Vleesverwerking {owner} B.V."],
             "bouw": [f"Bouwbedrijf {owner}", f"{owner} Renovatie"],
             "horeca": [f"Restaurant {self.faker.street_name()}", f"Eethuis {owner}"],
-            "massage": ["Wellness Maasstad", f"Massagesalon {owner}", "Thai Spa Oost", "Beauty & Relax Rijnmond"],
+            "massage": [
+                "Wellness Maasstad",
+                f"Massagesalon {owner}",
+                "Thai Spa Oost",
+                "Beauty & Relax Rijnmond",
+            ],
             "vastgoed": [f"{owner} Vastgoed B.V.", "Kamerverhuur Rijnmond B.V."],
             "nagelstudio": [f"Nagelstudio {site.street}", "Nails & More"],
         }[sector]
@@ -419,7 +541,7 @@ def phone_national(e164: str, *, style: str = "dash") -> str:
         rest = national[2:]
         return "06 " + " ".join(rest[i : i + 2] for i in range(0, len(rest), 2))
     if style == "pairs":
-        return f"{national[:area]} {national[area:area + 3]} {national[area + 3:]}"
+        return f"{national[:area]} {national[area : area + 3]} {national[area + 3 :]}"
     return f"{national[:area]}-{national[area:]}"
 
 

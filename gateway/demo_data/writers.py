@@ -4,18 +4,18 @@ Writers take people, places and companies in their neutral form (``identities``)
 in the partner's own notation, so that the same person or address appears differently per partner
 and only normalisation makes them equal:
 
-=====================  ============  ==============  ===============  ================================
-partner                BSN           postcode        phone            name
-=====================  ============  ==============  ===============  ================================
-gemeente (Rotterdam)   999526017     3082 TK         06-41234567      Vries | de | Marco Johannes
-gemeente (Vlaardingen) 999526017     3082TK          0641234567       (same) ; dates 3-2-2026
-gemeente (Ridderkerk)  999526017     3082 tk         06 41 23 45 67   (same) ; gemeentecode 597
-politie                9995.26.017   3082tk          +31641234567     DE VRIES | Marco Johannes
-arbeidsinspectie       999526017     3082 TK         -                Vries | de | Marco (ASCII only)
-zorgcoördinator        999 526 017   3082 tk         06 41 23 45 67   de Vries | Marco
-woningcorporatie       -             3082TK          +31 6 41234567   "Vries, Marco Johannes de"
-canonical (OM, BD)     999526017     3082TK          +31641234567     Vries | de | Marco Johannes
-=====================  ============  ==============  ===============  ================================
+====================  ===========  =========  ==============  ==============================
+partner               BSN          postcode   phone           name
+====================  ===========  =========  ==============  ==============================
+gemeente Rotterdam    999526017    3082 TK    06-41234567     Vries | de | Marco Johannes
+gemeente Vlaardingen  999526017    3082TK     0641234567      (same); dates 3-2-2026
+gemeente Ridderkerk   999526017    3082 tk    06 41 23 45 67  (same); gemeentecode 597
+politie               9995.26.017  3082tk     +31641234567    DE VRIES | Marco Johannes
+arbeidsinspectie      999526017    3082 TK    -               Vries | de | Marco (ASCII)
+zorgcoördinator       999 526 017  3082 tk    06 41 23 45 67  de Vries | Marco
+woningcorporatie      -            3082TK     +31 6 41234567  "Vries, Marco Johannes de"
+canonical (OM, BD)    999526017    3082TK     +31641234567    Vries | de | Marco Johannes
+====================  ===========  =========  ==============  ==============================
 
 Every identifier, name, postcode and free text written is also given to the :class:`Recorder`, so
 the ground truth can list every clear value that must never show up in the gateway's storage.
@@ -55,7 +55,19 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 class Recorder:
     """Every clear value written, by category, in first-written order (for the ground truth)."""
 
-    CATEGORIES = ("bsn", "name", "postcode", "telefoon", "email", "iban", "kvk", "kenteken", "url", "bag_id", "free_text")
+    CATEGORIES = (
+        "bsn",
+        "name",
+        "postcode",
+        "telefoon",
+        "email",
+        "iban",
+        "kvk",
+        "kenteken",
+        "url",
+        "bag_id",
+        "free_text",
+    )
 
     def __init__(self) -> None:
         self.values: dict[str, dict[str, None]] = {c: {} for c in self.CATEGORIES}
@@ -102,8 +114,12 @@ class _CsvWriter(Writer):
 
     def open(self) -> None:
         """Create the file and write the header."""
-        self._handle = self.path.open("w", encoding="utf-8-sig" if self.excel else "utf-8", newline="")
-        self._csv = csv.writer(self._handle, delimiter=self.delimiter, lineterminator="\r\n" if self.excel else "\n")
+        self._handle = self.path.open(
+            "w", encoding="utf-8-sig" if self.excel else "utf-8", newline=""
+        )
+        self._csv = csv.writer(
+            self._handle, delimiter=self.delimiter, lineterminator="\r\n" if self.excel else "\n"
+        )
         self._csv.writerow(self.header)
 
     def _row(self, values: dict[str, str]) -> None:
@@ -123,9 +139,27 @@ def dmy(day: date, *, excel: bool = False) -> str:
 
 #: How each municipality's export differs (see the module docstring).
 MUNICIPAL_STYLES = {
-    "GM0599": {"ref": "Z-{year}-{n:06d}", "code": "0599", "postcode": "spaced", "phone": "dash", "excel_dates": False},
-    "GM0622": {"ref": "VL/{year}/{n:05d}", "code": "GM0622", "postcode": "compact", "phone": "plain", "excel_dates": True},
-    "GM0597": {"ref": "RK{year}-{n:04d}", "code": "597", "postcode": "lower", "phone": "pairs", "excel_dates": False},
+    "GM0599": {
+        "ref": "Z-{year}-{n:06d}",
+        "code": "0599",
+        "postcode": "spaced",
+        "phone": "dash",
+        "excel_dates": False,
+    },
+    "GM0622": {
+        "ref": "VL/{year}/{n:05d}",
+        "code": "GM0622",
+        "postcode": "compact",
+        "phone": "plain",
+        "excel_dates": True,
+    },
+    "GM0597": {
+        "ref": "RK{year}-{n:04d}",
+        "code": "597",
+        "postcode": "lower",
+        "phone": "pairs",
+        "excel_dates": False,
+    },
 }
 
 
@@ -162,7 +196,9 @@ class GemeenteWriter(_CsvWriter):
     def _person(self, row: dict[str, str], person: Person, *, prefix: str = "") -> None:
         keys = ("BSN", "Geslachtsnaam", "Voorvoegsel", "Voornamen", "Geboortedatum")
         if prefix:
-            keys = tuple(f"{prefix} {k[0].lower()}{k[1:]}" if k != "BSN" else f"{prefix} BSN" for k in keys)
+            keys = tuple(
+                f"{prefix} {k[0].lower()}{k[1:]}" if k != "BSN" else f"{prefix} BSN" for k in keys
+            )
         row[keys[0]] = self.record("bsn", person.bsn)
         row[keys[1]] = self.record("name", person.family)
         row[keys[2]] = person.prefix
@@ -207,7 +243,9 @@ class GemeenteWriter(_CsvWriter):
         if employer is not None:
             row["KvK"] = self.record("kvk", employer.kvk)
         if phone:
-            row["Telefoon"] = self.record("telefoon", phone_national(person.mobile, style=self.style["phone"]))
+            row["Telefoon"] = self.record(
+                "telefoon", phone_national(person.mobile, style=self.style["phone"])
+            )
         row["Vorm"] = form
         self._text(row, text)
         self._row(row)
@@ -290,10 +328,18 @@ class PolitieWriter(Writer):
 
     def __post_init__(self) -> None:
         self._handle = self.path.open("w", encoding="utf-8", newline="\n")
-        header = {"systeem": "BVH", "eenheid": "Rotterdam", "omschrijving": "Registraties met projectcode mensenhandel"}
-        self._handle.write('{\n  "export": ' + json.dumps(header, ensure_ascii=False) + ',\n  "registraties": [')
+        header = {
+            "systeem": "BVH",
+            "eenheid": "Rotterdam",
+            "omschrijving": "Registraties met projectcode mensenhandel",
+        }
+        self._handle.write(
+            '{\n  "export": ' + json.dumps(header, ensure_ascii=False) + ',\n  "registraties": ['
+        )
 
-    def _person(self, role: str, person: Person, *, home: Place | None, phones: bool, variant: int) -> dict[str, Any]:
+    def _person(
+        self, role: str, person: Person, *, home: Place | None, phones: bool, variant: int
+    ) -> dict[str, Any]:
         entry: dict[str, Any] = {"rol": role}
         if person.bsn:
             entry["bsn"] = self.record("bsn", bsn_dotted(person.bsn) if variant % 2 else person.bsn)
@@ -311,7 +357,9 @@ class PolitieWriter(Writer):
     def _address(self, place: Place, variant: int) -> dict[str, Any]:
         address: dict[str, Any] = {"postcode": self.record("postcode", place.postcode.lower())}
         if place.addition and variant % 2:
-            address["huisnummer"] = f"{place.number}{place.addition.lower()}"  # addition typed into the number
+            address["huisnummer"] = (
+                f"{place.number}{place.addition.lower()}"  # addition typed into the number
+            )
         else:
             address["huisnummer"] = place.number
             address["toevoeging"] = place.addition
@@ -363,22 +411,29 @@ class PolitieWriter(Writer):
                 for i, (role, person, home, phones) in enumerate(persons)
             ]
         if locations:
-            item["locaties"] = [{"rol": role, **self._address(place, variant)} for role, place in locations]
+            item["locaties"] = [
+                {"rol": role, **self._address(place, variant)} for role, place in locations
+            ]
         if vehicles:
             item["voertuigen"] = [
-                {"kenteken": self.record("kenteken", plate.lower() if variant % 4 == 0 else plate)} for plate in vehicles
+                {"kenteken": self.record("kenteken", plate.lower() if variant % 4 == 0 else plate)}
+                for plate in vehicles
             ]
         if adverts:
             item["advertenties"] = []
             for url, phone in adverts:
                 advert = {"url": self.record("url", url)}
                 if phone:
-                    advert["telefoon"] = self.record("telefoon", phone_national(phone, style="dash"))
+                    advert["telefoon"] = self.record(
+                        "telefoon", phone_national(phone, style="dash")
+                    )
                 item["advertenties"].append(advert)
         if companies:
             item["bedrijven"] = [
                 {
-                    "kvk": self.record("kvk", f"{company.kvk}-0000" if variant % 3 == 2 else company.kvk),
+                    "kvk": self.record(
+                        "kvk", f"{company.kvk}-0000" if variant % 3 == 2 else company.kvk
+                    ),
                     "naam": self.record("free_text", company.name),
                     "rol": role,
                 }
@@ -424,12 +479,20 @@ class ArbeidsinspectieWriter(_CsvWriter):
 
     def __post_init__(self) -> None:
         self.header = ArbeidsinspectieCsv.column_names()
-        self.header = [c for c in self.header if c != "zekerheid"]  # an optional column this office omits
+        self.header = [
+            c for c in self.header if c != "zekerheid"
+        ]  # an optional column this office omits
         self.delimiter, self.excel = ",", False
         self.open()
 
     def inspection(
-        self, day: date, company: Company, workers: Sequence[Worker], *, assessment: str, text: str | None = None
+        self,
+        day: date,
+        company: Company,
+        workers: Sequence[Worker],
+        *,
+        assessment: str,
+        text: str | None = None,
     ) -> list[str]:
         """One inspection at a company's site; one row (and ref) per worker."""
         number = self._next()
@@ -567,13 +630,15 @@ class WoningcorporatieWriter(_CsvWriter):
             "Meldingnummer": raw,
             "Datum melding": dmy(day),
             "Gemeentecode": place.municipality[2:],
-            "VHE-nummer": unit,
+            "VHE-nummer": self.record("free_text", unit),
             "Postcode": self.record("postcode", place.postcode),
             "Huisnummer": str(place.number),
             "Soort melding": kind,
             "Geschat aantal bewoners": "" if estimated is None else str(estimated),
             "Toegestaan aantal bewoners": "" if allowed is None else str(allowed),
-            "IBAN huurbetaling": self.record("iban", iban_grouped(iban) if iban.startswith("NL") else iban),
+            "IBAN huurbetaling": self.record(
+                "iban", iban_grouped(iban) if iban.startswith("NL") else iban
+            ),
             "Betaler wijkt af": "ja" if payer_differs else "nee",
             "Huisbezoek": "ja" if visited else "nee",
         }
@@ -588,7 +653,9 @@ class WoningcorporatieWriter(_CsvWriter):
             self.record("name", tenant.given)
             row["Geboortedatum huurder"] = dmy(tenant.born)
             if phone:
-                row["Telefoon huurder"] = self.record("telefoon", phone_national(tenant.mobile, style="international"))
+                row["Telefoon huurder"] = self.record(
+                    "telefoon", phone_national(tenant.mobile, style="international")
+                )
         if text:
             row["Toelichting"] = self.record("free_text", text)
         self._row(row)
@@ -622,16 +689,27 @@ class CanonicalWriter(Writer):
 
     def place(self, role: str, place: Place) -> dict[str, Any]:
         """An address subject."""
-        value = {"postcode": self.record("postcode", place.postcode), "number": str(place.number), "addition": place.addition}
+        value = {
+            "postcode": self.record("postcode", place.postcode),
+            "number": str(place.number),
+            "addition": place.addition,
+        }
         return {"kind": "adres", "role": role, "value": value}
 
     def thing(self, kind: str, role: str, value: str) -> dict[str, Any]:
         """A phone, IBAN, KvK, kenteken, URL or e-mail subject."""
-        category = {"kvk": "kvk", "telefoon": "telefoon", "iban": "iban", "kenteken": "kenteken", "url": "url", "email": "email"}[kind]
+        category = {
+            "kvk": "kvk",
+            "telefoon": "telefoon",
+            "iban": "iban",
+            "kenteken": "kenteken",
+            "url": "url",
+            "email": "email",
+        }[kind]
         return {"kind": kind, "role": role, "value": self.record(category, value)}
 
     def signal(self, ref: str, when: datetime, municipality: str, **fields: Any) -> str:
-        """One line; ``fields`` are the other CanonicalSignal fields, ``details`` recorded as free text."""
+        """One line; ``fields`` are the other CanonicalSignal fields (details: free text)."""
         document: dict[str, Any] = {
             "ref": ref,
             "observed_at": when.replace(tzinfo=AMSTERDAM).isoformat(),
