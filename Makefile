@@ -24,6 +24,8 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/oprf.py
+	$(BIN)/python bench/push.py
 
 clean:
 	rm -rf $(VENV) var keys/dev

@@ -14,10 +14,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
 import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,9 +27,8 @@ from sqlalchemy import insert, text
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.harness import dev_keys, gateway_process  # noqa: E402
 from gateway.auth.tokens import mint_call_token  # noqa: E402
-from gateway.bootstrap import create_dev_keys  # noqa: E402
-from gateway.parties.covenant import load_covenant  # noqa: E402
 from gateway.parties.keys import load_signing_key  # noqa: E402
 from gateway.storage.database import create_db_engine, migrate  # noqa: E402
 from gateway.storage.tables import SignalRow, SubjectRow  # noqa: E402
@@ -68,12 +64,6 @@ def make_signal(i: int) -> dict:
         # The size of a real HPKE-sealed identifying part (ML-KEM-768+X25519 enc is 1120 bytes).
         "sealed": b64u(secrets.token_bytes(1400)),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fresh_database(kind: str, workdir: Path, name: str) -> str:
@@ -151,41 +141,8 @@ def raw_core_rate(url: str, batches: list[list[dict]]) -> float:
 
 
 def http_rate(url: str, workdir: Path, batches: list[list[dict]]) -> tuple[float, list[float]]:
-    covenant = load_covenant(REPO / "policies")
-    keys, private = workdir / "keys", workdir / "private"
-    create_dev_keys(covenant=covenant, keys_dir=keys, private_keys_dir=private)
-    engine = create_db_engine(url)
-    migrate(engine)
-    engine.dispose()
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env.update(
-        GATEWAY_DATABASE_URL=url,
-        GATEWAY_KEYS_DIR=str(keys),
-        GATEWAY_PRIVATE_KEYS_DIR=str(private),
-        GATEWAY_POLICIES_DIR=str(REPO / "policies"),
-        GATEWAY_PORT=str(port),
-        GATEWAY_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(REPO),
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("gateway did not start")
-            time.sleep(0.1)
+    covenant, _, private = dev_keys(workdir)
+    with gateway_process(workdir, url) as base:
         signing = {p: load_signing_key(private, p) for p in PARTIES}
         bodies = [json.dumps({"signals": docs}).encode() for docs in batches]
         latencies: list[float] = []
@@ -206,18 +163,12 @@ def http_rate(url: str, workdir: Path, batches: list[list[dict]]) -> tuple[float
                 response = client.post(
                     "/v1/signals",
                     content=body,
-                    headers={
-                        "Authorization": f"Bearer {token}",
-                        "Content-Type": "application/json",
-                    },
+                    headers={"Authorization": f"Bearer {token}"},
                 )
                 if response.status_code != 200 or response.json()["stored"] != len(batches[n]):
                     raise SystemExit(f"batch {n}: {response.status_code} {response.text[:300]}")
                 latencies.append(time.perf_counter() - t0)
             elapsed = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return sum(len(b) for b in batches) / elapsed, latencies
 
 

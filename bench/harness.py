@@ -1,0 +1,80 @@
+"""Shared by the benchmarks: a real ``gateway serve`` process on loopback over a fresh database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from gateway.bootstrap import create_dev_keys  # noqa: E402
+from gateway.parties.covenant import Covenant, load_covenant  # noqa: E402
+from gateway.storage.database import create_db_engine, migrate  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def dev_keys(workdir: Path) -> tuple[Covenant, Path, Path]:
+    """Demo covenant keys under ``workdir``: (covenant, public dir, private dir)."""
+    covenant = load_covenant(REPO / "policies")
+    public, private = workdir / "keys", workdir / "private"
+    if not public.exists():
+        create_dev_keys(covenant=covenant, keys_dir=public, private_keys_dir=private)
+    return covenant, public, private
+
+
+@contextmanager
+def gateway_process(workdir: Path, database_url: str, **settings: str) -> Iterator[str]:
+    """Run ``gateway serve`` with the dev keys of ``workdir``; yields the base URL."""
+    _, public, private = dev_keys(workdir)
+    engine = create_db_engine(database_url)
+    migrate(engine)
+    engine.dispose()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env.update(
+        GATEWAY_DATABASE_URL=database_url,
+        GATEWAY_KEYS_DIR=str(public),
+        GATEWAY_PRIVATE_KEYS_DIR=str(private),
+        GATEWAY_POLICIES_DIR=str(REPO / "policies"),
+        GATEWAY_PORT=str(port),
+        GATEWAY_LOG_LEVEL="WARNING",
+        PYTHONPATH=str(REPO),
+    )
+    env.update({f"GATEWAY_{k.upper()}": v for k, v in settings.items()})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit("gateway did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
