@@ -19,6 +19,7 @@ run: setup
 	$(BIN)/gateway serve
 
 test: setup
+	$(BIN)/ruff check gateway adapters bench tests
 	bash .ci/ensure-postgres
 	$(BIN)/python -m pytest
 

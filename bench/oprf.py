@@ -99,7 +99,8 @@ def main() -> None:
         over_http = http_rate(elements, rounds=args.rounds)
         print(
             f"POST /v1/pseudonyms      {over_http:,.0f} elements/s"
-            f"  (signed, {args.batch:,} per call, JSON + audit; ratio to bare {bare / over_http:.2f}x)"
+            f"  (signed, {args.batch:,} per call, JSON + audit;"
+            f" ratio to bare {bare / over_http:.2f}x)"
         )
 
 

@@ -32,13 +32,18 @@ def gateway_cli(*args: str, keys_dir: Path | None = None, url: str | None = None
     extra = ["--keys", str(keys_dir)] if keys_dir else []
     return subprocess.run(
         [sys.executable, "-m", "gateway", "adapter", "push", *args, *extra],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
 def stored(engine) -> int:
     with engine.connect() as connection:
-        return connection.execute(select(func.count()).select_from(SignalRow.__table__)).scalar_one()
+        return connection.execute(
+            select(func.count()).select_from(SignalRow.__table__)
+        ).scalar_one()
 
 
 def broken_copy(tmp_path: Path) -> Path:
@@ -53,12 +58,22 @@ def broken_copy(tmp_path: Path) -> Path:
 
 def test_check_reports_every_bad_line_and_sends_nothing(tmp_path, server, keys):
     url, rt = server
-    result = gateway_cli("--party", PARTY, "--format", "arbeidsinspectie-csv",
-                         str(broken_copy(tmp_path)), keys_dir=keys[1], url=url)
+    result = gateway_cli(
+        "--party",
+        PARTY,
+        "--format",
+        "arbeidsinspectie-csv",
+        str(broken_copy(tmp_path)),
+        keys_dir=keys[1],
+        url=url,
+    )
     assert result.returncode == 1
     fails = [line for line in result.stderr.splitlines() if line.startswith("FAIL: nla.csv")]
-    assert [f.split(",")[0] for f in fails] == ["FAIL: nla.csv: regel 3", "FAIL: nla.csv: regel 4",
-                                               "FAIL: nla.csv: regel 5"]
+    assert [f.split(",")[0] for f in fails] == [
+        "FAIL: nla.csv: regel 3",
+        "FAIL: nla.csv: regel 4",
+        "FAIL: nla.csv: regel 5",
+    ]
     assert "werknemer_bsn" in fails[0] or "bsn" in fails[0]
     assert "999815907" not in result.stderr
     assert "er is niets verstuurd" in result.stderr
@@ -67,8 +82,16 @@ def test_check_reports_every_bad_line_and_sends_nothing(tmp_path, server, keys):
 
 def test_check_mode_validates_a_good_file_without_sending(server, keys):
     url, rt = server
-    result = gateway_cli("--party", PARTY, "--format", "arbeidsinspectie-csv", "--check",
-                         str(FIXTURES / "arbeidsinspectie.csv"), keys_dir=keys[1], url=url)
+    result = gateway_cli(
+        "--party",
+        PARTY,
+        "--format",
+        "arbeidsinspectie-csv",
+        "--check",
+        str(FIXTURES / "arbeidsinspectie.csv"),
+        keys_dir=keys[1],
+        url=url,
+    )
     assert result.returncode == 0, result.stderr
     assert "OK: 6 records zonder fouten" in result.stderr
     assert stored(rt.engine) == 0
@@ -78,16 +101,21 @@ def test_push_prints_a_summary_and_a_second_push_only_finds_duplicates(tmp_path,
     url, rt = server
     export = tmp_path / "nla.csv"
     export.write_bytes((FIXTURES / "arbeidsinspectie.csv").read_bytes())
-    first = gateway_cli("--party", PARTY, "--format", "arbeidsinspectie-csv", str(export),
-                        keys_dir=keys[1], url=url)
+    first = gateway_cli(
+        "--party", PARTY, "--format", "arbeidsinspectie-csv", str(export), keys_dir=keys[1], url=url
+    )
     assert first.returncode == 0, first.stderr
     assert "OK: export verwerkt" in first.stderr and stored(rt.engine) == 6
     (tmp_path / "nla.csv.push-state.json").unlink()  # a new run, not a resume
-    second = gateway_cli("--party", PARTY, "--format", "arbeidsinspectie-csv", str(export),
-                         keys_dir=keys[1], url=url)
+    second = gateway_cli(
+        "--party", PARTY, "--format", "arbeidsinspectie-csv", str(export), keys_dir=keys[1], url=url
+    )
     assert second.returncode == 0
-    summary = {line.split("│")[1].strip(): line.split("│")[2].strip()
-               for line in second.stderr.splitlines() if line.count("│") == 3}
+    summary = {
+        line.split("│")[1].strip(): line.split("│")[2].strip()
+        for line in second.stderr.splitlines()
+        if line.count("│") == 3
+    }
     assert summary["opgeslagen"] == "0" and summary["al ontvangen"] == "6"
     assert stored(rt.engine) == 6
 
@@ -95,10 +123,19 @@ def test_push_prints_a_summary_and_a_second_push_only_finds_duplicates(tmp_path,
 def test_unknown_format_and_missing_key_fail_early(tmp_path, server, keys):
     url, _ = server
     export = FIXTURES / "arbeidsinspectie.csv"
-    unknown = gateway_cli("--party", PARTY, "--format", "excel", str(export), keys_dir=keys[1], url=url)
+    unknown = gateway_cli(
+        "--party", PARTY, "--format", "excel", str(export), keys_dir=keys[1], url=url
+    )
     assert unknown.returncode == 2 and "arbeidsinspectie-csv" in unknown.stderr
-    no_key = gateway_cli("--party", PARTY, "--format", "arbeidsinspectie-csv", str(export),
-                         keys_dir=tmp_path, url=url)
+    no_key = gateway_cli(
+        "--party",
+        PARTY,
+        "--format",
+        "arbeidsinspectie-csv",
+        str(export),
+        keys_dir=tmp_path,
+        url=url,
+    )
     assert no_key.returncode == 2 and "privésleutel ontbreekt" in no_key.stderr
 
 
@@ -129,17 +166,35 @@ def test_an_interrupted_push_resumes_where_it_stopped(tmp_path, server, keys):
     key = load_signing_key(keys[1], "politie-rotterdam")
     dying = DiesAfter(2, base_url=url, key=key)
     with pytest.raises(Interrupted):
-        push.push(client=dying, adapter=adapter, path=export, party="politie-rotterdam",
-                  batch_size=2, state_path=state)
+        push.push(
+            client=dying,
+            adapter=adapter,
+            path=export,
+            party="politie-rotterdam",
+            batch_size=2,
+            state_path=state,
+        )
     assert stored(rt.engine) == 4
-    resumed = push.push(client=push.GatewayClient(base_url=url, key=key), adapter=adapter,
-                        path=export, party="politie-rotterdam", batch_size=2, state_path=state)
+    resumed = push.push(
+        client=push.GatewayClient(base_url=url, key=key),
+        adapter=adapter,
+        path=export,
+        party="politie-rotterdam",
+        batch_size=2,
+        state_path=state,
+    )
     assert resumed.skipped_batches == 2
     assert resumed.stored == 1 and resumed.duplicates == 0
     assert stored(rt.engine) == 5
     export.write_bytes(export.read_bytes() + b"\n")  # another file: the state does not apply
-    again = push.push(client=push.GatewayClient(base_url=url, key=key), adapter=adapter,
-                      path=export, party="politie-rotterdam", batch_size=2, state_path=state)
+    again = push.push(
+        client=push.GatewayClient(base_url=url, key=key),
+        adapter=adapter,
+        path=export,
+        party="politie-rotterdam",
+        batch_size=2,
+        state_path=state,
+    )
     assert again.skipped_batches == 0 and again.duplicates == 5
 
 
@@ -150,8 +205,12 @@ def flaky_gateway(server) -> Iterator[tuple[str, list[str]]]:
     url, rt = server
     app = FastAPI()
     seen: list[str] = []
-    info = {"gateway_id": rt.covenant.gateway_id, "release_key": rt.release_key(),
-            "pseudonym_domains": ["rr-demo"], "limits": {"max_oprf_batch": 10_000}}
+    info = {
+        "gateway_id": rt.covenant.gateway_id,
+        "release_key": rt.release_key(),
+        "pseudonym_domains": ["rr-demo"],
+        "limits": {"max_oprf_batch": 10_000},
+    }
 
     @app.get("/v1/gateway")
     def gateway() -> dict:
@@ -162,9 +221,13 @@ def flaky_gateway(server) -> Iterator[tuple[str, list[str]]]:
         seen.append("signals")
         if len(seen) <= 2:
             return Response(status_code=503, headers={"Retry-After": "0"})
-        return Response('{"stored": 1, "duplicates": 0, "receipts": []}', media_type="application/json")
+        return Response(
+            '{"stored": 1, "duplicates": 0, "receipts": []}', media_type="application/json"
+        )
 
-    server_ = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off"))
+    server_ = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
+    )
     thread = threading.Thread(target=server_.run, daemon=True)
     thread.start()
     while not server_.started:
@@ -177,7 +240,9 @@ def flaky_gateway(server) -> Iterator[tuple[str, list[str]]]:
 def test_transient_errors_are_retried_with_backoff(flaky_gateway, keys):
     url, seen = flaky_gateway
     sleeps: list[float] = []
-    client = push.GatewayClient(base_url=url, key=load_signing_key(keys[1], PARTY), sleep=sleeps.append)
+    client = push.GatewayClient(
+        base_url=url, key=load_signing_key(keys[1], PARTY), sleep=sleeps.append
+    )
     assert client.submit([{"ref": "x"}])["stored"] == 1
     assert seen == ["signals"] * 3
     assert sleeps == [0.5, 1.0] and client.retries == 2
@@ -185,7 +250,9 @@ def test_transient_errors_are_retried_with_backoff(flaky_gateway, keys):
 
 def test_refusals_are_not_retried(server, keys):
     url, _ = server
-    client = push.GatewayClient(base_url=url, key=load_signing_key(keys[1], PARTY), sleep=lambda s: None)
+    client = push.GatewayClient(
+        base_url=url, key=load_signing_key(keys[1], PARTY), sleep=lambda s: None
+    )
     with pytest.raises(push.PushRefused) as refused:
         client.submit([{"ref": "missing-fields"}])
     assert refused.value.status == 422 and client.retries == 0

@@ -36,7 +36,9 @@ def evaluate_via(
     if response.status_code != 200:
         return response, []
     evaluated = [unb64u(e) for e in response.json()["evaluated"]]
-    return response, [oprf.finalize(x, r, z) for x, (r, _), z in zip(inputs, blinds, evaluated, strict=True)]
+    return response, [
+        oprf.finalize(x, r, z) for x, (r, _), z in zip(inputs, blinds, evaluated, strict=True)
+    ]
 
 
 def test_gateway_document_gives_adapters_what_they_need(server):

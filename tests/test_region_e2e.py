@@ -52,8 +52,9 @@ def push_region(url: str, rt: Runtime, private: Path, out: Path) -> push.PushRep
         assert checked.errors == [] and checked.records == entry["records"], entry["file"]
         client = push.GatewayClient(base_url=url, key=load_signing_key(private, entry["party"]))
         try:
-            report = push.push(client=client, adapter=adapter, path=path, party=entry["party"],
-                               batch_size=50)
+            report = push.push(
+                client=client, adapter=adapter, path=path, party=entry["party"], batch_size=50
+            )
         finally:
             client.close()
         total.records += report.records
@@ -106,8 +107,11 @@ def test_pushed_region_leaves_no_identifier_at_rest_or_in_logs(
     leaks = {
         # Random bytes (pseudonyms, ciphertext) contain short strings by chance: in raw bytes only
         # values of six characters or more are searched for.
-        where: [n for n in needles(truth) if n in text and (len(n) >= 6 or "bin" not in where
-                                                            and where != "database file")]
+        where: [
+            n
+            for n in needles(truth)
+            if n in text and (len(n) >= 6 or "bin" not in where and where != "database file")
+        ]
         for where, text in haystacks.items()
     }
     assert leaks == {where: [] for where in haystacks}
@@ -131,13 +135,18 @@ def test_planted_patterns_link_across_partners_and_formats(server, keys, region)
     push_region(url, rt, keys[1], out)
     signals, subjects = SignalRow.__table__, SubjectRow.__table__
     with rt.engine.connect() as connection:
-        ids = {(r.party, r.ref): r.id for r in connection.execute(select(signals.c.id, signals.c.party, signals.c.ref))}
+        ids = {
+            (r.party, r.ref): r.id
+            for r in connection.execute(select(signals.c.id, signals.c.party, signals.c.ref))
+        }
         by_pseudonym: dict[bytes, set[int]] = {}
         for row in connection.execute(select(subjects.c.signal_id, subjects.c.pseudonym)):
             by_pseudonym.setdefault(bytes(row.pseudonym), set()).add(row.signal_id)
     hub = {ids[(r["party"], r["ref"])] for r in truth["hub"]["records"]}
     # Link without the shelter address (hub protection is the linkage issue's job).
-    groups = [members for members in by_pseudonym.values() if not members <= hub or len(members) < 3]
+    groups = [
+        members for members in by_pseudonym.values() if not members <= hub or len(members) < 3
+    ]
     components = connected([set(g) for g in groups])
     formats = {e["party"]: e["format"] for e in json.loads((out / "manifest.json").read_text())}
     for pattern in truth["patterns"]:
@@ -152,7 +161,9 @@ def test_same_identifier_from_two_formats_gets_one_pseudonym(server, keys, tmp_p
     """The same BSN, written differently by the care coordinator (CSV) and in a canonical export,
     is stored under one pseudonym."""
     url, rt = server
-    care = (Path(__file__).resolve().parents[1] / "adapters/fixtures/zorg.csv").read_text("utf-8-sig")
+    care = (Path(__file__).resolve().parents[1] / "adapters/fixtures/zorg.csv").read_text(
+        "utf-8-sig"
+    )
     header, first = care.splitlines()[:2]
     (tmp_path / "zorg.csv").write_text(header + "\n" + first + "\n", encoding="utf-8")
     (record,) = [p for p in get("zorg-csv").read(tmp_path / "zorg.csv")]
@@ -161,12 +172,19 @@ def test_same_identifier_from_two_formats_gets_one_pseudonym(server, keys, tmp_p
     spaced = f"{digits[:4]}.{digits[4:6]}.{digits[6:]}"
     assert spaced != bsn
     canonical = {
-        "ref": "om-123", "observed_at": "2026-09-01T10:00:00+02:00", "municipality": "GM0599",
-        "form": "seksuele_uitbuiting", "data_classes": ["strafrechtelijk"], "certainty": "aannemelijk",
+        "ref": "om-123",
+        "observed_at": "2026-09-01T10:00:00+02:00",
+        "municipality": "GM0599",
+        "form": "seksuele_uitbuiting",
+        "data_classes": ["strafrechtelijk"],
+        "certainty": "aannemelijk",
         "subjects": [{"kind": "bsn", "role": "slachtoffer", "value": spaced}],
     }
     (tmp_path / "om.jsonl").write_text(json.dumps(canonical) + "\n", encoding="utf-8")
-    for party, fmt, name in (("zorgcoordinator-rr", "zorg-csv", "zorg.csv"), ("om-rotterdam", "canonical", "om.jsonl")):
+    for party, fmt, name in (
+        ("zorgcoordinator-rr", "zorg-csv", "zorg.csv"),
+        ("om-rotterdam", "canonical", "om.jsonl"),
+    ):
         client = push.GatewayClient(base_url=url, key=load_signing_key(keys[1], party))
         push.push(client=client, adapter=get(fmt), path=tmp_path / name, party=party)
         client.close()
@@ -182,7 +200,21 @@ def test_same_identifier_from_two_formats_gets_one_pseudonym(server, keys, tmp_p
 
 
 def test_adapters_cover_the_partner_types_of_the_issue():
-    types = {t for name in ("gemeente-csv", "politie-json", "arbeidsinspectie-csv", "zorg-csv",
-                            "woningcorporatie-csv") for t in get(name).party_types}
-    assert {PartyType.GEMEENTE, PartyType.POLITIE, PartyType.ARBEIDSINSPECTIE, PartyType.ZORG,
-            PartyType.WONINGCORPORATIE} <= types
+    types = {
+        t
+        for name in (
+            "gemeente-csv",
+            "politie-json",
+            "arbeidsinspectie-csv",
+            "zorg-csv",
+            "woningcorporatie-csv",
+        )
+        for t in get(name).party_types
+    }
+    assert {
+        PartyType.GEMEENTE,
+        PartyType.POLITIE,
+        PartyType.ARBEIDSINSPECTIE,
+        PartyType.ZORG,
+        PartyType.WONINGCORPORATIE,
+    } <= types
