@@ -158,11 +158,7 @@ class ArbeidsinspectieCsv(CsvAdapter):
         if housed and site is not None and home is not None and _same_place(site, home):
             indicators.append("HUIS-WOONT-OP-WERKPLEK")
 
-        details = {}
-        for column, name in (("handelsnaam", "handelsnaam"), ("toelichting", "toelichting")):
-            value = fields.text(column, max_length=TEXT_MAX)
-            if value:
-                details[name] = value
+        details = fields.details({"handelsnaam": "handelsnaam", "toelichting": "toelichting"})
         return fields.build(
             {
                 "ref": "inspectienummer",

@@ -120,6 +120,16 @@ class FieldReader:
 
     # -- scalar fields --------------------------------------------------------------------------
 
+    def details(self, columns: dict[str, str], **fixed: str) -> dict[str, str]:
+        """The free-text columns that travel sealed, by their name in ``details``; empty ones are
+        left out, ``fixed`` entries come first."""
+        found = dict(fixed)
+        for column, name in columns.items():
+            value = self.text(column, max_length=TEXT_MAX)
+            if value:
+                found[name] = value
+        return found
+
     def text(
         self,
         field: str,

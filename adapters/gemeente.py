@@ -181,10 +181,7 @@ class GemeenteCsv(CsvAdapter):
         form = fields.choice("Vorm", FORMS_WRITTEN, default=default_form)
         certainty = fields.choice("Zekerheid", CERTAINTIES, default=Certainty.VERMOEDEN)
         data_class = DataClass.SEKSUEEL_LEVEN if kind == VERGUNNING else DataClass.GEWOON
-        details = {"soort": kind or ""}
-        remark = fields.text("Opmerking", max_length=TEXT_MAX)
-        if remark:
-            details["opmerking"] = remark
+        details = fields.details({"Opmerking": "opmerking"}, soort=kind or "")
         return fields.build(
             {
                 "ref": "Zaaknummer",

@@ -29,7 +29,6 @@ from adapters.codes import CERTAINTIES, FORMS
 from adapters.fields import (
     IDENTIFIER_MAX,
     ISO,
-    TEXT_MAX,
     URL_MAX,
     FieldReader,
     Subjects,
@@ -193,10 +192,7 @@ class PolitieJson:
         data_classes = [DataClass.POLITIEGEGEVENS]
         if form in _SEXUAL:
             data_classes.append(DataClass.SEKSUEEL_LEVEN)
-        details = {"soort": kind or ""}
-        description = fields.text("omschrijving", max_length=TEXT_MAX)
-        if description:
-            details["omschrijving"] = description
+        details = fields.details({"omschrijving": "omschrijving"}, soort=kind or "")
         return fields.build(
             {
                 "ref": "registratienummer",

@@ -124,11 +124,7 @@ class ZorgCsv(CsvAdapter):
         data_classes = [DataClass.ZORG_BEROEPSGEHEIM]
         if health:
             data_classes.append(DataClass.GEZONDHEID)
-        details = {}
-        for column, name in (("Verwijzer", "verwijzer"), ("Toelichting", "toelichting")):
-            value = fields.text(column, max_length=TEXT_MAX)
-            if value:
-                details[name] = value
+        details = fields.details({"Verwijzer": "verwijzer", "Toelichting": "toelichting"})
         return fields.build(
             {
                 "ref": "Registratienummer",

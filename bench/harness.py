@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -17,8 +18,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from gateway.auth.tokens import mint_call_token  # noqa: E402
 from gateway.bootstrap import create_dev_keys  # noqa: E402
 from gateway.parties.covenant import Covenant, load_covenant  # noqa: E402
+from gateway.parties.keys import SigningKey  # noqa: E402
 from gateway.storage.database import create_db_engine, migrate  # noqa: E402
 
 
@@ -78,3 +81,20 @@ def gateway_process(workdir: Path, database_url: str, **settings: str) -> Iterat
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def signed_post(
+    client: httpx.Client, *, key: SigningKey, audience: str, target: str, body: bytes
+) -> httpx.Response:
+    """POST ``body`` as a signed call (token minted right before sending, as an adapter does)."""
+    token = mint_call_token(
+        key=key,
+        subject="bench",
+        roles=["adapter"],
+        audience=audience,
+        method="POST",
+        target=target,
+        body=body,
+        now=datetime.now(UTC),
+    )
+    return client.post(target, content=body, headers={"Authorization": f"Bearer {token}"})

@@ -27,8 +27,7 @@ from sqlalchemy import insert, text
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.harness import dev_keys, gateway_process  # noqa: E402
-from gateway.auth.tokens import mint_call_token  # noqa: E402
+from bench.harness import dev_keys, gateway_process, signed_post  # noqa: E402
 from gateway.parties.keys import load_signing_key  # noqa: E402
 from gateway.storage.database import create_db_engine, migrate  # noqa: E402
 from gateway.storage.tables import SignalRow, SubjectRow  # noqa: E402
@@ -117,7 +116,9 @@ def raw_core_rate(url: str, batches: list[list[dict]]) -> float:
         prepared.append((rows, subs))
     started = time.perf_counter()
     total = 0
-    for rows, subs in prepared:
+    for n, (rows, subs) in enumerate(prepared):
+        if n == 1:  # the first batch warms caches and connections, as in the HTTP run
+            started, total = time.perf_counter(), 0
         with engine.begin() as connection:
             ids = (
                 connection.execute(
@@ -149,32 +150,26 @@ def http_rate(url: str, workdir: Path, batches: list[list[dict]]) -> tuple[float
         with httpx.Client(base_url=base, timeout=60) as client:
             started = time.perf_counter()
             for n, body in enumerate(bodies):
+                if n == 1:  # the first batch pays for lazy imports and connection set-up
+                    started, latencies = time.perf_counter(), []
                 t0 = time.perf_counter()
-                token = mint_call_token(
+                response = signed_post(
+                    client,
                     key=signing[PARTIES[n % len(PARTIES)]],
-                    subject="bench",
-                    roles=["adapter"],
                     audience=covenant.gateway_id,
-                    method="POST",
                     target="/v1/signals",
                     body=body,
-                    now=datetime.now(UTC),
-                )
-                response = client.post(
-                    "/v1/signals",
-                    content=body,
-                    headers={"Authorization": f"Bearer {token}"},
                 )
                 if response.status_code != 200 or response.json()["stored"] != len(batches[n]):
                     raise SystemExit(f"batch {n}: {response.status_code} {response.text[:300]}")
                 latencies.append(time.perf_counter() - t0)
             elapsed = time.perf_counter() - started
-    return sum(len(b) for b in batches) / elapsed, latencies
+    return sum(len(b) for b in batches[1:]) / elapsed, latencies
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--signals", type=int, default=20_000)
+    parser.add_argument("--signals", type=int, default=20_500, help="the first batch is warm-up")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()

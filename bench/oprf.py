@@ -27,7 +27,7 @@ import pysodium
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.harness import dev_keys, gateway_process  # noqa: E402
+from bench.harness import dev_keys, gateway_process, signed_post  # noqa: E402
 from gateway.pseudonyms import oprf  # noqa: E402
 
 TARGET_PER_S = 5_000
@@ -108,11 +108,9 @@ def http_rate(elements: list[bytes], *, rounds: int) -> float:
     """The endpoint end to end: a real ``gateway serve`` on loopback, best of ``rounds`` calls."""
     import json
     import tempfile
-    from datetime import UTC, datetime
 
     import httpx
 
-    from gateway.auth.tokens import mint_call_token
     from gateway.crypto import b64u
     from gateway.parties.keys import load_signing_key
 
@@ -128,21 +126,13 @@ def http_rate(elements: list[bytes], *, rounds: int) -> float:
             times: list[float] = []
             with httpx.Client(base_url=base, timeout=120) as client:
                 for _ in range(rounds):
-                    token = mint_call_token(
+                    started = time.perf_counter()
+                    signed_post(
+                        client,
                         key=key,
-                        subject="bench",
-                        roles=["adapter"],
                         audience=covenant.gateway_id,
-                        method="POST",
                         target="/v1/pseudonyms/evaluate",
                         body=body,
-                        now=datetime.now(UTC),
-                    )
-                    started = time.perf_counter()
-                    client.post(
-                        "/v1/pseudonyms/evaluate",
-                        content=body,
-                        headers={"Authorization": f"Bearer {token}"},
                     ).raise_for_status()
                     times.append(time.perf_counter() - started)
     return len(elements) / min(times)

@@ -16,7 +16,6 @@ import json
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -26,8 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from adapters import push  # noqa: E402
 from adapters.registry import get  # noqa: E402
-from bench.harness import dev_keys, gateway_process  # noqa: E402
-from gateway.auth.tokens import mint_call_token  # noqa: E402
+from bench.harness import dev_keys, gateway_process, signed_post  # noqa: E402
 from gateway.demo_data import generate_region  # noqa: E402
 from gateway.parties.keys import load_signing_key  # noqa: E402
 
@@ -75,20 +73,12 @@ def main() -> None:
             with httpx.Client(base_url=base, timeout=60) as http:
                 started = time.perf_counter()
                 for party, body in bodies:
-                    token = mint_call_token(
+                    signed_post(
+                        http,
                         key=load_signing_key(private, party),
-                        subject="bench",
-                        roles=["adapter"],
                         audience=covenant.gateway_id,
-                        method="POST",
                         target="/v1/signals",
                         body=body,
-                        now=datetime.now(UTC),
-                    )
-                    http.post(
-                        "/v1/signals",
-                        content=body,
-                        headers={"Authorization": f"Bearer {token}"},
                     ).raise_for_status()
                 ingest_only = records / (time.perf_counter() - started)
     print(

@@ -7,8 +7,8 @@
     ├── PayloadTooLarge               the body exceeds the configured size (413)
     ├── NotFound                      the resource does not exist for this caller (404)
     ├── Conflict                      the request contradicts stored state, e.g. a ref reused (409)
-    ├── RateLimited                   the party used up its budget; retry after a while (429)
     ├── Unavailable                   a dependency (database, keys) is down; retry later (503)
+    │   └── RateLimited               the party used up its budget; retry after a while (429)
     └── ConfigurationError            covenant data, keys or settings are unusable (start-up)
 
 Messages are Dutch (the users' language), name fields and ids, and never carry personal data.

@@ -45,18 +45,15 @@ def request_target(request: Request) -> str:
 def _record_refusal(rt: Runtime, request: Request, exc: AuthenticationFailed) -> None:
     claimed = rt.verifier.claimed_party(request.headers.get("authorization"))
     route = getattr(request.scope.get("route"), "path", "unmatched")
-    with rt.engine.begin() as connection:
-        audit.append(
-            connection,
-            [
-                AuditEvent(
-                    event="auth.refused",
-                    object={"route": route, "method": request.method},
-                    detail={"reason": exc.reason, "claimed_party": claimed},
-                )
-            ],
-            now=rt.clock(),
-        )
+    audit.record(
+        rt.engine,
+        AuditEvent(
+            event="auth.refused",
+            object={"route": route, "method": request.method},
+            detail={"reason": exc.reason, "claimed_party": claimed},
+        ),
+        now=rt.clock(),
+    )
     rt.metrics.refusals.labels(problem=exc.code).inc()
     _log.warning("auth.refused", reason=exc.reason, party=claimed, route=route)
 

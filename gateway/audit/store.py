@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from gateway.audit import chain
 from gateway.storage.tables import AuditHeadRow, AuditRow
@@ -79,3 +79,10 @@ def entries(connection: Connection, *, event: str | None = None) -> list[dict[st
     if event is not None:
         query = query.where(_log.c.event == event)
     return [json.loads(row.body) for row in connection.execute(query)]
+
+
+def record(engine: Engine, event: chain.AuditEvent, *, now: datetime) -> int:
+    """Append one entry in its own transaction: for events with no other effect to commit with
+    (a refusal, a count of evaluations). Returns its sequence number."""
+    with engine.begin() as connection:
+        return append(connection, [event], now=now)[0]

@@ -7,7 +7,6 @@ error still carries its exact location, e.g. ``signals[3].indicators[1]``.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -27,7 +26,6 @@ from gateway.vocabulary import Certainty, DataClass, Form, SubjectKind, SubjectR
 REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 # A pseudonym is the 64-byte OPRF output (RFC 9497, SHA-512), base64url without padding.
 PSEUDONYM_PATTERN = r"^[A-Za-z0-9_-]{85}[AQgw]$"
-_B64U = re.compile(r"^[A-Za-z0-9_-]+$")
 INDICATOR_PATTERN = r"^[A-Z]{2,8}(-[A-Z0-9]{1,24}){1,6}$"
 
 
@@ -86,7 +84,9 @@ class SignalIn(_Strict):
     certainty: Certainty
     flags: FlagsIn = FlagsIn()
     subjects: Annotated[list[SubjectIn], Field(min_length=1, max_length=50)]
-    sealed: Annotated[str, Field(min_length=16)]
+    # The alphabet is checked by pydantic-core's regex engine: far faster on a kilobyte-long
+    # string than Python's ``re``, and this runs for every signal of every batch.
+    sealed: Annotated[str, Field(min_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
 
     @field_validator("municipality")
     @classmethod
@@ -125,7 +125,7 @@ class SignalIn(_Strict):
     @field_validator("sealed")
     @classmethod
     def _sealed_size(cls, value: str, info: ValidationInfo) -> str:
-        if not _B64U.match(value) or len(value) % 4 == 1:
+        if len(value) % 4 == 1:
             raise ValueError("verzegelde gegevens moeten base64url zonder opvulling zijn")
         if len(value) * 3 // 4 > _limits(info).max_sealed_bytes:
             raise ValueError(

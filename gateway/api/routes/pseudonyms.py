@@ -52,19 +52,16 @@ def evaluate(request: Request, call: Adapter) -> dict[str, Any]:
     evaluated = rt.keyholder.evaluate(
         domain=body.domain, elements=[unb64u(e) for e in body.elements]
     )
-    with rt.engine.begin() as connection:
-        audit.append(
-            connection,
-            [
-                AuditEvent(
-                    event="pseudonyms.evaluated",
-                    actor_party=call.party.id,
-                    actor_sub=call.subject,
-                    object={"domain": body.domain},
-                    detail={"count": len(evaluated)},
-                )
-            ],
-            now=rt.clock(),
-        )
+    audit.record(
+        rt.engine,
+        AuditEvent(
+            event="pseudonyms.evaluated",
+            actor_party=call.party.id,
+            actor_sub=call.subject,
+            object={"domain": body.domain},
+            detail={"count": len(evaluated)},
+        ),
+        now=rt.clock(),
+    )
     _log.info("pseudonyms.evaluated", party=call.party.id, count=len(evaluated))
     return {"domain": body.domain, "evaluated": [b64u(e) for e in evaluated]}
