@@ -52,7 +52,7 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def test_init_creates_keys_for_every_party_and_the_database(workdir: Path):
-    covenant = json.loads((REPO / "policies/covenant/data.json").read_text())["covenant"]
+    covenant = json.loads((REPO / "policies/covenant/data.json").read_text())
     expected = {covenant["gateway_id"], *covenant["parties"]}
     public = {p.name.removesuffix(".jwks.json") for p in (workdir / "keys/dev").glob("*.jwks.json")}
     assert public == expected

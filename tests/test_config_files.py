@@ -66,13 +66,16 @@ def _raises(call: Any, *where: str) -> str:
 
 
 def _real_covenant_data() -> dict[str, Any]:
-    return json.loads((POLICIES / COVENANT_FILE).read_text("utf-8"))
+    """The demo covenant under its data path (``{"covenant": ...}``), as the cases below edit it."""
+    return {"covenant": json.loads((POLICIES / COVENANT_FILE).read_text("utf-8"))}
 
 
 def _policies_with(tmp_path: Path, data: dict[str, Any] | str | bytes) -> Path:
     path = tmp_path / "policies" / COVENANT_FILE
     path.parent.mkdir(parents=True)
     if isinstance(data, dict):
+        # The file holds what OPA places at data.covenant: the cases build it under that key.
+        data = data.get("covenant", data)
         path.write_text(json.dumps(data, indent=2), encoding="utf-8")
     elif isinstance(data, str):
         path.write_text(data, encoding="utf-8")
@@ -531,7 +534,9 @@ def test_write_dev_keys_tightens_an_existing_private_directory(
 def _catalogue_dir(tmp_path: Path, content: Any) -> Path:
     path = tmp_path / "policies" / CATALOGUE_FILE
     path.parent.mkdir(parents=True)
-    path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
+    if isinstance(content, dict):  # the file holds what OPA places at data.catalogue
+        content = json.dumps(content.get("catalogue", content))
+    path.write_text(content, encoding="utf-8")
     return tmp_path / "policies"
 
 

@@ -55,12 +55,6 @@ class _CovenantData(BaseModel):
     parties: dict[str, _PartyData] = Field(min_length=1)
 
 
-class _CovenantFile(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    covenant: _CovenantData
-
-
 class Covenant(BaseModel):
     """The parsed covenant: who takes part, under which gateway id."""
 
@@ -87,10 +81,11 @@ def load_covenant(policies_dir: Path) -> Covenant:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"{path}: geen geldige JSON ({exc})") from None
     try:
-        data = _CovenantFile.model_validate(raw).covenant
+        data = _CovenantData.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        # Named by its OPA data path: the file at covenant/data.json is data.covenant.
+        where = ".".join(["covenant", *(str(p) for p in first["loc"])])
         raise ConfigurationError(f"{path}: {where}: {first['msg']}") from None
     parties: dict[str, Party] = {}
     for party_id, pd in data.parties.items():

@@ -16,7 +16,7 @@ from pathlib import Path
 from gateway.errors import ConfigurationError
 from gateway.vocabulary import Barrier
 
-CATALOGUE_FILE = Path("catalogue") / "indicators.json"
+CATALOGUE_FILE = Path("catalogue") / "data.json"  # OPA data path: data.catalogue
 
 
 @cache
@@ -48,7 +48,7 @@ def load_catalogue(policies_dir: Path) -> IndicatorCatalogue:
     """Read the catalogue; errors name the file and the offending code."""
     path = policies_dir / CATALOGUE_FILE
     try:
-        data = json.loads(path.read_bytes())["catalogue"]
+        data = json.loads(path.read_bytes())
         version = data["version"]
         entries = data["indicators"]
     except FileNotFoundError:
