@@ -15,8 +15,12 @@ WORKDIR /src
 # Only what the wheel needs, so docs/tests edits don't bust the install layer.
 COPY pyproject.toml README.md ./
 COPY gateway/ gateway/
+COPY adapters/ adapters/
 # No [dev] extra: test tooling has no place in the production image.
 RUN pip install .
+# OPA's engine in-process: the wheel declares Python >= 3.14 but its ctypes wrapper runs on 3.11
+# (see the Makefile); it has no dependencies. Same pin as the Makefile.
+RUN pip install --no-deps --ignore-requires-python opa-golib-python-bindings==0.4.4
 
 # --- final: runtime only, no build tools, no sources ---
 FROM python:3.11-slim-bookworm AS runtime

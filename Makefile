@@ -5,11 +5,17 @@ BIN := $(VENV)/bin
 
 .PHONY: run test setup bench clean
 
+# OPA's own Rego engine, in-process. Its wheel declares Python >= 3.14 although its ctypes
+# wrapper runs on 3.11, so pip must be told to ignore that one requirement; it has no
+# dependencies. Pinned: the gateway's policies are tested against exactly this OPA (v1.20.2).
+OPA_BINDINGS := opa-golib-python-bindings==0.4.4
+
 # The venv is rebuilt whenever the pinned dependencies change.
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps --ignore-requires-python $(OPA_BINDINGS)
 	touch $@
 
 setup: $(VENV)/.installed
