@@ -53,6 +53,27 @@ class Settings(BaseSettings):
     clock_skew_s: int = Field(
         default=30, ge=0, le=120, description="Tolerated clock difference with callers, seconds."
     )
+    policy_engine: Literal["embedded", "opa"] = Field(
+        default="embedded",
+        description="`embedded`: OPA's engine in-process; `opa`: an OPA server at GATEWAY_OPA_URL.",
+    )
+    opa_url: str = Field(
+        default="http://127.0.0.1:8181", description="OPA server URL (with `policy_engine=opa`)."
+    )
+    opa_push: bool = Field(
+        default=True,
+        description="Push policies and data to the OPA server at start; `false` when OPA loads "
+        "them from a mount (the revision is checked either way).",
+    )
+    opa_timeout_s: float = Field(
+        default=2.0, gt=0, le=30, description="Timeout of one OPA server call; past it: deny."
+    )
+    policy_reload_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="How often `serve` looks for a changed policy directory (0: never). A change "
+        "goes live only if it parses and its tests pass.",
+    )
     oprf_elements_per_minute: int = Field(
         default=100_000, ge=1, description="Pseudonym evaluations allowed per party per minute."
     )

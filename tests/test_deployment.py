@@ -155,9 +155,24 @@ def test_compose_has_no_obsolete_version_key(compose: dict[str, Any]) -> None:
     assert "version" not in compose
 
 
-def test_compose_services_are_exactly_postgres_and_gateway(services: dict[str, Any]) -> None:
-    # opa arrives with the policy-engine issue; until then nothing else may sneak in.
-    assert set(services) == {"postgres", "gateway"}
+def test_compose_services_are_exactly_postgres_opa_and_gateway(services: dict[str, Any]) -> None:
+    assert set(services) == {"postgres", "opa", "gateway"}
+
+
+def test_compose_opa_is_the_embedded_engines_version_with_policies_mounted(
+    services: dict[str, Any],
+) -> None:
+    opa = services["opa"]
+    makefile = (ROOT / "Makefile").read_text()
+    assert "opa-golib-python-bindings==0.4.4" in makefile  # bundles OPA v1.20.2
+    assert opa["image"] == "openpolicyagent/opa:1.20.2"
+    assert opa["command"][:2] == ["run", "--server"] and opa["command"][-1] == "/policies"
+    mount = _mount_at(opa, "/policies")
+    assert mount.source == "./policies" and mount.read_only is True
+    assert not opa.get("ports")
+    env = _env(services["gateway"])
+    assert env["GATEWAY_POLICY_ENGINE"] == "opa" and env["GATEWAY_OPA_URL"] == "http://opa:8181"
+    assert services["gateway"]["depends_on"]["opa"]
 
 
 def test_compose_images_are_pinned(services: dict[str, Any]) -> None:
@@ -275,12 +290,6 @@ def test_compose_gateway_is_hardened(services: dict[str, Any]) -> None:
     assert "/tmp" in gateway["tmpfs"]
     for name, service in services.items():
         assert service.get("restart") in {"always", "unless-stopped", "on-failure"}, name
-
-
-def test_compose_opa_is_only_a_comment_for_now() -> None:
-    text = COMPOSE_FILE.read_text(encoding="utf-8")
-    # The note must carry the pinned version so the future service matches the embedded engine.
-    assert re.search(r"^\s*#.*openpolicyagent/opa:1\.20\.2", text, re.MULTILINE)
 
 
 # --------------------------------------------------------------------------- Dockerfile

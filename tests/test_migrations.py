@@ -23,7 +23,15 @@ from gateway.storage.database import alembic_config, create_db_engine, migrate
 from gateway.storage.tables import SignalRow
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-TABLES = {"signals", "signal_subjects", "jwt_replay", "audit_log", "audit_head", "alembic_version"}
+TABLES = {
+    "signals",
+    "signal_subjects",
+    "jwt_replay",
+    "audit_log",
+    "audit_head",
+    "policy_decisions",
+    "alembic_version",
+}
 
 
 @pytest.fixture

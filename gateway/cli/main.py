@@ -107,6 +107,10 @@ def serve() -> None:
     except ConfigurationError as exc:
         raise _fail(exc) from None
     migrate(rt.engine)
+    console.print(
+        f"OK: gateway {rt.covenant.gateway_id} luistert op http://{settings.host}:{settings.port}"
+        " (Ctrl-C om te stoppen; health: /readyz, API: /docs)"
+    )
     get_logger("gateway").info(
         "gateway.starting",
         host=settings.host,

@@ -128,3 +128,20 @@ class AuditHeadRow(SQLModel, table=True):
     id: int = Field(primary_key=True)
     seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     chain_hash: bytes = Field(sa_type=LargeBinary(32))
+
+
+class DecisionRow(SQLModel, table=True):
+    """A policy decision as made, so that ``policy simulate`` can replay it against a changed
+    policy. The input holds codes, ids and pseudonymous references only; people's ``sub`` values
+    are replaced by per-decision aliases before storing (see ``gateway.policy.records``)."""
+
+    __tablename__ = "policy_decisions"
+    __table_args__ = (Index("ix_policy_decisions_point_decided_at", "point", "decided_at"),)
+
+    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
+    decided_at: datetime = Field(sa_type=_utc())
+    point: str = Field(max_length=32)
+    revision: str = Field(max_length=80)
+    allow: bool
+    reasons: list[dict] = Field(sa_type=_JSON)
+    input: dict = Field(sa_type=_JSON)
