@@ -3,6 +3,7 @@
     GatewayError                      base; never raised itself
     ├── AuthenticationFailed          a signed call could not be verified (one bare 401, any cause)
     ├── Forbidden                     authenticated, but the party or role may not do this (403)
+    │   └── PolicyRefused             the covenant policy said no; reasons with legal basis (403)
     ├── InvalidInput                  a body or file failed validation; lists every field (422)
     ├── PayloadTooLarge               the body exceeds the configured size (413)
     ├── NotFound                      the resource does not exist for this caller (404)
@@ -26,9 +27,13 @@ class FieldError:
     location: str
     message: str
     code: str
+    basis: str | None = None  # the article a policy reason cites
 
     def as_dict(self) -> dict[str, str]:
-        return {"location": self.location, "message": self.message, "code": self.code}
+        found = {"location": self.location, "message": self.message, "code": self.code}
+        if self.basis:
+            found["basis"] = self.basis
+        return found
 
 
 class GatewayError(Exception):
@@ -61,6 +66,16 @@ class Forbidden(GatewayError):
     status = 403
     code = "forbidden"
     title = "Niet toegestaan"
+
+
+class PolicyRefused(Forbidden):
+    code = "policy-refused"
+    title = "Geweigerd door het convenantbeleid"
+
+    def __init__(self, detail: str, errors: list[FieldError], *, revision: str) -> None:
+        super().__init__(detail)
+        self.errors = errors
+        self.revision = revision
 
 
 class InvalidInput(GatewayError):

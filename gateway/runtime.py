@@ -15,6 +15,9 @@ from gateway.errors import ConfigurationError
 from gateway.observability.metrics import Metrics
 from gateway.parties.covenant import Covenant, load_covenant
 from gateway.parties.keys import KeyRing, load_keyring
+from gateway.policy.bundle import PolicySet, load_policy_set
+from gateway.policy.engine import PolicyEngine
+from gateway.policy.factory import open_policy_engine
 from gateway.pseudonyms.keyholder import (
     KeyHolder,
     LocalKeyHolder,
@@ -46,6 +49,7 @@ class Runtime:
     keyholder: KeyHolder
     oprf_budget: ElementBudget
     gateway_keys: dict[str, Any]
+    policy: PolicyEngine
 
     @classmethod
     def build(
@@ -54,6 +58,7 @@ class Runtime:
         *,
         clock: Callable[[], datetime] = utc_now,
         engine: Engine | None = None,
+        policy: PolicyEngine | None = None,
     ) -> Runtime:
         """Load covenant, keys and catalogue; fail early with a message naming the bad file."""
         covenant = load_covenant(settings.policies_dir)
@@ -80,6 +85,7 @@ class Runtime:
             keyholder=_keyholder(settings, covenant),
             oprf_budget=ElementBudget(settings.oprf_elements_per_minute),
             gateway_keys=_gateway_public_keys(settings, covenant),
+            policy=policy or open_policy(settings),
         )
 
     def release_key(self) -> dict[str, Any]:
@@ -119,3 +125,23 @@ def _gateway_public_keys(settings: Settings, covenant: Covenant) -> dict[str, An
     if not isinstance(keys, list) or not any(k.get("use") == "enc" for k in keys):
         raise ConfigurationError(f"{path}: geen vrijgavesleutel (use: enc) gevonden")
     return {"keys": [k for k in keys if isinstance(k, dict)]}
+
+
+def open_policy_engine_for(settings: Settings) -> Callable[[PolicySet], PolicyEngine]:
+    """Opens the configured kind of engine over a policy set (at start-up and on reloads)."""
+
+    def open_(policy_set: PolicySet) -> PolicyEngine:
+        return open_policy_engine(
+            policy_set,
+            kind=settings.policy_engine,
+            opa_url=settings.opa_url,
+            timeout_s=settings.opa_timeout_s,
+            opa_push=settings.opa_push,
+        )
+
+    return open_
+
+
+def open_policy(settings: Settings) -> PolicyEngine:
+    """The configured engine over the configured policy directory."""
+    return open_policy_engine_for(settings)(load_policy_set(settings.policies_dir))

@@ -14,7 +14,10 @@ def test_healthz_and_readyz_when_everything_is_up(server):
     assert httpx.get(url + "/healthz").json() == {"status": "ok"}
     ready = httpx.get(url + "/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "keys": "ok"}}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "keys": "ok", "policy": "ok"},
+    }
 
 
 def test_readyz_fails_with_a_problem_when_the_database_is_down(settings):

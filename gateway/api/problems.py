@@ -31,6 +31,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     for cls in (
         errors.AuthenticationFailed,
         errors.Forbidden,
+        errors.PolicyRefused,
         errors.InvalidInput,
         errors.PayloadTooLarge,
         errors.NotFound,
@@ -139,8 +140,10 @@ def install(app: FastAPI) -> None:
     async def _gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
         extra: dict[str, Any] = {}
         headers: dict[str, str] = {}
-        if isinstance(exc, InvalidInput | errors.Conflict) and exc.errors:
+        if isinstance(exc, InvalidInput | errors.Conflict | errors.PolicyRefused) and exc.errors:
             extra["errors"] = [e.as_dict() for e in exc.errors]
+        if isinstance(exc, errors.PolicyRefused):
+            extra["policy_revision"] = exc.revision
         if isinstance(exc, errors.Unavailable):
             headers["Retry-After"] = str(exc.retry_after_s)
         if isinstance(exc, errors.AuthenticationFailed):

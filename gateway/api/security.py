@@ -51,6 +51,7 @@ def _record_refusal(rt: Runtime, request: Request, exc: AuthenticationFailed) ->
             event="auth.refused",
             object={"route": route, "method": request.method},
             detail={"reason": exc.reason, "claimed_party": claimed},
+            policy_revision=rt.policy.revision,
         ),
         now=rt.clock(),
     )

@@ -3,6 +3,7 @@ the same services as the API."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.cli.adapter import adapter_app
+from gateway.cli.policy import policy_app
 from gateway.errors import ConfigurationError
 from gateway.settings import Settings
 
@@ -26,6 +28,7 @@ keyholder_app = typer.Typer(
 )
 app.add_typer(keyholder_app, name="keyholder")
 app.add_typer(adapter_app, name="adapter")
+app.add_typer(policy_app, name="policy")
 console = Console(stderr=True)
 
 
@@ -107,6 +110,21 @@ def serve() -> None:
     except ConfigurationError as exc:
         raise _fail(exc) from None
     migrate(rt.engine)
+    stop = threading.Event()
+    if settings.policy_reload_s > 0:
+        from gateway.policy.reload import PolicyReloader
+        from gateway.runtime import open_policy_engine_for
+
+        reloader = PolicyReloader(
+            rt,
+            directory=settings.policies_dir,
+            open_engine=open_policy_engine_for(settings),
+            engine=rt.engine,
+            clock=rt.clock,
+        )
+        threading.Thread(
+            target=reloader.run, args=(settings.policy_reload_s, stop), daemon=True
+        ).start()
     console.print(
         f"OK: gateway {rt.covenant.gateway_id} luistert op http://{settings.host}:{settings.port}"
         " (Ctrl-C om te stoppen; health: /readyz, API: /docs)"
@@ -118,9 +136,16 @@ def serve() -> None:
         parties=len(rt.covenant.parties),
         database="sqlite" if settings.is_sqlite else "postgresql",
     )
-    uvicorn.run(
-        create_app(rt), host=settings.host, port=settings.port, log_config=None, access_log=False
-    )
+    try:
+        uvicorn.run(
+            create_app(rt),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+        )
+    finally:
+        stop.set()
 
 
 @audit_app.command("verify")

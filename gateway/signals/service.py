@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from gateway.audit.chain import canonical_json
 from gateway.errors import Conflict, FieldError
@@ -224,3 +224,29 @@ def status(store: SignalStore, *, party: str, ref: str) -> SignalStatus | None:
     if current is None:
         return None
     return SignalStatus(ref, current.version, SignalState.RECEIVED, current.received_at)
+
+
+def policy_input(
+    *, party: dict[str, Any], caller: dict[str, Any], signals: Sequence[SignalIn], now: datetime
+) -> dict[str, Any]:
+    """The ``ingest`` decision's input for a whole batch: metadata and codes, never pseudonyms."""
+    return {
+        "now": now.isoformat(),
+        "party": party,
+        "caller": caller,
+        "signals": [
+            {
+                "index": index,
+                "ref": s.ref,
+                "form": s.form.value,
+                "indicators": list(s.indicators),
+                "data_classes": [c.value for c in s.data_classes],
+                "certainty": s.certainty.value,
+                "municipality": s.municipality,
+                "flags": s.flags.model_dump(mode="json"),
+                "subject_kinds": sorted({x.kind.value for x in s.subjects}),
+                "subject_roles": sorted({x.role.value for x in s.subjects}),
+            }
+            for index, s in enumerate(signals)
+        ],
+    }

@@ -31,6 +31,11 @@ async def readyz(request: Request) -> dict[str, Any] | Response:
     except Unavailable:
         checks["database"] = "unavailable"
     checks["keys"] = "ok" if rt.keyring.parties else "no party keys loaded"
+    try:
+        await run_in_threadpool(rt.policy.check_ready)
+        checks["policy"] = "ok"
+    except Unavailable:
+        checks["policy"] = "unavailable"
     if all(v == "ok" for v in checks.values()):
         return {"status": "ready", "checks": checks}
     return problem_response(

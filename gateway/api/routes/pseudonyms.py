@@ -60,6 +60,7 @@ def evaluate(request: Request, call: Adapter) -> dict[str, Any]:
             actor_sub=call.subject,
             object={"domain": body.domain},
             detail={"count": len(evaluated)},
+            policy_revision=rt.policy.revision,
         ),
         now=rt.clock(),
     )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from gateway.api.problems import invalid_input
@@ -15,11 +18,20 @@ from gateway.api.security import runtime, signed_call
 from gateway.audit import store as audit
 from gateway.audit.chain import AuditEvent
 from gateway.auth.signed_calls import VerifiedCall
-from gateway.errors import Conflict, GatewayError, InvalidInput, NotFound
+from gateway.errors import (
+    Conflict,
+    FieldError,
+    GatewayError,
+    InvalidInput,
+    NotFound,
+    PolicyRefused,
+)
 from gateway.observability.logs import get_logger
+from gateway.policy.engine import Decision
 from gateway.runtime import Runtime
 from gateway.signals import service
 from gateway.signals.models import REF_PATTERN, parse_batch
+from gateway.storage import decisions
 from gateway.storage.signals import SqlSignalStore
 from gateway.vocabulary import Role
 
@@ -28,28 +40,106 @@ _log = get_logger("gateway.signals")
 Adapter = Annotated[VerifiedCall, Depends(signed_call(Role.ADAPTER))]
 
 
-def _refused(rt: Runtime, call: VerifiedCall, batch_sha256: str, exc: GatewayError) -> None:
+def _refused(
+    rt: Runtime,
+    call: VerifiedCall,
+    batch_sha256: str,
+    exc: GatewayError,
+    decision: Decided | None = None,
+) -> None:
     errors = len(getattr(exc, "errors", []) or [])
-    audit.record(
-        rt.engine,
-        AuditEvent(
-            event="signals.refused",
-            actor_party=call.party.id,
-            actor_sub=call.subject,
-            object={"batch_sha256": batch_sha256},
-            detail={"problem": exc.code, "errors": errors},
-        ),
-        now=rt.clock(),
-    )
+    with rt.engine.begin() as connection:
+        if decision is not None:
+            decision.record(connection, now=rt.clock())
+        audit.append(
+            connection,
+            [
+                AuditEvent(
+                    event="signals.refused",
+                    actor_party=call.party.id,
+                    actor_sub=call.subject,
+                    object={"batch_sha256": batch_sha256},
+                    detail={"problem": exc.code, "errors": errors},
+                    policy_revision=rt.policy.revision,
+                )
+            ],
+            now=rt.clock(),
+        )
     rt.metrics.refusals.labels(problem=exc.code).inc()
     _log.info("signals.refused", party=call.party.id, problem=exc.code, errors=errors)
 
 
-def _store(rt: Runtime, call: VerifiedCall, batch: Any, batch_sha256: str) -> service.IngestPlan:
+@dataclass(frozen=True)
+class Decided:
+    """A decision with the input it was made on, to be recorded with its effect."""
+
+    decision: Decision
+    input: dict[str, Any]
+
+    def record(self, connection: Connection, *, now: datetime) -> None:
+        decisions.record(
+            connection,
+            point=self.decision.point.value,
+            input=self.input,
+            allow=self.decision.allow,
+            reasons=[r.as_dict() for r in self.decision.reasons],
+            revision=self.decision.revision,
+            now=now,
+        )
+
+
+def _decide(rt: Runtime, call: VerifiedCall, batch: Any) -> Decided:
+    """One ``ingest`` decision for the whole batch (DESIGN §7): never one per signal."""
+    party = call.party
+    policy_input = service.policy_input(
+        party={
+            "id": party.id,
+            "type": party.type.value,
+            "signatory": party.signatory,
+            "roles": sorted(r.value for r in party.roles),
+        },
+        caller={"sub": call.subject, "roles": sorted(r.value for r in call.roles)},
+        signals=batch.signals,
+        now=rt.clock(),
+    )
+    return Decided(rt.policy.decide("ingest", policy_input), policy_input)
+
+
+def _policy_refusal(decided: Decided) -> PolicyRefused:
+    """Every reason, located: per signal at ``signals[i]``, otherwise at ``batch``."""
+    decision = decided.decision
+    found: list[FieldError] = []
+    per_signal = decision.document.get("signals")
+    if isinstance(per_signal, dict):
+        for index, verdict in sorted(per_signal.items(), key=lambda item: str(item[0]).zfill(9)):
+            if isinstance(verdict, dict) and verdict.get("allow") is not True:
+                found += [
+                    FieldError(
+                        f"signals[{index}]",
+                        str(reason.get("message", "")),
+                        str(reason.get("code", "")),
+                        reason.get("basis"),
+                    )
+                    for reason in verdict.get("reasons", [])
+                    if isinstance(reason, dict)
+                ]
+    if not found:  # refused for the batch as a whole, or the engine itself failed
+        found = [FieldError("batch", r.message, r.code, r.basis) for r in decision.reasons]
+    return PolicyRefused(
+        "het convenantbeleid staat deze batch niet toe; er is niets opgeslagen",
+        found,
+        revision=decision.revision,
+    )
+
+
+def _store(
+    rt: Runtime, call: VerifiedCall, batch: Any, batch_sha256: str, decided: Decided
+) -> service.IngestPlan:
     with rt.engine.begin() as connection:
         plan = service.ingest(
             SqlSignalStore(connection), party=call.party.id, signals=batch.signals, now=rt.clock()
         )
+        decided.record(connection, now=rt.clock())
         (seq,) = audit.append(
             connection,
             [
@@ -63,6 +153,7 @@ def _store(rt: Runtime, call: VerifiedCall, batch: Any, batch_sha256: str) -> se
                         "duplicates": plan.duplicates,
                         "superseded": len(plan.retire_ids),
                     },
+                    policy_revision=decided.decision.revision,
                 )
             ],
             now=rt.clock(),
@@ -87,14 +178,19 @@ def submit_signals(request: Request, call: Adapter) -> JSONResponse:
             batch = parse_batch(body, limits=rt.signal_limits())
         except ValidationError as exc:
             raise invalid_input(exc) from None
+        decided = _decide(rt, call, batch)
+        if not decided.decision.allow:
+            refusal = _policy_refusal(decided)
+            _refused(rt, call, batch_sha256, refusal, decided)
+            raise refusal
         try:
-            plan = _store(rt, call, batch, batch_sha256)
+            plan = _store(rt, call, batch, batch_sha256, decided)
         except IntegrityError:
             # A concurrent batch stored the same ref between our read and our write. Once more
             # against the new state: an identical signal is then a duplicate, a different one a
             # conflict, exactly as if the batches had arrived one after the other.
             try:
-                plan = _store(rt, call, batch, batch_sha256)
+                plan = _store(rt, call, batch, batch_sha256, decided)
             except IntegrityError:
                 raise Conflict(
                     "gelijktijdige wijziging van dezelfde signalen; probeer opnieuw"

@@ -1,0 +1,154 @@
+"""``gateway policy test|check|simulate``: the privacy officer's tools (DESIGN §7)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gateway.errors import ConfigurationError
+
+policy_app = typer.Typer(
+    help="Beleid (Rego) testen, controleren en simuleren.", no_args_is_help=True
+)
+console = Console(stderr=True)
+out = Console(soft_wrap=True)
+PoliciesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policies", help="Beleidsmap (standaard GATEWAY_POLICIES_DIR).", file_okay=False
+    ),
+]
+
+
+def _policy_dir(policies: Path | None) -> Path:
+    if policies is not None:
+        return policies
+    from gateway.settings import Settings
+
+    return Settings().policies_dir
+
+
+def _load(policies: Path | None):  # type: ignore[no-untyped-def]
+    from gateway.policy.bundle import load_policy_set
+
+    try:
+        return load_policy_set(_policy_dir(policies))
+    except ConfigurationError as exc:
+        console.print(f"[red]FAIL:[/] {exc.detail}")
+        raise typer.Exit(2) from None
+
+
+@policy_app.command("test")
+def test(policies: PoliciesOption = None) -> None:
+    """Draai elke test_-regel in *_test.rego (zoals `opa test`) en toon ongeteste regels."""
+    from gateway.policy.testing import run_policy_tests
+
+    policy_set = _load(policies)
+    try:
+        report = run_policy_tests(policy_set)
+    except ConfigurationError as exc:
+        console.print(f"[red]FAIL:[/] {exc.detail}")
+        raise typer.Exit(1) from None
+    for result in report.results:
+        status = "OK:  " if result.passed else "FAIL:"
+        line = f"{status} {result.file}:{result.line} {result.package}.{result.name}"
+        out.print(line + (f" — {result.error}" if result.error else ""), highlight=False)
+    for rule in report.uncovered:
+        out.print(f"NIET GETEST: {rule.file}:{rule.line} {rule.name}", highlight=False)
+    passed = len(report.results) - len(report.failures)
+    coverage = f", dekking {report.coverage_percent:.0f}%" if report.coverage_percent else ""
+    out.print(
+        f"{passed}/{len(report.results)} tests geslaagd, {len(report.uncovered)} regels "
+        f"zonder test{coverage}; revisie {policy_set.revision}",
+        highlight=False,
+    )
+    if report.failures or not report.results:
+        raise typer.Exit(1)
+
+
+@policy_app.command("check")
+def check(policies: PoliciesOption = None) -> None:
+    """Controleer syntax (OPA's eigen meldingen), convenantgegevens en beslispunten."""
+    from gateway.policy.testing import check_policy_set
+
+    policy_set = _load(policies)
+    problems = check_policy_set(policy_set)
+    for problem in problems:
+        out.print(f"FAIL: {problem}", highlight=False)
+    if problems:
+        raise typer.Exit(1)
+    out.print(f"OK: beleid in orde; revisie {policy_set.revision}", highlight=False)
+
+
+@policy_app.command("simulate")
+def simulate(
+    policies: Annotated[
+        Path, typer.Option("--policies", help="De gewijzigde beleidsmap.", file_okay=False)
+    ],
+    point: Annotated[str | None, typer.Option(help="Alleen dit beslispunt.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Hoeveel recente beslissingen.")] = 10_000,
+    reasons: Annotated[
+        bool,
+        typer.Option("--reasons", help="Toon ook beslissingen waarvan alleen de redenen wijzigen."),
+    ] = False,
+) -> None:
+    """Herhaal vastgelegde beslissingen met een gewijzigd beleid en toon wat zou omslaan."""
+    from gateway.policy import simulate as simulation
+    from gateway.policy.factory import open_policy_engine
+    from gateway.settings import Settings
+    from gateway.storage import decisions
+    from gateway.storage.database import create_db_engine
+
+    candidate_set = _load(policies)
+    settings = Settings()
+    candidate = open_policy_engine(candidate_set, kind="embedded")
+    engine = create_db_engine(settings.database_url.get_secret_value())
+    replayed = 0
+
+    def counted(records):  # type: ignore[no-untyped-def]
+        nonlocal replayed
+        for record in records:
+            replayed += 1
+            yield record
+
+    try:
+        with engine.connect() as connection:
+            flips = simulation.simulate(
+                counted(decisions.recorded(connection, point=point, limit=limit)),
+                candidate,
+                include_reason_changes=reasons,
+            )
+    finally:
+        candidate.close()
+        engine.dispose()
+    if flips:
+        table = Table(title=f"Wat zou veranderen met {policies}", show_lines=True)
+        for column in (
+            "beslispunt",
+            "moment",
+            "nu",
+            "met wijziging",
+            "redenen nu",
+            "redenen straks",
+        ):
+            table.add_column(column)
+        for flip in flips:
+            table.add_row(
+                flip.point,
+                flip.recorded_at.strftime("%Y-%m-%d %H:%M"),
+                "toegestaan" if flip.before_allow else "geweigerd",
+                "toegestaan" if flip.after_allow else "geweigerd",
+                "\n".join(f"{r.code}: {r.message} ({r.basis})" for r in flip.before_reasons),
+                "\n".join(f"{r.code}: {r.message} ({r.basis})" for r in flip.after_reasons),
+            )
+        out.print(table)
+    changed = sum(1 for f in flips if f.allow_changed)
+    out.print(
+        f"{replayed} beslissingen herhaald; {changed} zouden omslaan"
+        f" (revisie {candidate_set.revision})",
+        highlight=False,
+    )

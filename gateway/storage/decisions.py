@@ -1,0 +1,86 @@
+"""Recorded policy decisions: written when a decision is made, replayed by ``policy simulate``.
+
+Decision inputs are built from codes, ids and pseudonymous references; the one thing in them that
+points at a person is a caller's ``sub`` (an employee's pseudonymous id). Before storing, every
+``sub`` is replaced by a per-decision alias (``persoon-1``, ``persoon-2``, …) that keeps only
+what the rules can use: whether two approvals came from the same person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from gateway.policy.engine import Reason
+from gateway.policy.simulate import RecordedDecision
+from gateway.storage.signals import as_utc
+from gateway.storage.tables import DecisionRow
+
+_decisions = DecisionRow.__table__
+
+
+def scrub(document: Any) -> Any:
+    """A copy of ``document`` with every ``sub`` value replaced by a stable alias."""
+    aliases: dict[str, str] = {}
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                k: (_alias(aliases, v) if k == "sub" and isinstance(v, str) else walk(v))
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return walk(document)
+
+
+def _alias(aliases: dict[str, str], sub: str) -> str:
+    return aliases.setdefault(sub, f"persoon-{len(aliases) + 1}")
+
+
+def record(
+    connection: Connection,
+    *,
+    point: str,
+    input: dict[str, Any],
+    allow: bool,
+    reasons: list[dict[str, Any]],
+    revision: str,
+    now: datetime,
+) -> None:
+    """Store one decision in the caller's transaction (with the effect it allowed or refused)."""
+    connection.execute(
+        insert(_decisions).values(
+            decided_at=now,
+            point=point,
+            revision=revision,
+            allow=allow,
+            reasons=reasons,
+            input=scrub(input),
+        )
+    )
+
+
+def recorded(
+    connection: Connection, *, point: str | None = None, limit: int | None = None
+) -> Iterator[RecordedDecision]:
+    """Recorded decisions, newest first, streamed."""
+    query = select(_decisions).order_by(_decisions.c.id.desc())
+    if point is not None:
+        query = query.where(_decisions.c.point == point)
+    if limit is not None:
+        query = query.limit(limit)
+    for row in connection.execution_options(yield_per=500).execute(query):
+        yield RecordedDecision(
+            point=row.point,
+            input=row.input,
+            allow=row.allow,
+            reasons=tuple(Reason.from_dict(r) for r in row.reasons),
+            revision=row.revision,
+            recorded_at=as_utc(row.decided_at),
+        )

@@ -1,0 +1,120 @@
+# METADATA
+# title: Hits
+# description: >-
+#   Is een cluster gekoppelde signalen een hit, en mag deze aanvrager hits zien? Een hit is de
+#   uitkomst van twee openbare regels (genoeg verschillende partners binnen een venster, of één
+#   urgent signaal), nooit van een risicoscore. Zie README.md in deze map.
+package gateway.hits
+
+import rego.v1
+
+import data.gateway.lib.covenant as lib
+
+default allow := false
+
+allow if count(requester_blockers) == 0
+
+decision := {
+	"allow": allow,
+	"reasons": requester_blockers | requester_grounds,
+	"hits": hits,
+}
+
+# A requester who may not see hits gets no cluster at all, not even "no hit".
+hits := {cluster.id: cluster_result(cluster) | some cluster in input.clusters} if allow else := {}
+
+# --- Who may see hits --------------------------------------------------------------------------
+
+requester_is_riec_analyst if {
+	input.requester.type in data.covenant.access.hits.party_types
+	data.covenant.parties[input.requester.party].type == input.requester.type
+	some role in data.covenant.access.hits.roles
+	role in input.requester.roles
+	lib.party_holds_role(input.requester.party, role)
+}
+
+requester_blockers contains lib.reason(
+	"verzoeker-geen-riec-analist",
+	"Alleen analisten en casusregisseurs van het RIEC zien hits.",
+	"Convenant art. 4 lid 3",
+) if not requester_is_riec_analyst
+
+requester_grounds contains lib.reason(
+	"verzoeker-riec-analist",
+	"De aanvrager is analist of casusregisseur van het RIEC; hits worden alleen gepseudonimiseerd getoond.",
+	"Convenant art. 4 lid 3",
+) if requester_is_riec_analyst
+
+# --- Is a cluster a hit ------------------------------------------------------------------------
+
+min_parties := data.covenant.thresholds.hits.min_parties
+
+window_days := data.covenant.thresholds.hits.window_days
+
+now_ns := time.parse_rfc3339_ns(input.now)
+
+# A signal counts when it was observed within the window and its form is within the covenant.
+counts(signal) if {
+	now_ns - time.parse_rfc3339_ns(signal.observed_at) <= window_days * lib.day_ns
+	not lib.form_out_of_scope(signal.form)
+}
+
+# The urgency rules that match a signal; the hits input carries the minor flag on the signal.
+urgency_rules_for(signal) := lib.urgency_rules_matching(
+	signal.form,
+	object.get(signal, "indicators", []),
+	{"minor": object.get(signal, "minor", false)},
+)
+
+# One of the two grounds suffices for a hit.
+either(a, b) := true if {
+	a == true
+} else := true if {
+	b == true
+} else := false
+
+cluster_result(cluster) := {"hit": hit, "urgent": urgent, "reasons": reasons} if {
+	counted := [signal | some signal in cluster.signals; counts(signal)]
+	parties := {signal.party | some signal in counted}
+	urgent_rules := {id |
+		some signal in counted
+		some id in urgency_rules_for(signal)
+	}
+	urgent := count(urgent_rules) > 0
+	enough_parties := count(parties) >= min_parties
+	hit := either(enough_parties, urgent)
+	reasons := cluster_reasons(cluster, counted, parties, urgent_rules, enough_parties)
+}
+
+cluster_reasons(cluster, counted, parties, urgent_rules, enough_parties) := {r |
+	some r in {
+		party_reason(parties, enough_parties),
+		urgency_reason(urgent_rules),
+		not_counted_reason(cluster, counted),
+	}
+	r != null
+}
+
+party_reason(parties, true) := lib.reason(
+	"hit-meerdere-partijen",
+	sprintf("Signalen van %d verschillende partners binnen %d dagen (drempel: %d).", [count(parties), window_days, min_parties]),
+	"Convenant art. 6 lid 1",
+)
+
+party_reason(parties, false) := lib.reason(
+	"te-weinig-partijen",
+	sprintf("Signalen van %d partner(s) binnen %d dagen; voor een hit zijn er %d nodig.", [count(parties), window_days, min_parties]),
+	"Convenant art. 6 lid 1",
+)
+
+urgency_reason(rules) := lib.reason(
+	"hit-urgent",
+	sprintf("Urgent signaal in het cluster (regel %s): altijd een hit.", [concat(", ", rules)]),
+	"Convenant art. 6 lid 2",
+) if count(rules) > 0 else := null
+
+not_counted_reason(cluster, counted) := lib.reason(
+	"signalen-niet-meegeteld",
+	sprintf("%d signaal/signalen telden niet mee: ouder dan %d dagen of buiten de reikwijdte van het convenant (mensensmokkel).", [count(cluster.signals) - count(counted), window_days]),
+	"Convenant art. 5 lid 4; art. 6 lid 1",
+) if count(cluster.signals) > count(counted) else := null

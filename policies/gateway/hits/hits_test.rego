@@ -1,0 +1,163 @@
+package gateway.hits_test
+
+import rego.v1
+
+import data.gateway.hits
+
+# --- Input builders ----------------------------------------------------------------------------
+
+now := "2026-03-01T10:00:00Z"
+
+# The thresholds are pinned here, so these tests check the rule and not today's numbers in
+# covenant/data.json (a privacy officer may change those without touching a test).
+pinned_thresholds := {"min_parties": 2, "window_days": 365}
+
+riec_analyst := {"party": "riec-rr", "type": "riec", "roles": ["analist"]}
+
+signal(overrides) := object.union(
+	{
+		"party": "gemeente-rotterdam",
+		"party_type": "gemeente",
+		"form": "arbeidsuitbuiting",
+		"indicators": ["HUIS-OVERBEWONING"],
+		"observed_at": "2026-01-15T09:00:00Z",
+		"minor": false,
+		"certainty": "vermoeden",
+	},
+	overrides,
+)
+
+from_police := {"party": "politie-rotterdam", "party_type": "politie"}
+
+from_labour_inspectorate := {"party": "arbeidsinspectie", "party_type": "arbeidsinspectie"}
+
+cluster(id, signals) := {"id": id, "signals": signals}
+
+request(requester, clusters) := {"now": now, "requester": requester, "clusters": clusters}
+
+decide(requester, clusters) := d if {
+	d := hits.decision with input as request(requester, clusters)
+		with data.covenant.thresholds.hits as pinned_thresholds
+}
+
+cluster_codes(decision, id) := {r.code | some r in decision.hits[id].reasons}
+
+request_codes(decision) := {r.code | some r in decision.reasons}
+
+two_party_cluster := cluster("c1", [signal({}), signal(from_police)])
+
+# --- Who may see hits --------------------------------------------------------------------------
+
+test_a_riec_analyst_may_see_hits if {
+	d := decide(riec_analyst, [two_party_cluster])
+	d.allow
+	"verzoeker-riec-analist" in request_codes(d)
+	d.hits.c1.hit
+}
+
+test_the_riec_case_director_may_see_hits if {
+	d := decide(object.union(riec_analyst, {"roles": ["casusregisseur"]}), [two_party_cluster])
+	d.allow
+}
+
+test_a_municipality_may_not_see_hits if {
+	d := decide({"party": "gemeente-rotterdam", "type": "gemeente", "roles": ["analist"]}, [two_party_cluster])
+	not d.allow
+	"verzoeker-geen-riec-analist" in request_codes(d)
+	d.hits == {}
+}
+
+test_a_riec_adapter_may_not_see_hits if {
+	d := decide(object.union(riec_analyst, {"roles": ["adapter"]}), [two_party_cluster])
+	not d.allow
+	"verzoeker-geen-riec-analist" in request_codes(d)
+}
+
+test_a_party_claiming_the_riec_type_is_checked_against_the_covenant if {
+	d := decide({"party": "gemeente-rotterdam", "type": "riec", "roles": ["analist"]}, [two_party_cluster])
+	not d.allow
+}
+
+# --- Two parties within the window -------------------------------------------------------------
+
+test_signals_from_two_parties_within_the_window_are_a_hit if {
+	d := decide(riec_analyst, [two_party_cluster])
+	d.hits.c1.hit
+	not d.hits.c1.urgent
+	"hit-meerdere-partijen" in cluster_codes(d, "c1")
+}
+
+test_signals_from_one_party_are_no_hit if {
+	d := decide(riec_analyst, [cluster("c1", [signal({}), signal({"indicators": ["HUIS-ONDERVERHUUR"]})])])
+	not d.hits.c1.hit
+	"te-weinig-partijen" in cluster_codes(d, "c1")
+	not "hit-meerdere-partijen" in cluster_codes(d, "c1")
+}
+
+test_a_signal_older_than_the_window_does_not_count if {
+	old := signal(object.union(from_police, {"observed_at": "2024-12-01T09:00:00Z"}))
+	d := decide(riec_analyst, [cluster("c1", [signal({}), old])])
+	not d.hits.c1.hit
+	"signalen-niet-meegeteld" in cluster_codes(d, "c1")
+}
+
+test_a_signal_just_inside_the_window_counts if {
+	recent := signal(object.union(from_police, {"observed_at": "2025-03-02T10:00:00Z"}))
+	d := decide(riec_analyst, [cluster("c1", [signal({}), recent])])
+	d.hits.c1.hit
+	not "signalen-niet-meegeteld" in cluster_codes(d, "c1")
+}
+
+test_the_threshold_comes_from_the_covenant_data if {
+	d := hits.decision with input as request(riec_analyst, [two_party_cluster])
+		with data.covenant.thresholds.hits as {"min_parties": 3, "window_days": 365}
+	not d.hits.c1.hit
+	three := cluster("c1", [signal({}), signal(from_police), signal(from_labour_inspectorate)])
+	d3 := hits.decision with input as request(riec_analyst, [three])
+		with data.covenant.thresholds.hits as {"min_parties": 3, "window_days": 365}
+	d3.hits.c1.hit
+}
+
+test_human_smuggling_signals_do_not_count_towards_a_hit if {
+	smuggling := signal(object.union(from_police, {"form": "mensensmokkel"}))
+	d := decide(riec_analyst, [cluster("c1", [signal({}), smuggling])])
+	not d.hits.c1.hit
+	"signalen-niet-meegeteld" in cluster_codes(d, "c1")
+}
+
+# --- Urgency -----------------------------------------------------------------------------------
+
+test_one_urgent_signal_is_a_hit if {
+	urgent := signal({"form": "seksuele_uitbuiting", "minor": true})
+	d := decide(riec_analyst, [cluster("c1", [urgent])])
+	d.hits.c1.hit
+	d.hits.c1.urgent
+	"hit-urgent" in cluster_codes(d, "c1")
+}
+
+test_an_adult_in_sexual_exploitation_alone_is_no_hit if {
+	d := decide(riec_analyst, [cluster("c1", [signal({"form": "seksuele_uitbuiting", "minor": false})])])
+	not d.hits.c1.hit
+	not d.hits.c1.urgent
+	not "hit-urgent" in cluster_codes(d, "c1")
+}
+
+test_the_minor_in_sex_work_indicator_alone_is_urgent if {
+	d := decide(riec_analyst, [cluster("c1", [signal({"form": "onbekend", "indicators": ["SEKS-MINDERJARIG"]})])])
+	d.hits.c1.urgent
+}
+
+test_a_multi_party_hit_with_an_urgent_signal_is_marked_urgent if {
+	urgent := signal(object.union(from_police, {"form": "seksuele_uitbuiting", "minor": true}))
+	d := decide(riec_analyst, [cluster("c1", [signal({}), urgent])])
+	d.hits.c1.hit
+	d.hits.c1.urgent
+	"hit-meerdere-partijen" in cluster_codes(d, "c1")
+	"hit-urgent" in cluster_codes(d, "c1")
+}
+
+test_each_cluster_is_judged_on_its_own if {
+	d := decide(riec_analyst, [two_party_cluster, cluster("c2", [signal({})])])
+	d.hits.c1.hit
+	not d.hits.c2.hit
+}

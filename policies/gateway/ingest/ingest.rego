@@ -1,0 +1,218 @@
+# METADATA
+# title: Aanlevering van signalen (ingest)
+# description: >-
+#   Mag deze partner deze batch signalen aanleveren? Eén evaluatie per batch; per signaal een
+#   oordeel met redenen. Een batch is atomair: hij wordt alleen opgenomen als elk signaal mag.
+#   Zie README.md in deze map voor de invoer en de regels in gewone taal.
+package gateway.ingest
+
+import rego.v1
+
+import data.gateway.lib.covenant as lib
+
+# --- The decision ------------------------------------------------------------------------------
+
+# Deny by default: the batch is allowed only when nothing blocks it and every signal is allowed.
+default allow := false
+
+allow if {
+	count(batch_blockers) == 0
+	every signal in batch {
+		count(signal_blockers[signal.index]) == 0
+	}
+}
+
+# The batch's signals; anything that is not a list counts as an empty batch.
+batch := input.signals if is_array(input.signals) else := []
+
+# Facts about the submitting party, with defaults so that a reason never goes missing.
+party_id := object.get(input, ["party", "id"], "")
+
+party_type := object.get(input, ["party", "type"], "")
+
+decision := {
+	"allow": allow,
+	"reasons": batch_blockers | batch_grounds,
+	"signals": signals,
+}
+
+# Per signal, keyed by its position in the batch as a string. A signal is only allowed when the
+# batch itself is: a refused batch stores nothing.
+signals[format_int(signal.index, 10)] := {
+	"allow": signal_allowed(signal),
+	"reasons": signal_blockers[signal.index] | signal_grounds[signal.index],
+} if {
+	some signal in batch
+}
+
+signal_allowed(signal) if {
+	count(batch_blockers) == 0
+	count(signal_blockers[signal.index]) == 0
+} else := false
+
+# Every signal gets an (possibly empty) set of blockers and of grounds, so lookups never fail.
+signal_blockers[signal.index] := {r | some r in signal_refusals[signal.index]} if some signal in batch
+
+signal_grounds[signal.index] := {r | some r in signal_explanations[signal.index]} if some signal in batch
+
+# --- Batch: who is submitting ------------------------------------------------------------------
+
+caller_is_adapter if {
+	some role in data.covenant.access.ingest.roles
+	role in input.caller.roles
+	lib.party_holds_role(party_id, role)
+}
+
+party_is_signatory if {
+	input.party.signatory == true
+	lib.is_signatory(party_id)
+}
+
+party_type_known if data.covenant.party_types[party_type]
+
+batch_blockers contains lib.reason(
+	"aanroeper-geen-adapter",
+	"Alleen een adapter van de partner mag signalen aanleveren; deze aanroep heeft die rol niet (of de partner mag die rol volgens het convenant niet hebben).",
+	"Convenant art. 4 lid 1",
+) if not caller_is_adapter
+
+batch_blockers contains lib.reason(
+	"partij-geen-ondertekenaar",
+	sprintf("Partner %q heeft het convenant niet ondertekend en mag geen signalen aanleveren.", [party_id]),
+	"Convenant art. 3 lid 1",
+) if not party_is_signatory
+
+batch_blockers contains lib.reason(
+	"partijtype-onbekend",
+	sprintf("Partnertype %q staat niet in het convenant (party_types).", [party_type]),
+	"Convenant art. 5 lid 2",
+) if not party_type_known
+
+batch_blockers contains lib.reason(
+	"lege-batch",
+	"De batch bevat geen signalen.",
+	"Convenant art. 5 lid 1",
+) if count(batch) == 0
+
+batch_grounds contains lib.reason(
+	"aanlevering-toegestaan",
+	sprintf("Partner %q is ondertekenaar en levert aan via een adapter.", [party_id]),
+	"Convenant art. 3 lid 1; art. 4 lid 1",
+) if {
+	caller_is_adapter
+	party_is_signatory
+}
+
+# --- Signal: what is submitted -----------------------------------------------------------------
+
+# CIE intelligence stays with the police, whatever the party (Convenant art. 5 lid 3).
+signal_refusals[signal.index] contains lib.reason(
+	"cie-nooit-opnemen",
+	"CIE-informatie (criminele inlichtingen) wordt nooit in de gateway opgenomen; zij blijft bij de politie.",
+	"Wpg art. 12; Convenant art. 5 lid 3",
+) if {
+	some signal in batch
+	"cie" in signal.data_classes
+}
+
+signal_refusals[signal.index] contains lib.reason(
+	"gegevensklasse-niet-voor-partijtype",
+	sprintf("Partnertype %q mag geen %s aanleveren.", [party_type, lib.class_name(data_class)]),
+	sprintf("%s; Convenant art. 5 lid 2", [lib.class_basis(data_class)]),
+) if {
+	some signal in batch
+	some data_class in signal.data_classes
+	data_class != "cie"
+	not lib.type_may_submit(party_type, data_class)
+}
+
+signal_refusals[signal.index] contains lib.reason(
+	"zorg-zonder-toestemming",
+	"Zorggegevens onder beroepsgeheim mogen alleen worden aangeleverd met toestemming van de cliënt of als het signaal urgent is (acuut gevaar).",
+	"BW art. 7:457; AVG art. 9 lid 2 sub a en c; Convenant art. 10 lid 1",
+) if {
+	some signal in batch
+	lib.is_care_data(party_type, signal.data_classes)
+	not has_consent(signal)
+	not signal_is_urgent(signal)
+}
+
+# Only the police and the OM may hold back a signal with an embargo (Convenant art. 5 lid 5).
+signal_refusals[signal.index] contains lib.reason(
+	"embargo-niet-bevoegd",
+	sprintf("Partnertype %q kan geen embargo leggen; dat kunnen alleen politie en OM.", [party_type]),
+	"Convenant art. 5 lid 5; art. 11 lid 1",
+) if {
+	some signal in batch
+	is_string(object.get(signal.flags, "embargo_until", null))
+	not party_type in data.covenant.embargo.may_set_types
+}
+
+# Grounds: why a signal is allowed, or what the gateway noted about it.
+signal_explanations[signal.index] contains lib.reason(
+	"gegevensklassen-toegestaan",
+	sprintf("Partnertype %q mag deze gegevensklassen aanleveren.", [party_type]),
+	"Convenant art. 5 lid 2",
+) if {
+	some signal in batch
+	every data_class in signal.data_classes {
+		lib.type_may_submit(party_type, data_class)
+	}
+}
+
+signal_explanations[signal.index] contains lib.reason(
+	"zorg-met-toestemming",
+	"Zorggegevens: de cliënt heeft toestemming gegeven.",
+	"AVG art. 9 lid 2 sub a; Convenant art. 10 lid 1",
+) if {
+	some signal in batch
+	lib.is_care_data(party_type, signal.data_classes)
+	has_consent(signal)
+}
+
+signal_explanations[signal.index] contains lib.reason(
+	"zorg-urgent-zonder-toestemming",
+	"Zorggegevens zonder toestemming: toegelaten omdat het signaal urgent is (acuut gevaar, conflict van plichten).",
+	"AVG art. 9 lid 2 sub c; Convenant art. 10 lid 1",
+) if {
+	some signal in batch
+	lib.is_care_data(party_type, signal.data_classes)
+	not has_consent(signal)
+	signal_is_urgent(signal)
+}
+
+signal_explanations[signal.index] contains lib.reason(
+	"urgent-signaal",
+	sprintf("Urgent signaal volgens regel(s) %s.", [concat(", ", lib.urgency_rules_matching(signal.form, object.get(signal, "indicators", []), signal.flags))]),
+	"Convenant art. 6 lid 2",
+) if {
+	some signal in batch
+	signal_is_urgent(signal)
+}
+
+# Mensensmokkel is labelled, not refused: smuggled people often become victims, and the link
+# must stay visible. The signal counts for no hit and is never released (Convenant art. 5 lid 4).
+signal_explanations[signal.index] contains lib.reason(
+	"buiten-reikwijdte-gelabeld",
+	sprintf("Vorm %q valt buiten het convenant: het signaal wordt opgenomen met dat label, telt niet mee voor hits en wordt niet verstrekt.", [signal.form]),
+	"Convenant art. 5 lid 4",
+) if {
+	some signal in batch
+	lib.form_out_of_scope(signal.form)
+}
+
+signal_explanations[signal.index] contains lib.reason(
+	"embargo-vastgelegd",
+	sprintf("Embargo tot en met %s vastgelegd.", [signal.flags.embargo_until]),
+	"Convenant art. 11",
+) if {
+	some signal in batch
+	is_string(object.get(signal.flags, "embargo_until", null))
+	party_type in data.covenant.embargo.may_set_types
+}
+
+# --- Helpers -----------------------------------------------------------------------------------
+
+has_consent(signal) if object.get(signal.flags, "consent", null) == true
+
+signal_is_urgent(signal) if lib.is_urgent(signal.form, object.get(signal, "indicators", []), signal.flags)

@@ -1,0 +1,120 @@
+"""The ``ingest`` decision wired into signal ingest: one evaluation per batch, refused signals
+get their reasons (with legal basis) back, nothing of a refused batch is stored, every decision
+is recorded for ``policy simulate`` and every audit entry carries the policy revision."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from gateway.audit import store as audit
+from gateway.storage import decisions
+from gateway.storage.tables import DecisionRow, SignalRow
+from tests.support import REPO, batch, env_without_gateway, signal
+
+PARTY = "gemeente-rotterdam"
+
+
+def count(engine, table) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def test_one_decision_per_batch_recorded_with_the_revision(caller, server):
+    _, rt = server
+    response = caller.call(PARTY, "POST", "/v1/signals", batch(*[signal() for _ in range(25)]))
+    assert response.status_code == 200, response.text
+    with rt.engine.connect() as connection:
+        (recorded,) = list(decisions.recorded(connection))
+        (entry,) = audit.entries(connection, event="signals.ingested")
+    assert recorded.point == "ingest" and recorded.allow is True
+    assert len(recorded.input["signals"]) == 25
+    assert recorded.revision == rt.policy.revision == entry["policy_revision"]
+    # The employee's id is not stored with the decision: it becomes a per-decision alias.
+    assert recorded.input["caller"]["sub"] == "persoon-1"
+    assert "medewerker-0042" not in json.dumps(recorded.input)
+
+
+def test_cie_never_enters_and_the_reason_names_the_signal_and_the_basis(caller, server):
+    _, rt = server
+    response = caller.call(
+        "politie-rotterdam",
+        "POST",
+        "/v1/signals",
+        batch(signal(), signal(data_classes=["politiegegevens", "cie"])),
+    )
+    assert response.status_code == 403
+    problem = response.json()
+    assert problem["type"] == "/problems/policy-refused"
+    assert problem["policy_revision"] == rt.policy.revision
+    refused = [e for e in problem["errors"] if e["code"] == "cie-nooit-opnemen"]
+    assert [e["location"] for e in refused] == ["signals[1]"]
+    assert refused[0]["basis"]
+    assert count(rt.engine, SignalRow.__table__) == 0
+    with rt.engine.connect() as connection:
+        (recorded,) = list(decisions.recorded(connection))
+        (entry,) = audit.entries(connection, event="signals.refused")
+    assert recorded.allow is False
+    assert entry["detail"]["problem"] == "policy-refused"
+    assert entry["policy_revision"] == rt.policy.revision
+
+
+def test_a_party_type_may_only_submit_its_own_data_classes(caller, server):
+    _, rt = server
+    response = caller.call(PARTY, "POST", "/v1/signals", batch(signal(data_classes=["fiscaal"])))
+    assert response.status_code == 403
+    codes = {e["code"] for e in response.json()["errors"]}
+    assert "gegevensklasse-niet-voor-partijtype" in codes
+    assert count(rt.engine, SignalRow.__table__) == 0
+
+
+def test_simulate_shows_which_recorded_decisions_a_change_would_flip(
+    caller, server, tmp_path: Path, settings
+):
+    _, rt = server
+    for _ in range(3):
+        assert caller.call(PARTY, "POST", "/v1/signals", batch(signal())).status_code == 200
+    changed = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", changed)
+    covenant_file = changed / "covenant/data.json"
+    covenant = json.loads(covenant_file.read_text("utf-8"))
+    covenant["party_types"]["gemeente"]["may_submit"].remove("gewoon")
+    covenant_file.write_text(json.dumps(covenant, ensure_ascii=False), encoding="utf-8")
+    env = env_without_gateway() | {
+        "PYTHONPATH": str(REPO),
+        "COLUMNS": "250",
+        "GATEWAY_DATABASE_URL": settings.database_url.get_secret_value(),
+        "GATEWAY_POLICIES_DIR": str(REPO / "policies"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway", "policy", "simulate", "--policies", str(changed)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "3 beslissingen herhaald; 3 zouden omslaan" in result.stdout
+    assert "gegevensklasse-niet-voor-partijtype" in result.stdout
+    unchanged = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gateway",
+            "policy",
+            "simulate",
+            "--policies",
+            str(REPO / "policies"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert "3 beslissingen herhaald; 0 zouden omslaan" in unchanged.stdout
+    assert count(rt.engine, DecisionRow.__table__) == 3  # simulating records nothing
