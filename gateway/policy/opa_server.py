@@ -1,7 +1,7 @@
 """The ``opa`` backend: decisions by an OPA server over its REST API (docker-compose's ``opa``).
 
 Why httpx and not ``opa-python-client``: DESIGN §7 names that client, and ``pip install
-opa-python-client==3.0.0`` resolves on this venv, but it would add thirteen packages to a product
+opa-python-client==3.0.0`` resolves on this venv, but it would add twelve more packages to a product
 that pins every dependency (requests, urllib3, aiohttp with its C extensions, aiofiles, ...) for a
 dozen lines of HTTP; its ``update_policy_from_string`` by default rewrites a policy that OPA
 refuses as Rego v0 into v1 and uploads the rewrite, so the server could hold a policy that is not

@@ -32,8 +32,15 @@ party_type := object.get(input, ["party", "type"], "")
 
 decision := {
 	"allow": allow,
-	"reasons": batch_blockers | batch_grounds,
+	"reasons": (batch_blockers | batch_grounds) | refusals_in_batch,
 	"signals": signals,
+}
+
+# Why any signal of the batch was refused, once per reason: so that the batch's own reasons
+# explain a refusal too (the gateway's simulate shows these side by side).
+refusals_in_batch contains reason if {
+	some signal in input.signals
+	some reason in signal_blockers[signal.index]
 }
 
 # Per signal, keyed by its position in the batch as a string. A signal is only allowed when the
