@@ -167,6 +167,17 @@ test_one_refused_signal_refuses_the_whole_batch if {
 	not "gegevensklasse-niet-voor-partijtype" in signal_codes(d, 0)
 }
 
+test_a_signal_without_data_classes_is_refused if {
+	d := ingest.decision with input as from_municipality([signal({"data_classes": []})])
+	not d.allow
+	"signaal-onvolledig" in signal_codes(d, 0)
+}
+
+test_a_complete_signal_is_not_called_incomplete if {
+	d := ingest.decision with input as from_municipality([signal({})])
+	not "signaal-onvolledig" in signal_codes(d, 0)
+}
+
 # --- Care data (beroepsgeheim) -------------------------------------------------------------------
 
 test_care_data_without_consent_is_refused if {

@@ -20,9 +20,6 @@ is_signatory(party_id) if data.covenant.parties[party_id].signatory == true
 # A party may only act in a role the covenant grants it (DESIGN §3).
 party_holds_role(party_id, role) if role in data.covenant.parties[party_id].roles
 
-# The rules that apply to a party type (purposes, what it may submit and receive).
-type_rules(party_type) := data.covenant.party_types[party_type]
-
 type_has_purpose(party_type, purpose) if purpose in data.covenant.party_types[party_type].purposes
 
 type_may_submit(party_type, data_class) if data_class in data.covenant.party_types[party_type].may_submit
@@ -93,7 +90,7 @@ urgency_indicator_matches(rule, indicators) if {
 
 # Care data: data under a care provider's professional secrecy (zorg_beroepsgeheim), or health
 # data that comes from a care partner (Convenant art. 10).
-is_care_data(source_type, data_classes) if {
+is_care_data(_, data_classes) if {
 	some data_class in data_classes
 	data_class in data.covenant.care_data.classes
 }

@@ -285,30 +285,26 @@ recipient_is_signatory(participant) if {
 # are judged once: first what holds whoever receives them (facts_by_signature), then per recipient
 # type (outcomes_by_type). Per recipient and signal only a lookup remains.
 
-signed := [[signal.id, signal.party, sprintf("%v", [part]), part] |
+signed := [[signal.id, object.get(signal, "party", ""), sprintf("%v", [part]), part] |
 	some signal in input.signals
 	part := signature_part(signal)
 ]
 
+# Every key has a default, so that no signal can drop out of the decision unexplained; an
+# incomplete signal is withheld (signaal-onvolledig).
 signature_part(signal) := {
-	"form": signal.form,
-	"party_type": signal.party_type,
-	"data_classes": signal.data_classes,
+	"form": object.get(signal, "form", ""),
+	"party_type": object.get(signal, "party_type", ""),
+	"data_classes": object.get(signal, "data_classes", []),
 	"indicators": object.get(signal, "indicators", []),
-	"flags": signal.flags,
-	"fields": signal.fields,
+	"flags": object.get(signal, "flags", {}),
+	"fields": object.get(signal, "fields", []),
 }
 
 signature_of := {id: key | some [id, _, key, _] in signed}
 
-# One representative per signature (signals with the same signature have equal parts), and the
-# signals that share it.
+# One representative per signature: signals with the same signature have equal parts.
 signature_parts := {key: part | some [_, _, key, part] in signed}
-
-ids_by_signature := {key: ids |
-	some key, _ in signature_parts
-	ids := [id | some [id, _, k, _] in signed; k == key]
-}
 
 facts_by_signature := {key: facts_of(part) | some key, part in signature_parts}
 
@@ -317,7 +313,8 @@ facts_of(signal) := {
 	"minor": minor,
 	"embargo": embargo,
 	"classes": classes,
-	"profile": sprintf("%v|%v|%v|%v", [classes, care, minor, embargo]),
+	"source_type": signal.party_type,
+	"profile": sprintf("%v|%v|%v|%v|%v", [classes, care, minor, embargo, signal.party_type]),
 	"blockers": blockers,
 	"open": count(blockers) == 0,
 	"releasable": verdict.releasable,
@@ -334,9 +331,16 @@ facts_of(signal) := {
 	blockers := signal_refusals(signal, classes, care, minor, consent) | no_fields_left(verdict.releasable)
 }
 
-# Recipient checks depend only on a signal's profile (its classes and whether it is care data,
-# about a minor, under embargo), so signatures that share a profile are judged once per type.
-profiles := {facts.profile: {"classes": facts.classes, "care": facts.care, "minor": facts.minor, "embargo": facts.embargo} |
+# Recipient checks depend only on a signal's profile (its classes, whether it is care data, about
+# a minor or under embargo, and the type of partner it came from), so signatures that share a
+# profile are judged once per recipient type.
+profiles := {facts.profile: {
+	"classes": facts.classes,
+	"care": facts.care,
+	"minor": facts.minor,
+	"embargo": facts.embargo,
+	"source_type": facts.source_type,
+} |
 	some facts in facts_by_signature
 }
 
@@ -366,8 +370,8 @@ outcome(party_type, facts) := {
 releases_by_type := {party_type: release_to_type(party_type) | some party_type in case_types}
 
 release_to_type(party_type) := {
-	"signals": {id: outcomes[key].release | some key in open_keys; some id in ids_by_signature[key]},
-	"withheld": [{"signal": id, "reasons": outcomes[key].blockers} | some key in closed_keys; some id in ids_by_signature[key]],
+	"signals": {id: outcomes[key].release | some id, key in signature_of; open_keys[key]},
+	"withheld": [{"signal": id, "reasons": outcomes[key].blockers} | some id, key in signature_of; closed_keys[key]],
 	"reasons": release_grounds(party_type, {outcomes[key].profile | some key in open_keys}),
 	"withheld_fields": need_to_know_withholdings(party_type, {outcomes[key] | some key in open_keys}),
 } if {
@@ -401,19 +405,44 @@ need_to_know_left_nothing(party_type, facts) := {lib.reason(
 
 # --- Blockers that hold for every recipient ----------------------------------------------------
 
-signal_refusals(signal, classes, care, minor, consent) := (({lib.reason(
+# Every rule that holds whoever the recipient is, one function each.
+signal_refusals(signal, classes, care, minor, consent) := union({
+	incomplete_refusal(signal, classes),
+	cie_refusal(classes),
+	out_of_scope_refusal(signal),
+	care_refusals(care, consent),
+	minor_case_refusals(minor),
+})
+
+incomplete_refusal(signal, classes) := {lib.reason(
+	"signaal-onvolledig",
+	"Het signaal mist de vorm, het type van de aanleverende partner of de gegevensklassen; een onvolledig signaal wordt niet verstrekt.",
+	"AVG art. 5 lid 1 sub d; Convenant art. 9 lid 1",
+) |
+	not signal_complete(signal, classes)
+}
+
+signal_complete(signal, classes) if {
+	signal.form != ""
+	signal.party_type != ""
+	count(classes) > 0
+}
+
+cie_refusal(classes) := {lib.reason(
 	"cie-nooit-verstrekken",
 	"CIE-informatie wordt nooit verstrekt.",
 	"Wpg art. 12; Convenant art. 5 lid 3",
 ) |
 	"cie" in classes
-} | {lib.reason(
+}
+
+out_of_scope_refusal(signal) := {lib.reason(
 	"buiten-reikwijdte-convenant",
 	sprintf("Vorm %q valt buiten het convenant; het signaal is alleen gelabeld en wordt niet verstrekt.", [signal.form]),
 	"AVG art. 5 lid 1 sub b; Convenant art. 5 lid 4",
 ) |
 	lib.form_out_of_scope(signal.form)
-}) | care_refusals(care, consent)) | minor_case_refusals(minor)
+}
 
 # Care data needs the client's consent or acute danger established in the case; in the general
 # part of a split meeting it is not discussed at all (Convenant art. 10).
@@ -454,21 +483,34 @@ minor_case_refusals(false) := set()
 
 # --- Blockers that depend on the recipient -----------------------------------------------------
 
-recipient_refusals(party_type, profile) := ((class_refusals(party_type, profile.classes) | {lib.reason(
+# Every rule that depends on the recipient, one function each. A new rule of this kind is a new
+# function below plus one line here.
+recipient_refusals(party_type, profile) := union({
+	class_refusals(party_type, profile),
+	embargo_refusal(party_type, profile),
+	care_recipient_refusal(party_type, profile),
+	minor_recipient_refusal(party_type, profile),
+})
+
+embargo_refusal(party_type, profile) := {lib.reason(
 	"embargo-lopend-onderzoek",
 	"Het signaal staat onder embargo van politie of OM (lopend onderzoek): tot en met de embargodatum ontvangen alleen politie en OM het.",
 	"Convenant art. 11 lid 2",
 ) |
 	profile.embargo
 	not party_type in data.covenant.embargo.exempt_recipient_types
-}) | {lib.reason(
+}
+
+care_recipient_refusal(party_type, profile) := {lib.reason(
 	"zorg-alleen-via-zorgcoordinator",
 	"Zorggegevens worden alleen aan of via de zorgcoördinator verstrekt.",
 	"BW art. 7:457; Convenant art. 10 lid 2",
 ) |
 	profile.care
 	not party_type in data.covenant.care_data.recipient_types
-}) | {lib.reason(
+}
+
+minor_recipient_refusal(party_type, profile) := {lib.reason(
 	"minderjarige-ontvanger-niet-toegestaan",
 	sprintf("Gegevens over een minderjarige worden niet aan partnertype %q verstrekt.", [party_type]),
 	"AVG overweging 38; Convenant art. 12 lid 1",
@@ -478,12 +520,12 @@ recipient_refusals(party_type, profile) := ((class_refusals(party_type, profile.
 }
 
 # Each data class needs a basis for this recipient type (Wpg, AVG art. 9 and 10, AWR art. 67).
-class_refusals(party_type, classes) := {lib.reason(
+class_refusals(party_type, profile) := {lib.reason(
 	object.get(class_refusal_code, data_class, "gegevensklasse-geen-grondslag"),
 	sprintf("Partnertype %q heeft geen grondslag voor %s.", [party_type, lib.class_name(data_class)]),
 	lib.class_basis(data_class),
 ) |
-	some data_class in classes
+	some data_class in profile.classes
 	data_class != "cie"
 	not lib.type_may_receive(party_type, data_class)
 }

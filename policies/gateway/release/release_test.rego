@@ -113,7 +113,7 @@ field_codes(d, signal_id, field) := {r.code |
 test_the_standard_case_is_released_with_reasons if {
 	d := release.decision with input as request({})
 	d.allow
-	{"doelbinding", "fase-details-toegestaan", "vier-ogen-akkoord", "proportioneel"} <= case_codes(d)
+	count({"doelbinding", "fase-details-toegestaan", "vier-ogen-akkoord", "proportioneel"} - case_codes(d)) == 0
 	released(d, "politie-rotterdam", "s-politie")
 	released(d, "gemeente-rotterdam", "s-gemeente")
 }
@@ -358,6 +358,20 @@ test_a_participant_mislabelled_as_police_is_judged_by_its_real_type if {
 # Layer 3: each signal per recipient
 # =============================================================================================
 
+# --- Incomplete signals --------------------------------------------------------------------
+
+test_a_signal_without_flags_or_form_is_withheld_not_lost if {
+	incomplete := {"id": "s-half", "party": "gemeente-rotterdam", "party_type": "gemeente", "data_classes": ["gewoon"], "fields": ["naam"]}
+	d := release.decision with input as request_with([incomplete], [])
+	"signaal-onvolledig" in withheld_codes(d, "politie-rotterdam", "s-half")
+	released(d, "politie-rotterdam", "s-gemeente")
+}
+
+test_a_complete_signal_is_not_called_incomplete if {
+	d := release.decision with input as request({})
+	not "signaal-onvolledig" in withheld_codes(d, "gemeente-rotterdam", "s-politie")
+}
+
 # --- CIE ---------------------------------------------------------------------------------------
 
 test_cie_intelligence_is_never_released_not_even_to_the_police if {
@@ -416,6 +430,24 @@ test_residence_status_is_withheld_from_the_housing_association if {
 	released(d, "politie-rotterdam", "s-ind")
 }
 
+test_health_data_is_withheld_from_the_police if {
+	health := signal("s-gezondheid", "gemeente-rotterdam", {"data_classes": ["gewoon", "gezondheid"]})
+	d := release.decision with input as request_with([health], [])
+	"bijzonder-geen-grondslag" in withheld_codes(d, "politie-rotterdam", "s-gezondheid")
+}
+
+test_a_type_without_a_basis_for_ordinary_data_receives_nothing if {
+	d := release.decision with input as request({})
+		with data.covenant.party_types.gemeente.may_receive as {}
+	"gegevensklasse-geen-grondslag" in withheld_codes(d, "gemeente-rotterdam", "s-gemeente")
+}
+
+test_a_class_without_its_own_code_is_withheld_with_the_general_code if {
+	odd := signal("s-nieuw", "gemeente-rotterdam", {"data_classes": ["gewoon", "biometrisch"]})
+	d := release.decision with input as request_with([odd], [])
+	"gegevensklasse-geen-grondslag" in withheld_codes(d, "politie-rotterdam", "s-nieuw")
+}
+
 test_allowing_a_class_for_a_type_is_a_data_change if {
 	d := release.decision with input as request({})
 		with data.covenant.party_types.gemeente.may_receive.politiegegevens as {"basis": "test"}
@@ -440,6 +472,7 @@ test_care_data_with_consent_does_not_go_to_the_police if {
 	d := release.decision with input as request_with([care_signal({"consent": true})], ["zorgcoordinator-rr"])
 	not released(d, "politie-rotterdam", "s-zorg")
 	"zorg-alleen-via-zorgcoordinator" in withheld_codes(d, "politie-rotterdam", "s-zorg")
+	"beroepsgeheim-geen-grondslag" in withheld_codes(d, "politie-rotterdam", "s-zorg")
 }
 
 test_care_data_without_consent_goes_to_the_care_coordinator_in_acute_danger if {

@@ -1,0 +1,222 @@
+package gateway.lib.covenant_test
+
+import rego.v1
+
+import data.gateway.lib.covenant as lib
+
+# =============================================================================================
+# The shared notions
+# =============================================================================================
+
+no_flags := {"minor": false}
+
+minor := {"minor": true}
+
+test_a_minor_in_sexual_exploitation_is_urgent if {
+	lib.is_urgent("seksuele_uitbuiting", [], minor)
+}
+
+test_an_adult_in_sexual_exploitation_is_not_urgent if {
+	not lib.is_urgent("seksuele_uitbuiting", [], no_flags)
+}
+
+test_the_minor_in_sex_work_indicator_is_urgent_whatever_the_form if {
+	lib.is_urgent("onbekend", ["HUIS-OVERBEWONING", "SEKS-MINDERJARIG"], no_flags)
+}
+
+test_an_urgency_rule_without_conditions_makes_nothing_urgent if {
+	not lib.is_urgent("arbeidsuitbuiting", [], no_flags) with data.covenant.thresholds.urgency.rules as [{"id": "leeg"}]
+}
+
+test_the_matching_urgency_rules_are_named if {
+	lib.urgency_rules_matching("seksuele_uitbuiting", ["SEKS-MINDERJARIG"], minor) == {"minderjarige-seksuele-uitbuiting", "minderjarige-in-seksbranche"}
+}
+
+test_professional_secrecy_data_is_care_data_from_anyone if {
+	lib.is_care_data("zvh", ["gewoon", "zorg_beroepsgeheim"])
+}
+
+test_health_data_from_a_care_partner_is_care_data if {
+	lib.is_care_data("zorg", ["gezondheid"])
+}
+
+test_health_data_from_another_partner_is_not_care_data if {
+	not lib.is_care_data("zvh", ["gezondheid"])
+}
+
+test_an_embargo_holds_through_its_date_in_dutch_time if {
+	# 23:30 UTC on 1 May is already 2 May in the Netherlands.
+	lib.embargo_active({"embargo_until": "2026-05-01"}, "2026-05-01T21:30:00Z")
+	not lib.embargo_active({"embargo_until": "2026-05-01"}, "2026-05-01T23:30:00Z")
+}
+
+test_no_embargo_date_means_no_embargo if {
+	not lib.embargo_active({"embargo_until": null}, "2026-05-01T10:00:00Z")
+	not lib.embargo_active({}, "2026-05-01T10:00:00Z")
+}
+
+test_the_covenant_decides_who_signed if {
+	lib.is_signatory("gemeente-rotterdam")
+	not lib.is_signatory("gemeente-alblasserdam")
+	not lib.is_signatory("onbekende-partij")
+}
+
+# =============================================================================================
+# The covenant data is consistent (run after every change to covenant/data.json)
+# =============================================================================================
+
+covenant := data.covenant
+
+known_classes := {c | some c, _ in covenant.data_classes}
+
+known_types := {t | some t, _ in covenant.party_types}
+
+known_purposes := {p | some p, _ in covenant.purposes}
+
+test_every_party_has_a_known_type if {
+	every party in covenant.parties {
+		party.type in known_types
+	}
+}
+
+test_every_party_type_names_known_purposes_and_classes if {
+	every _, rules in covenant.party_types {
+		every purpose in rules.purposes {
+			purpose in known_purposes
+		}
+		every data_class in rules.may_submit {
+			data_class in known_classes
+		}
+		every data_class, grant in rules.may_receive {
+			data_class in known_classes
+			count(grant.basis) > 0
+		}
+	}
+}
+
+test_cie_may_be_neither_submitted_nor_received if {
+	every _, rules in covenant.party_types {
+		not "cie" in rules.may_submit
+		not rules.may_receive.cie
+	}
+}
+
+test_police_data_goes_only_to_types_with_a_wpg_basis if {
+	every _, rules in covenant.party_types {
+		every data_class, grant in rules.may_receive {
+			police_grant_cites_wpg(data_class, grant)
+		}
+	}
+	receiving := {t | some t, rules in covenant.party_types; rules.may_receive.politiegegevens}
+	count(receiving - {"politie", "om", "kmar", "riec"}) == 0
+}
+
+police_grant_cites_wpg(data_class, _) if data_class != "politiegegevens"
+
+police_grant_cites_wpg("politiegegevens", grant) if contains(grant.basis, "Wpg")
+
+test_tax_data_goes_only_with_an_awr_basis if {
+	every _, rules in covenant.party_types {
+		every data_class, grant in rules.may_receive {
+			tax_grant_cites_awr(data_class, grant)
+		}
+	}
+}
+
+tax_grant_cites_awr(data_class, _) if data_class != "fiscaal"
+
+tax_grant_cites_awr("fiscaal", grant) if contains(grant.basis, "AWR")
+
+test_reporter_and_never_released_fields_belong_to_no_class if {
+	class_fields := {f | some fields in covenant.fields; some f in fields}
+	every f in covenant.source_protection.reporter_fields {
+		not f in class_fields
+	}
+	every f, _ in covenant.never_released_fields {
+		not f in class_fields
+	}
+}
+
+test_need_to_know_lists_name_existing_fields if {
+	class_fields := {f | some fields in covenant.fields; some f in fields}
+	every _, rules in covenant.party_types {
+		every f in object.get(rules, "need_to_know_fields", []) {
+			f in class_fields
+		}
+	}
+}
+
+test_release_keeps_four_eyes if {
+	count({r | some r in covenant.release.required_approvals}) >= 2
+	covenant.release.approvals_by_different_persons == true
+}
+
+test_every_stage_has_a_known_level if {
+	every _, level in covenant.release.stages {
+		level in {"metadata", "details", "geen"}
+	}
+}
+
+test_thresholds_keep_at_least_two_partners if {
+	covenant.thresholds.hits.min_parties >= 2
+	covenant.thresholds.hits.window_days > 0
+	covenant.thresholds.proportionality.min_independent_parties >= 2
+}
+
+test_every_urgency_rule_has_an_id_and_a_condition if {
+	every rule in covenant.thresholds.urgency.rules {
+		count(rule.id) > 0
+		lib.urgency_rule_has_condition(rule)
+	}
+}
+
+test_types_named_in_rules_exist if {
+	named := {t |
+		some list in [
+			covenant.embargo.may_set_types,
+			covenant.embargo.exempt_recipient_types,
+			covenant.care_data.recipient_types,
+			covenant.care_data.source_types,
+			covenant.minors.recipient_types,
+			covenant.access.hits.party_types,
+			covenant.access.release.party_types,
+		]
+		some t in list
+	}
+	count(named - known_types) == 0
+}
+
+test_purposes_named_in_rules_exist if {
+	count({p | some p in covenant.minors.purposes} - known_purposes) == 0
+}
+
+test_retention_periods_are_positive_whole_days if {
+	every key in ["unlinked_signal_days", "closed_case_days", "max_extension_days"] {
+		is_number(covenant.retention[key])
+		covenant.retention[key] == round(covenant.retention[key])
+		covenant.retention[key] > 0
+	}
+}
+
+test_small_cells_are_suppressed if {
+	covenant.small_cell_threshold >= 2
+}
+
+# Every "Convenant art. N lid M" cited anywhere in the covenant data names an existing article
+# and member (lid) in `articles`.
+test_every_cited_covenant_article_exists if {
+	citations := {[m[1], m[2]] |
+		walk(covenant, [_, value])
+		is_string(value)
+		some m in regex.find_all_string_submatch_n(`Convenant art\. (\d+)(?: lid (\d+))?`, value, -1)
+	}
+	count(citations) > 0
+	every citation in citations {
+		covenant.articles[citation[0]]
+		cited_member_exists(citation[0], citation[1])
+	}
+}
+
+cited_member_exists(_, "")
+
+cited_member_exists(article, member) if covenant.articles[article].leden[member]
