@@ -33,7 +33,8 @@ def test_one_decision_per_batch_recorded_with_the_revision(caller, server):
         (recorded,) = list(decisions.recorded(connection))
         (entry,) = audit.entries(connection, event="signals.ingested")
     assert recorded.point == "ingest" and recorded.allow is True
-    assert len(recorded.input["signals"]) == 25
+    # Signals of one kind are judged once: 25 alike signals are one entry with count 25.
+    assert [(s["index"], s["count"]) for s in recorded.input["signals"]] == [(0, 25)]
     assert recorded.revision == rt.policy.revision == entry["policy_revision"]
     # The employee's id is not stored with the decision: it becomes a per-decision alias.
     assert recorded.input["caller"]["sub"] == "persoon-1"
@@ -46,14 +47,19 @@ def test_cie_never_enters_and_the_reason_names_the_signal_and_the_basis(caller, 
         "politie-rotterdam",
         "POST",
         "/v1/signals",
-        batch(signal(), signal(data_classes=["politiegegevens", "cie"])),
+        batch(
+            signal(),
+            signal(data_classes=["politiegegevens", "cie"]),
+            signal(data_classes=["politiegegevens"]),
+            signal(data_classes=["politiegegevens", "cie"]),
+        ),
     )
     assert response.status_code == 403
     problem = response.json()
     assert problem["type"] == "/problems/policy-refused"
     assert problem["policy_revision"] == rt.policy.revision
     refused = [e for e in problem["errors"] if e["code"] == "cie-nooit-opnemen"]
-    assert [e["location"] for e in refused] == ["signals[1]"]
+    assert [e["location"] for e in refused] == ["signals[1]", "signals[3]"]
     assert refused[0]["basis"]
     assert count(rt.engine, SignalRow.__table__) == 0
     with rt.engine.connect() as connection:

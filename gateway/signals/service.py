@@ -226,27 +226,48 @@ def status(store: SignalStore, *, party: str, ref: str) -> SignalStatus | None:
     return SignalStatus(ref, current.version, SignalState.RECEIVED, current.received_at)
 
 
+@dataclass(frozen=True, slots=True)
+class PolicyInput:
+    """The ``ingest`` decision's input, and which batch positions each policy signal stands for."""
+
+    document: dict[str, Any]
+    positions: list[list[int]]
+
+
 def policy_input(
     *, party: dict[str, Any], caller: dict[str, Any], signals: Sequence[SignalIn], now: datetime
-) -> dict[str, Any]:
-    """The ``ingest`` decision's input for a whole batch: metadata and codes, never pseudonyms."""
-    return {
-        "now": now.isoformat(),
-        "party": party,
-        "caller": caller,
-        "signals": [
-            {
-                "index": index,
-                "ref": s.ref,
-                "form": s.form.value,
-                "indicators": list(s.indicators),
-                "data_classes": [c.value for c in s.data_classes],
-                "certainty": s.certainty.value,
-                "municipality": s.municipality,
-                "flags": s.flags.model_dump(mode="json"),
-                "subject_kinds": sorted({x.kind.value for x in s.subjects}),
-                "subject_roles": sorted({x.role.value for x in s.subjects}),
-            }
-            for index, s in enumerate(signals)
-        ],
-    }
+) -> PolicyInput:
+    """The ``ingest`` input for a whole batch: metadata and codes, never pseudonyms or refs.
+
+    Signals with the same policy-relevant attributes are sent once, with ``count``: the rules
+    judge a signal by what it is, never by which one it is, and an export of 500 signals holds
+    a few dozen distinct kinds at most. This keeps the one evaluation per batch cheap (OPA's
+    cost grows with the input) and the recorded decision small. ``index`` numbers the kinds;
+    ``positions`` maps each back to the batch.
+    """
+    kinds: dict[str, int] = {}
+    documents: list[dict[str, Any]] = []
+    positions: list[list[int]] = []
+    for position, s in enumerate(signals):
+        document = {
+            "form": s.form.value,
+            "indicators": list(s.indicators),
+            "data_classes": [c.value for c in s.data_classes],
+            "certainty": s.certainty.value,
+            "municipality": s.municipality,
+            "flags": s.flags.model_dump(mode="json"),
+            "subject_kinds": sorted({x.kind.value for x in s.subjects}),
+            "subject_roles": sorted({x.role.value for x in s.subjects}),
+        }
+        key = canonical_json(document)
+        if key not in kinds:
+            kinds[key] = len(documents)
+            documents.append({"index": len(documents), "count": 0, **document})
+            positions.append([])
+        kind = kinds[key]
+        documents[kind]["count"] += 1
+        positions[kind].append(position)
+    return PolicyInput(
+        {"now": now.isoformat(), "party": party, "caller": caller, "signals": documents},
+        positions,
+    )

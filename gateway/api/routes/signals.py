@@ -75,6 +75,7 @@ class Decided:
 
     decision: Decision
     input: dict[str, Any]
+    positions: list[list[int]]
 
     def record(self, connection: Connection, *, now: datetime) -> None:
         decisions.record(
@@ -102,7 +103,11 @@ def _decide(rt: Runtime, call: VerifiedCall, batch: Any) -> Decided:
         signals=batch.signals,
         now=rt.clock(),
     )
-    return Decided(rt.policy.decide("ingest", policy_input), policy_input)
+    return Decided(
+        rt.policy.decide("ingest", policy_input.document),
+        policy_input.document,
+        policy_input.positions,
+    )
 
 
 def _policy_refusal(decided: Decided) -> PolicyRefused:
@@ -111,18 +116,21 @@ def _policy_refusal(decided: Decided) -> PolicyRefused:
     found: list[FieldError] = []
     per_signal = decision.document.get("signals")
     if isinstance(per_signal, dict):
-        for index, verdict in sorted(per_signal.items(), key=lambda item: str(item[0]).zfill(9)):
+        refused: list[tuple[int, dict[str, Any]]] = []
+        for kind, batch_positions in enumerate(decided.positions):
+            verdict = per_signal.get(str(kind))
             if isinstance(verdict, dict) and verdict.get("allow") is not True:
-                found += [
-                    FieldError(
-                        f"signals[{index}]",
-                        str(reason.get("message", "")),
-                        str(reason.get("code", "")),
-                        reason.get("basis"),
-                    )
-                    for reason in verdict.get("reasons", [])
-                    if isinstance(reason, dict)
-                ]
+                reasons = [r for r in verdict.get("reasons", []) if isinstance(r, dict)]
+                refused += [(p, r) for p in batch_positions for r in reasons]
+        found += [
+            FieldError(
+                f"signals[{position}]",
+                str(reason.get("message", "")),
+                str(reason.get("code", "")),
+                reason.get("basis"),
+            )
+            for position, reason in sorted(refused, key=lambda item: item[0])
+        ]
     if not found:  # refused for the batch as a whole, or the engine itself failed
         found = [FieldError("batch", r.message, r.code, r.basis) for r in decision.reasons]
     return PolicyRefused(
