@@ -55,8 +55,17 @@ PARTY_TYPE = {party: details["type"] for party, details in _COVENANT["parties"].
 PARTIES = [*sorted(PARTY_TYPE), "onbekende-partij"]
 TYPES = sorted({*PARTY_TYPE.values(), "kmar", "ind", "onbekend"})
 PURPOSES = [*sorted(_COVENANT.get("purposes", {"ketenaanpak": {}})), "geen-doel"]
-STAGES = ["detectie", "dossiervorming", "weging", "casusoverleg", "toewijzing", "uitvoering",
-          "evaluatie", "gesloten", "onbekende-fase"]
+STAGES = [
+    "detectie",
+    "dossiervorming",
+    "weging",
+    "casusoverleg",
+    "toewijzing",
+    "uitvoering",
+    "evaluatie",
+    "gesloten",
+    "onbekende-fase",
+]
 INDICATORS = sorted(_CATALOGUE["indicators"])
 FIELDS = sorted(
     {f for fields in _COVENANT.get("fields", {}).values() for f in fields}
@@ -137,7 +146,8 @@ def test_which_policy_set_is_tested(policy_set: PolicySet) -> None:
 def _sample_input(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
     document = json.loads(path.read_text("utf-8"))
     if isinstance(document, dict) and isinstance(document.get("input"), dict):
-        expected = document.get("expected")
+        # The policy samples say ``expect: {allow, codes}`` (policies/gateway/*/samples).
+        expected = document.get("expect", document.get("expected"))
         return document["input"], expected if isinstance(expected, dict) else None
     assert isinstance(document, dict), f"{path}: a sample is a JSON object"
     return document, None
@@ -159,14 +169,15 @@ def _real_sample_params() -> list[Any]:
 
 
 @pytest.mark.parametrize(("point", "path"), _real_sample_params())
-def test_every_real_sample_decides_identically(
-    engines: Engines, point: str, path: Path
-) -> None:
+def test_every_real_sample_decides_identically(engines: Engines, point: str, path: Path) -> None:
     assert point in {p.value for p in DecisionPoint}, f"{path}: samples of an unknown point"
     input, expected = _sample_input(path)
     decision = assert_identical(engines, point, input)
     if expected is not None and "allow" in expected:
         assert decision.allow == expected["allow"], (path, decision.reasons)
+    if expected is not None and expected.get("codes"):
+        found = {r.code for r in decision.reasons} | _nested_codes(decision.document)
+        assert set(expected["codes"]) <= found, (path, sorted(found))
 
 
 @pytest.mark.parametrize("relative", sorted(STAND_IN_SAMPLES))
@@ -188,7 +199,9 @@ def test_every_stand_in_sample_decides_identically(
 _dates = st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31))
 _timestamps = st.builds(
     lambda day, hour, minute: f"{day.isoformat()}T{hour:02d}:{minute:02d}:00Z",
-    _dates, st.integers(0, 23), st.integers(0, 59),
+    _dates,
+    st.integers(0, 23),
+    st.integers(0, 59),
 )
 _now = st.one_of(_timestamps, _timestamps, _timestamps, _timestamps, st.just("geen-tijdstip"))
 _flags = st.fixed_dictionaries(
@@ -221,8 +234,9 @@ def _signal(draw: st.DrawFn, index: int, coherent: bool) -> dict[str, Any]:
     flags = draw(_flags)
     if coherent:
         classes = draw(st.sampled_from([["gewoon"], ["gewoon"], ["gewoon", "strafrechtelijk"]]))
-        fields = draw(st.lists(st.sampled_from(_ORDINARY_FIELDS), min_size=1, max_size=4,
-                               unique=True))
+        fields = draw(
+            st.lists(st.sampled_from(_ORDINARY_FIELDS), min_size=1, max_size=4, unique=True)
+        )
     else:
         classes = draw(st.lists(st.sampled_from(_CLASSES), min_size=1, max_size=3, unique=True))
         fields = draw(st.lists(st.sampled_from(FIELDS), max_size=5, unique=True))
@@ -288,8 +302,10 @@ def decision_inputs(draw: st.DrawFn, point: str) -> dict[str, Any]:
         input["requester"] = _requester(draw, coherent, "analist")
         signals = _signals(draw, coherent)
         input["clusters"] = [
-            {"id": f"cluster-{n}", "signals": draw(st.lists(st.sampled_from(signals), max_size=4))
-             if signals else []}
+            {
+                "id": f"cluster-{n}",
+                "signals": draw(st.lists(st.sampled_from(signals), max_size=4)) if signals else [],
+            }
             for n in range(draw(st.integers(0, 2)))
         ]
     if point == "release" or everything:
@@ -328,8 +344,9 @@ def decision_inputs(draw: st.DrawFn, point: str) -> dict[str, Any]:
             for n in range(draw(st.integers(0, 4)))
         ]
         input["dimensions"] = draw(
-            st.lists(st.sampled_from(["vorm", "jaar", "gemeente", "indicator", "onbekend"]),
-                     max_size=3)
+            st.lists(
+                st.sampled_from(["vorm", "jaar", "gemeente", "indicator", "onbekend"]), max_size=3
+            )
         )
         input["subject"] = {"kind": draw(st.sampled_from(["bsn", "persoon", "kvk"]))}
     # Now and then a key is missing or has the wrong type: both backends must fail alike.
@@ -369,3 +386,13 @@ def test_generated_inputs_decide_identically(engines: Engines, policy_set: Polic
     # policy's logic, not only its first guard.
     for point, counts in outcomes.items():
         assert len(counts) >= 2, (point, counts)
+
+
+def _nested_codes(document: object) -> set[str]:
+    """Every reason code anywhere in a decision document (per signal, per recipient, …)."""
+    if isinstance(document, dict):
+        own = {document["code"]} if isinstance(document.get("code"), str) else set()
+        return own.union(*(_nested_codes(v) for v in document.values()))
+    if isinstance(document, list):
+        return set().union(*(_nested_codes(v) for v in document))
+    return set()

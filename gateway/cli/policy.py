@@ -97,6 +97,8 @@ def simulate(
     ] = False,
 ) -> None:
     """Herhaal vastgelegde beslissingen met een gewijzigd beleid en toon wat zou omslaan."""
+    from sqlalchemy import inspect
+
     from gateway.policy import simulate as simulation
     from gateway.policy.factory import open_policy_engine
     from gateway.settings import Settings
@@ -117,6 +119,11 @@ def simulate(
 
     try:
         with engine.connect() as connection:
+            if not inspect(connection).has_table("policy_decisions"):
+                console.print(
+                    "[red]FAIL:[/] de database heeft nog geen schema; draai `gateway init`"
+                )
+                raise typer.Exit(2)
             flips = simulation.simulate(
                 counted(decisions.recorded(connection, point=point, limit=limit)),
                 candidate,
