@@ -116,4 +116,3 @@ class SignalState(StrEnum):
     """What a reporting party may learn about its own signal, never the case content."""
 
     RECEIVED = "received"
-    SUPERSEDED = "superseded"
