@@ -92,6 +92,15 @@ class Runtime:
         """The gateway's public HPKE key that adapters seal identifying details to."""
         return next(k for k in self.gateway_keys["keys"] if k.get("use") == "enc")
 
+    @property
+    def party_types(self) -> dict[str, str]:
+        """Party id -> party type, as the hit rules and the RIEC's views name parties."""
+        return {p.id: p.type.value for p in self.covenant.parties.values()}
+
+    def barrier_of(self, indicator: str) -> str | None:
+        barrier = self.catalogue.barriers.get(indicator)
+        return None if barrier is None else barrier.value
+
     def signal_limits(self) -> Limits:
         return Limits(
             catalogue=self.catalogue,

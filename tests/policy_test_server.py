@@ -324,6 +324,7 @@ STAND_IN_COVENANT_RULES: dict[str, Any] = {
     "thresholds": {"hit_min_parties": 2, "max_signals_per_case": 500},
     "retention": {"unlinked_signal_days": 730, "closed_case_days": 1825},
     "small_cell_threshold": 5,
+    "linkage": {"link_kinds": ["bsn", "adres", "telefoon"], "hub_threshold": 10},
     "release": {"required_approvals": ["casusregisseur", "privacy_officer"],
                 "stages": {"casusoverleg": "details", "detectie": "metadata"}},
     "minor_recipient_types": ["politie", "om", "riec", "zorg", "gemeente"],

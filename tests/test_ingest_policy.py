@@ -30,9 +30,13 @@ def test_one_decision_per_batch_recorded_with_the_revision(caller, server):
     response = caller.call(PARTY, "POST", "/v1/signals", batch(*[signal() for _ in range(25)]))
     assert response.status_code == 200, response.text
     with rt.engine.connect() as connection:
-        (recorded,) = list(decisions.recorded(connection))
+        points = {r.point: r for r in decisions.recorded(connection)}
         (entry,) = audit.entries(connection, event="signals.ingested")
+    # One ingest decision for the batch, and one hits decision for the clusters it changed.
+    assert sorted(points) == ["hits", "ingest"]
+    recorded = points["ingest"]
     assert recorded.point == "ingest" and recorded.allow is True
+    assert len(points["hits"].input["clusters"]) == 25
     # Signals of one kind are judged once: 25 alike signals are one entry with count 25.
     assert [(s["index"], s["count"]) for s in recorded.input["signals"]] == [(0, 25)]
     assert recorded.revision == rt.policy.revision == entry["policy_revision"]
@@ -105,7 +109,8 @@ def test_simulate_shows_which_recorded_decisions_a_change_would_flip(
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert "3 beslissingen herhaald; 3 zouden omslaan" in result.stdout
+    # Three ingest decisions flip; the three hits evaluations of those batches do not.
+    assert "6 beslissingen herhaald; 3 zouden omslaan" in result.stdout
     assert "gegevensklasse-niet-voor-partijtype" in result.stdout
     unchanged = subprocess.run(
         [
@@ -122,5 +127,5 @@ def test_simulate_shows_which_recorded_decisions_a_change_would_flip(
         env=env,
         timeout=120,
     )
-    assert "3 beslissingen herhaald; 0 zouden omslaan" in unchanged.stdout
-    assert count(rt.engine, DecisionRow.__table__) == 3  # simulating records nothing
+    assert "6 beslissingen herhaald; 0 zouden omslaan" in unchanged.stdout
+    assert count(rt.engine, DecisionRow.__table__) == 6  # simulating records nothing

@@ -30,6 +30,11 @@ TABLES = {
     "audit_log",
     "audit_head",
     "policy_decisions",
+    "clusters",
+    "link_keys",
+    "hits",
+    "hit_facets",
+    "hit_events",
     "alembic_version",
 }
 

@@ -51,6 +51,7 @@ COVENANT = {
     "thresholds": {"hits": {"min_parties": 2}},
     "retention": {"unlinked_signal_days": 730},
     "small_cell_threshold": 5,
+    "linkage": {"link_kinds": ["bsn", "adres"], "hub_threshold": 10},
 }
 
 RELEASE = """package gateway.release

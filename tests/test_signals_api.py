@@ -215,7 +215,17 @@ def test_ingest_and_refusals_are_audited_and_the_chain_verifies(caller, server):
         refused = audit.entries(connection, event="signals.refused")
         assert audit.verify(connection) == 2
     assert ingested[0]["actor"] == {"party": PARTY, "sub": "medewerker-0042"}
-    assert ingested[0]["detail"] == {"stored": 2, "duplicates": 0, "superseded": 0}
+    assert ingested[0]["detail"] == {
+        "stored": 2,
+        "duplicates": 0,
+        "superseded": 0,
+        "clusters_changed": 2,  # two signals with unrelated subjects: two clusters, no hit
+        "hits_new": 0,
+        "hits_changed": 0,
+        "hits_lapsed": 0,
+        "hits_merged": 0,
+        "hubs_new": 0,
+    }
     assert refused[0]["detail"] == {"problem": "invalid-input", "errors": 1}
 
 

@@ -144,7 +144,9 @@ def generate_region(out_dir: Path, *, seed: int, size: str | int = "small") -> G
         # Patterns and shelter records are spread over the units, so that every file mixes them
         # with the background noise.
         schedule = [(index * scale // per_kind, index + 1) for index in range(per_kind)]
-        sheltered = min(12 + 3 * scale, 150)
+        # A shelter registers more people than any planted address holds (the arbeid pattern puts
+        # some 15 records on one house), so a hub threshold between the two tells them apart.
+        sheltered = min(30 + 3 * scale, 150)
         for unit in range(scale):
             share = sheltered * (unit + 1) // scale - sheltered * unit // scale
             patterns.shelter(region, share, first=sheltered * unit // scale)

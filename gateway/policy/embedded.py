@@ -152,7 +152,7 @@ class EmbeddedEngine(EngineBase):
             raise ValueError("instances must be >= 1")
         if timeout_s is not None and timeout_s <= 0:
             raise ValueError("timeout_s must be > 0")
-        super().__init__(revision=policy_set.revision)
+        super().__init__(revision=policy_set.revision, data=policy_set.data)
         self._bindings = opa_bindings_module()
         self._instances = [new_opa_engine(policy_set) for _ in range(instances)]
         for instance in self._instances:

@@ -135,6 +135,12 @@ class PolicyEngine(Protocol):
         """The policy revision every decision of this engine is taken under."""
         ...
 
+    @property
+    def data(self) -> Mapping[str, Any]:
+        """The policy data of this revision (``covenant``, ``catalogue``): the gateway reads
+        the numbers it applies itself (linkage rules) from the same revision it decides with."""
+        ...
+
     def decide(self, point: str, input: Mapping[str, Any]) -> Decision:
         """Evaluate ``data.gateway.<point>.decision`` with ``input``; never raises, never allows
         on failure. ``ValueError`` for an unknown point."""
@@ -167,12 +173,17 @@ class EngineBase(ABC):
 
     name: ClassVar[str]
 
-    def __init__(self, *, revision: str) -> None:
+    def __init__(self, *, revision: str, data: Mapping[str, Any] | None = None) -> None:
         self._revision = revision
+        self._data: Mapping[str, Any] = data or {}
 
     @property
     def revision(self) -> str:
         return self._revision
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        return self._data
 
     @abstractmethod
     def _evaluate(self, point: DecisionPoint, input: Mapping[str, Any]) -> object:

@@ -80,7 +80,7 @@ class OpaServerEngine(EngineBase):
             raise ConfigurationError(f"OPA-URL {url!r}: gebruik http:// of https://")
         if timeout_s <= 0:
             raise ConfigurationError("De time-out van de OPA-server moet groter dan 0 zijn.")
-        super().__init__(revision=policy_set.revision)
+        super().__init__(revision=policy_set.revision, data=policy_set.data)
         self._policy_set = policy_set
         self._push = push
         self._timeout_s = timeout_s

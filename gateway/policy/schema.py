@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.vocabulary import DataClass, PartyType, Role
+from gateway.vocabulary import DataClass, PartyType, Role, SubjectKind
 
 
 class Node:
@@ -227,6 +227,7 @@ def _choices(values: Iterable[str]) -> frozenset[str]:
 PARTY_TYPE = Text(_choices(PartyType), "partijsoort")
 ROLE = Text(_choices(Role), "rol")
 DATA_CLASS = Text(_choices(DataClass), "gegevensklasse")
+SUBJECT_KIND = Text(_choices(SubjectKind), "soort pseudoniem")
 _DAYS = Whole(minimum=0)
 
 COVENANT_SCHEMA = Record(
@@ -265,6 +266,14 @@ COVENANT_SCHEMA = Record(
                 "max_extension_days": _DAYS,
                 "basis": Text(),
             }
+        ),
+        # Linkage, applied by the gateway on ingest: which pseudonyms link, where a hub begins.
+        "linkage": Record(
+            required={
+                "link_kinds": ListOf(SUBJECT_KIND),
+                "hub_threshold": Whole(minimum=2),
+            },
+            optional={"description": Text(), "basis": Text()},
         ),
         # Statistics: cells with fewer signals than this are suppressed.
         "small_cell_threshold": Whole(minimum=1),

@@ -89,9 +89,26 @@ class SignalStore(Protocol):
 
     def retire(self, *, ids: Sequence[int]) -> None: ...
 
-    def insert(self, *, party: str, rows: Sequence[NewSignal]) -> None: ...
+    def insert(
+        self,
+        *,
+        party: str,
+        rows: Sequence[NewSignal],
+        clusters: Sequence[int | None] | None = None,
+    ) -> None: ...
 
     def current(self, *, party: str, ref: str) -> StoredVersion | None: ...
+
+
+class Linker(Protocol):
+    """Linkage in the same transaction (``gateway.storage.linkage``): versions leave their
+    clusters, new rows get one before they are inserted, and the rest settles afterwards."""
+
+    def unlink(self, signal_ids: Sequence[int]) -> None: ...
+
+    def assign(self, rows: Sequence[NewSignal]) -> list[int | None]: ...
+
+    def settle(self) -> object: ...
 
 
 def _b64u_decode(text: str) -> bytes:
@@ -188,15 +205,25 @@ def plan_batch(
 
 
 def ingest(
-    store: SignalStore, *, party: str, signals: Sequence[SignalIn], now: datetime
+    store: SignalStore,
+    *,
+    party: str,
+    signals: Sequence[SignalIn],
+    now: datetime,
+    linker: Linker | None = None,
 ) -> IngestPlan:
     """Apply a validated batch in the caller's transaction; returns the applied plan."""
     refs = sorted({s.ref for s in signals})
     plan = plan_batch(signals, stored=store.versions(party=party, refs=refs), now=now)
     if plan.retire_ids:
         store.retire(ids=plan.retire_ids)
+        if linker is not None:
+            linker.unlink(plan.retire_ids)
     if plan.inserts:
-        store.insert(party=party, rows=plan.inserts)
+        clusters = linker.assign(plan.inserts) if linker is not None else None
+        store.insert(party=party, rows=plan.inserts, clusters=clusters)
+    if linker is not None:
+        linker.settle()
     return plan
 
 

@@ -73,7 +73,14 @@ class SqlSignalStore:
                 .values(is_current=False)
             )
 
-    def insert(self, *, party: str, rows: Sequence[NewSignal]) -> None:
+    def insert(
+        self,
+        *,
+        party: str,
+        rows: Sequence[NewSignal],
+        clusters: Sequence[int | None] | None = None,
+    ) -> None:
+        cluster_ids = list(clusters) if clusters is not None else [None] * len(rows)
         signal_rows = [
             {
                 "party": party,
@@ -93,8 +100,9 @@ class SqlSignalStore:
                 "embargo_until": r.signal.flags.embargo_until,
                 "source_protected": r.signal.flags.source_protected,
                 "sealed": r.sealed,
+                "cluster_id": cluster_id,
             }
-            for r in rows
+            for r, cluster_id in zip(rows, cluster_ids, strict=True)
         ]
         ids = (
             self._connection.execute(

@@ -50,6 +50,7 @@ class SignalRow(SQLModel, table=True):
             postgresql_where=text("is_current"),
         ),
         Index("ix_signals_received_at", "received_at"),
+        Index("ix_signals_cluster_id", "cluster_id"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
@@ -70,6 +71,8 @@ class SignalRow(SQLModel, table=True):
     embargo_until: date | None = None
     source_protected: bool
     sealed: bytes = Field(sa_type=LargeBinary())
+    # The cluster this version belongs to while it is current; None once superseded or expired.
+    cluster_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class SubjectRow(SQLModel, table=True):
@@ -88,6 +91,95 @@ class SubjectRow(SQLModel, table=True):
     kind: str = Field(max_length=16)
     role: str = Field(max_length=16)
     pseudonym: bytes = Field(sa_type=LargeBinary(64))
+
+
+class ClusterRow(SQLModel, table=True):
+    """A connected component of current signals (DESIGN §6). Every current signal's
+    ``cluster_id`` names its cluster's row directly (the smaller side is relabelled on a merge),
+    so that reading a cluster is one indexed lookup. A cluster absorbed by another keeps its row
+    with ``merged_into``; one that split off names its origin in ``split_from``."""
+
+    __tablename__ = "clusters"
+
+    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
+    size: int
+    created_at: datetime = Field(sa_type=_utc())
+    updated_at: datetime = Field(sa_type=_utc())
+    merged_into: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    split_from: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class LinkKeyRow(SQLModel, table=True):
+    """One linking pseudonym: how many current signals carry it and which cluster it ties.
+    Past the covenant's hub threshold it stops linking and is flagged (``hub_id`` is the opaque
+    name the RIEC sees; the pseudonym itself is never shown)."""
+
+    __tablename__ = "link_keys"
+    __table_args__ = (
+        Index("ix_link_keys_cluster_id", "cluster_id"),
+        Index("uq_link_keys_hub_id", "hub_id", unique=True),
+    )
+
+    pseudonym: bytes = Field(sa_column=Column(LargeBinary(64), primary_key=True))
+    kind: str = Field(max_length=16)
+    signals: int
+    cluster_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    hub_id: str | None = Field(default=None, max_length=32)
+    hub_since: datetime | None = Field(default=None, sa_type=_utc())
+
+
+class HitRow(SQLModel, table=True):
+    """A cluster the ``hits`` policy calls a hit. The id is opaque and stable: it follows its
+    cluster through merges (the oldest hit carries on) and splits (the part keeping the cluster
+    keeps the hit)."""
+
+    __tablename__ = "hits"
+    __table_args__ = (
+        Index(
+            "uq_hits_cluster_open",
+            "cluster_id",
+            unique=True,
+            sqlite_where=text("cluster_id IS NOT NULL"),
+            postgresql_where=text("cluster_id IS NOT NULL"),
+        ),
+        Index("ix_hits_status_updated_at", "status", "updated_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    cluster_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    status: str = Field(max_length=16)
+    urgent: bool
+    signals: int
+    parties: int
+    reasons: list[str] = Field(sa_type=_JSON)
+    first_seen_at: datetime = Field(sa_type=_utc())
+    updated_at: datetime = Field(sa_type=_utc())
+    merged_into: str | None = Field(default=None, max_length=32)
+    policy_revision: str = Field(max_length=80)
+
+
+class HitFacetRow(SQLModel, table=True):
+    """What a hit's signals are about, one row per value, so the RIEC can filter the list."""
+
+    __tablename__ = "hit_facets"
+    __table_args__ = (Index("ix_hit_facets_facet_value", "facet", "value", "hit_id"),)
+
+    hit_id: str = Field(primary_key=True, max_length=32)
+    facet: str = Field(primary_key=True, max_length=16)
+    value: str = Field(primary_key=True, max_length=64)
+
+
+class HitEventRow(SQLModel, table=True):
+    """A hit's history: arose, changed, lapsed, merged, split off; with the policy revision."""
+
+    __tablename__ = "hit_events"
+    __table_args__ = (Index("ix_hit_events_hit_id", "hit_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
+    hit_id: str = Field(max_length=32)
+    at: datetime = Field(sa_type=_utc())
+    event: str = Field(max_length=24)
+    detail: dict = Field(sa_type=_JSON)
 
 
 class ReplayRow(SQLModel, table=True):

@@ -26,12 +26,15 @@ from gateway.errors import (
     NotFound,
     PolicyRefused,
 )
+from gateway.linkage.rules import link_rules
 from gateway.observability.logs import get_logger
 from gateway.policy.engine import Decision
 from gateway.runtime import Runtime
 from gateway.signals import service
 from gateway.signals.models import REF_PATTERN, parse_batch
 from gateway.storage import decisions
+from gateway.storage.hits import HitWriter
+from gateway.storage.linkage import SqlLinker
 from gateway.storage.signals import SqlSignalStore
 from gateway.vocabulary import Role
 
@@ -144,8 +147,17 @@ def _store(
     rt: Runtime, call: VerifiedCall, batch: Any, batch_sha256: str, decided: Decided
 ) -> service.IngestPlan:
     with rt.engine.begin() as connection:
+        now = rt.clock()
+        linker = SqlLinker(connection, link_rules(rt.policy.data), now=now)
         plan = service.ingest(
-            SqlSignalStore(connection), party=call.party.id, signals=batch.signals, now=rt.clock()
+            SqlSignalStore(connection),
+            party=call.party.id,
+            signals=batch.signals,
+            now=now,
+            linker=linker,
+        )
+        hits = HitWriter(connection, now=now).refresh(
+            linker.changes, rt.policy, party_types=rt.party_types, barrier_of=rt.barrier_of
         )
         decided.record(connection, now=rt.clock())
         (seq,) = audit.append(
@@ -160,6 +172,12 @@ def _store(
                         "stored": len(plan.inserts),
                         "duplicates": plan.duplicates,
                         "superseded": len(plan.retire_ids),
+                        "clusters_changed": hits.clusters,
+                        "hits_new": hits.new,
+                        "hits_changed": hits.changed,
+                        "hits_lapsed": hits.lapsed,
+                        "hits_merged": hits.merged,
+                        "hubs_new": linker.changes.new_hubs,
                     },
                     policy_revision=decided.decision.revision,
                 )

@@ -12,13 +12,32 @@ import data.gateway.lib.covenant as lib
 
 default allow := false
 
-allow if count(requester_blockers) == 0
+# Two questions, told apart by input.action:
+# - "evaluate": the gateway itself judges the clusters an ingest batch changed. Nobody sees
+#   the result here; it is stored and shown only through "view". No requester is involved.
+# - "view" (also when action is missing, the stricter reading): may this requester see hits?
+evaluating if input.action == "evaluate"
+
+allow if evaluating
+
+allow if {
+	not evaluating
+	count(requester_blockers) == 0
+}
 
 decision := {
 	"allow": allow,
-	"reasons": requester_blockers | requester_grounds,
+	"reasons": reasons,
 	"hits": hits,
 }
+
+reasons := {evaluation_ground} if evaluating else := requester_blockers | requester_grounds
+
+evaluation_ground := lib.reason(
+	"evaluatie-door-gateway",
+	"De gateway toetst gewijzigde clusters aan de hitregels; de uitkomst is alleen via het RIEC-overzicht te zien.",
+	"Convenant art. 6",
+)
 
 # A requester who may not see hits gets no cluster at all, not even "no hit".
 hits := {cluster.id: cluster_result(cluster) | some cluster in input.clusters} if allow else := {}
@@ -51,13 +70,23 @@ min_parties := data.covenant.thresholds.hits.min_parties
 
 window_days := data.covenant.thresholds.hits.window_days
 
-now_ns := time.parse_rfc3339_ns(input.now)
+# A signal counts when its form is within the covenant (not human smuggling).
+counts(signal) if not lib.form_out_of_scope(signal.form)
 
-# A signal counts when it was observed within the window and its form is within the covenant.
-counts(signal) if {
-	now_ns - time.parse_rfc3339_ns(signal.observed_at) <= window_days * lib.day_ns
-	not lib.form_out_of_scope(signal.form)
-}
+observed_ns(signal) := time.parse_rfc3339_ns(signal.observed_at)
+
+# The most partners whose signals lie within one window of each other: each counted signal in
+# turn opens a window of window_days, and the partners with a signal inside it are counted. The
+# window is between the signals, not back from today, so a hit does not lapse by the clock alone;
+# old signals leave through the retention period instead (Convenant art. 15).
+most_parties_in_window(counted) := max([count(parties) |
+	some start in counted
+	parties := {signal.party |
+		some signal in counted
+		observed_ns(signal) >= observed_ns(start)
+		observed_ns(signal) - observed_ns(start) <= window_days * lib.day_ns
+	}
+]) if count(counted) > 0 else := 0
 
 # The urgency rules that match a signal; the hits input carries the minor flag on the signal.
 urgency_rules_for(signal) := lib.urgency_rules_matching(
@@ -73,15 +102,18 @@ either(a, b) := true if {
 	b == true
 } else := false
 
+# A signal in the input may stand for several alike signals of the cluster: "count" (default 1).
+weight(signal) := object.get(signal, "count", 1)
+
 cluster_result(cluster) := {"hit": hit, "urgent": urgent, "reasons": reasons} if {
 	counted := [signal | some signal in cluster.signals; counts(signal)]
-	parties := {signal.party | some signal in counted}
+	parties := most_parties_in_window(counted)
 	urgent_rules := {id |
 		some signal in counted
 		some id in urgency_rules_for(signal)
 	}
 	urgent := count(urgent_rules) > 0
-	enough_parties := count(parties) >= min_parties
+	enough_parties := parties >= min_parties
 	hit := either(enough_parties, urgent)
 	reasons := cluster_reasons(cluster, counted, parties, urgent_rules, enough_parties)
 }
@@ -97,13 +129,13 @@ cluster_reasons(cluster, counted, parties, urgent_rules, enough_parties) := {r |
 
 party_reason(parties, true) := lib.reason(
 	"hit-meerdere-partijen",
-	sprintf("Signalen van %d verschillende partners binnen %d dagen (drempel: %d).", [count(parties), window_days, min_parties]),
+	sprintf("Signalen van %d verschillende partners binnen %d dagen van elkaar (drempel: %d).", [parties, window_days, min_parties]),
 	"Convenant art. 6 lid 1",
 )
 
 party_reason(parties, false) := lib.reason(
 	"te-weinig-partijen",
-	sprintf("Signalen van %d partner(s) binnen %d dagen; voor een hit zijn er %d nodig.", [count(parties), window_days, min_parties]),
+	sprintf("Signalen van hoogstens %d partner(s) binnen %d dagen van elkaar; voor een hit zijn er %d nodig.", [parties, window_days, min_parties]),
 	"Convenant art. 6 lid 1",
 )
 
@@ -115,6 +147,8 @@ urgency_reason(rules) := lib.reason(
 
 not_counted_reason(cluster, counted) := lib.reason(
 	"signalen-niet-meegeteld",
-	sprintf("%d signaal/signalen telden niet mee: ouder dan %d dagen of buiten de reikwijdte van het convenant (mensensmokkel).", [count(cluster.signals) - count(counted), window_days]),
+	sprintf("%d signaal/signalen telden niet mee: buiten de reikwijdte van het convenant (mensensmokkel).", [total_weight(cluster.signals) - total_weight(counted)]),
 	"Convenant art. 5 lid 4; art. 6 lid 1",
-) if count(cluster.signals) > count(counted) else := null
+) if total_weight(cluster.signals) > total_weight(counted) else := null
+
+total_weight(signals) := sum([weight(signal) | some signal in signals])

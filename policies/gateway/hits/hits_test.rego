@@ -94,18 +94,40 @@ test_signals_from_one_party_are_no_hit if {
 	not "hit-meerdere-partijen" in cluster_codes(d, "c1")
 }
 
-test_a_signal_older_than_the_window_does_not_count if {
-	old := signal(object.union(from_police, {"observed_at": "2024-12-01T09:00:00Z"}))
-	d := decide(riec_analyst, [cluster("c1", [signal({}), old])])
+test_two_partners_further_apart_than_the_window_are_no_hit if {
+	later := signal(object.union(from_police, {"observed_at": "2027-01-16T09:00:00Z"}))
+	d := decide(riec_analyst, [cluster("c1", [signal({}), later])])
 	not d.hits.c1.hit
-	"signalen-niet-meegeteld" in cluster_codes(d, "c1")
+	"te-weinig-partijen" in cluster_codes(d, "c1")
 }
 
-test_a_signal_just_inside_the_window_counts if {
-	recent := signal(object.union(from_police, {"observed_at": "2025-03-02T10:00:00Z"}))
-	d := decide(riec_analyst, [cluster("c1", [signal({}), recent])])
+test_two_partners_just_within_the_window_of_each_other_are_a_hit if {
+	# 365 days after 2026-01-15, to the second: the window includes its last day.
+	later := signal(object.union(from_police, {"observed_at": "2027-01-15T09:00:00Z"}))
+	d := decide(riec_analyst, [cluster("c1", [signal({}), later])])
 	d.hits.c1.hit
-	not "signalen-niet-meegeteld" in cluster_codes(d, "c1")
+	"hit-meerdere-partijen" in cluster_codes(d, "c1")
+}
+
+test_the_window_is_between_signals_not_back_from_today if {
+	# Both signals are years before input.now, but within a year of each other.
+	old := signal({"observed_at": "2019-02-01T09:00:00Z"})
+	old_police := signal(object.union(from_police, {"observed_at": "2019-06-01T09:00:00Z"}))
+	d := decide(riec_analyst, [cluster("c1", [old, old_police])])
+	d.hits.c1.hit
+}
+
+test_any_window_with_enough_partners_makes_the_hit if {
+	# Municipality early, labour inspectorate two years later, police in between but more than
+	# a year from the first: the police and the inspectorate fall within one window.
+	first := signal({"observed_at": "2024-01-01T09:00:00Z"})
+	police := signal(object.union(from_police, {"observed_at": "2025-03-01T09:00:00Z"}))
+	inspectorate := signal(object.union(from_labour_inspectorate, {"observed_at": "2026-01-01T09:00:00Z"}))
+	d := decide(riec_analyst, [cluster("c1", [first, police, inspectorate])])
+	d.hits.c1.hit
+	d3 := hits.decision with input as request(riec_analyst, [cluster("c1", [first, police, inspectorate])])
+		with data.covenant.thresholds.hits as {"min_parties": 3, "window_days": 365}
+	not d3.hits.c1.hit
 }
 
 test_the_threshold_comes_from_the_covenant_data if {
@@ -160,4 +182,47 @@ test_each_cluster_is_judged_on_its_own if {
 	d := decide(riec_analyst, [two_party_cluster, cluster("c2", [signal({})])])
 	d.hits.c1.hit
 	not d.hits.c2.hit
+}
+
+# --- The gateway's own evaluation --------------------------------------------------------------
+
+evaluate(clusters) := d if {
+	d := hits.decision with input as {"now": now, "action": "evaluate", "clusters": clusters}
+		with data.covenant.thresholds.hits as pinned_thresholds
+}
+
+test_the_gateway_evaluates_clusters_without_a_requester if {
+	d := evaluate([two_party_cluster])
+	d.allow
+	request_codes(d) == {"evaluatie-door-gateway"}
+	d.hits.c1.hit
+}
+
+test_without_an_action_the_requester_is_checked if {
+	d := hits.decision with input as {"now": now, "clusters": [two_party_cluster]}
+		with data.covenant.thresholds.hits as pinned_thresholds
+	not d.allow
+	d.hits == {}
+}
+
+test_an_unknown_action_is_judged_as_a_view if {
+	d := hits.decision with input as {"now": now, "action": "alles", "clusters": [two_party_cluster]}
+		with data.covenant.thresholds.hits as pinned_thresholds
+	not d.allow
+	"verzoeker-geen-riec-analist" in request_codes(d)
+}
+
+test_a_grouped_signal_counts_as_its_count if {
+	smuggling := signal({"form": "mensensmokkel", "count": 3})
+	d := evaluate([cluster("c1", [signal({"count": 2}), smuggling])])
+	not d.hits.c1.hit
+	some r in d.hits.c1.reasons
+	r.code == "signalen-niet-meegeteld"
+	startswith(r.message, "3 ")
+}
+
+test_a_grouped_signal_still_counts_one_party if {
+	d := evaluate([cluster("c1", [signal({"count": 5})])])
+	not d.hits.c1.hit
+	"te-weinig-partijen" in cluster_codes(d, "c1")
 }

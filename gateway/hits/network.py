@@ -1,0 +1,85 @@
+"""The RIEC's pseudonymised network view of a hit (DESIGN §6, issue 5).
+
+Nodes are the subjects of the hit's signals: their kind and the roles they play, never a value
+or a pseudonym. Edges are the signals: form, indicators, party type, month. Node and edge ids are
+drawn afresh for every view, so two views cannot be joined on them, and nothing in the view
+orders by a pseudonym. A hub (a pseudonym that stopped linking) is shown as such, with its
+opaque hub id, so the analyst knows why two parts of a picture are not connected through it.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class MemberSignal:
+    """A signal of a hit's cluster with its subjects; in memory only, while a view is built."""
+
+    signal_id: int
+    party: str
+    form: str
+    indicators: tuple[str, ...]
+    certainty: str
+    observed_at: datetime
+    subjects: tuple[tuple[bytes, str, str], ...]
+    """(pseudonym, kind, role): the pseudonym joins nodes and is never shown."""
+
+
+def network_view(
+    members: Sequence[MemberSignal],
+    *,
+    party_types: Mapping[str, str],
+    hubs: Mapping[bytes, str],
+    rng: random.Random | None = None,
+) -> dict[str, Any]:
+    rng = rng or random.Random(secrets.randbits(64))
+    pseudonyms = sorted({p for m in members for p, _, _ in m.subjects})
+    rng.shuffle(pseudonyms)
+    node_id = {p: f"n{index + 1}" for index, p in enumerate(pseudonyms)}
+    nodes: dict[bytes, dict[str, Any]] = {}
+    edges: list[dict[str, Any]] = []
+    ordered = sorted(members, key=lambda m: (m.observed_at.strftime("%Y-%m"), rng.random()))
+    for index, member in enumerate(ordered):
+        links = []
+        for pseudonym, kind, role in member.subjects:
+            node = nodes.setdefault(
+                pseudonym,
+                {"id": node_id[pseudonym], "kind": kind, "roles": set(), "signals": 0},
+            )
+            node["roles"].add(role)
+            node["signals"] += 1
+            links.append({"node": node_id[pseudonym], "role": role})
+        edges.append(
+            {
+                "id": f"s{index + 1}",
+                "form": member.form,
+                "indicators": sorted(member.indicators),
+                "certainty": member.certainty,
+                "party_type": party_types.get(member.party, "onbekend"),
+                "month": member.observed_at.strftime("%Y-%m"),
+                "subjects": sorted(links, key=lambda link: (link["node"], link["role"])),
+            }
+        )
+    view_nodes = []
+    for pseudonym, node in nodes.items():
+        entry = {**node, "roles": sorted(node["roles"]), "hub": pseudonym in hubs}
+        if pseudonym in hubs:
+            entry["hub_id"] = hubs[pseudonym]
+        view_nodes.append(entry)
+    view_nodes.sort(key=lambda n: int(n["id"][1:]))
+    return {
+        "nodes": view_nodes,
+        "edges": edges,
+        "counts": {
+            "signals": len(edges),
+            "subjects": len(view_nodes),
+            "parties": len({m.party for m in members}),
+            "hubs": sum(1 for n in view_nodes if n["hub"]),
+        },
+    }

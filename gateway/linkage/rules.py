@@ -1,0 +1,47 @@
+"""What links, from the policy data: ``data.covenant.linkage`` (DESIGN §6, "from the policy").
+
+A privacy officer decides which kinds of pseudonym may tie signals together and from how many
+signals on one pseudonym it is a hub (a shelter's address, a registration address, a call
+centre's number): a hub stops linking, or one shelter would merge every victim it ever housed
+into one "network". The gateway applies these numbers itself, because linkage runs inside the
+ingest transaction; it reads them from the same policy revision it decides with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.errors import ConfigurationError
+from gateway.vocabulary import SubjectKind
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRules:
+    kinds: frozenset[str]
+    """Subject kinds whose pseudonyms link signals."""
+    hub_threshold: int
+    """A pseudonym carried by more current signals than this is a hub and no longer links."""
+
+    def links(self, kind: str) -> bool:
+        return kind in self.kinds
+
+
+def link_rules(data: Mapping[str, Any]) -> LinkRules:
+    """The rules in ``data`` (the merged policy data); a wrong value is a configuration error
+    naming its path, never a silent default, since it changes who is linked to whom."""
+    where = "data.covenant.linkage"
+    linkage = data.get("covenant", {}).get("linkage")
+    if not isinstance(linkage, Mapping):
+        raise ConfigurationError(f"{where}: ontbreekt (welke pseudoniemen koppelen?)")
+    kinds = linkage.get("link_kinds")
+    known = {k.value for k in SubjectKind}
+    if not isinstance(kinds, list) or not all(isinstance(k, str) and k in known for k in kinds):
+        raise ConfigurationError(
+            f"{where}.link_kinds: verwacht een lijst met soorten uit {sorted(known)}"
+        )
+    threshold = linkage.get("hub_threshold")
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 2:
+        raise ConfigurationError(f"{where}.hub_threshold: verwacht een geheel getal >= 2")
+    return LinkRules(frozenset(kinds), threshold)
