@@ -330,18 +330,23 @@ def list_hits(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    facet_rows: dict[str, dict[str, list[str]]] = {}
-    ids = [r.id for r in rows]
-    if ids:
-        for hit_id, facet, value in connection.execute(
-            select(_facets.c.hit_id, _facets.c.facet, _facets.c.value)
-            .where(_facets.c.hit_id.in_(ids))
-            .order_by(_facets.c.facet, _facets.c.value)
-        ):
-            facet_rows.setdefault(hit_id, {}).setdefault(facet, []).append(value)
+    facet_rows = hit_facets(connection, [r.id for r in rows])
     page = [hit_summary(r, facet_rows.get(r.id, {})) for r in rows]
     cursor = encode_cursor(rows[-1].updated_at, rows[-1].id) if more and rows else None
     return page, cursor
+
+
+def hit_facets(connection: Connection, hit_ids: Sequence[str]) -> dict[str, dict[str, list[str]]]:
+    """hit id -> facet -> values, sorted."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for chunk in chunks(list(hit_ids)):
+        for hit_id, facet, value in connection.execute(
+            select(_facets.c.hit_id, _facets.c.facet, _facets.c.value)
+            .where(_facets.c.hit_id.in_(chunk))
+            .order_by(_facets.c.facet, _facets.c.value)
+        ):
+            found.setdefault(hit_id, {}).setdefault(facet, []).append(value)
+    return found
 
 
 def hit_summary(row: Any, facet_values: Mapping[str, list[str]]) -> dict[str, Any]:

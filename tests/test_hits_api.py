@@ -1,0 +1,198 @@
+"""The RIEC's view of linked data over a real HTTP server (issue 5, items 2 and 3): hits arise,
+change, lapse and merge as signals arrive; the list filters and pages; the network view shows
+kinds and roles, never a pseudonym; only RIEC analysts see anything; every view is audited."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from gateway.audit import store as audit
+from gateway.storage import decisions
+from tests.support import Caller, batch, pseudonym, signal
+
+RIEC = "riec-rr"
+ANALYST = {"roles": ["analist"]}
+
+
+def send(caller: Caller, party: str, *signals: dict[str, Any]) -> None:
+    response = caller.call(party, "POST", "/v1/signals", batch(*signals))
+    assert response.status_code == 200, response.text
+
+
+def subjects(**pseudonyms: str) -> list[dict[str, str]]:
+    roles = {"bsn": "slachtoffer", "adres": "verblijfplaats", "kvk": "werkgever"}
+    return [{"kind": k, "role": roles[k], "pseudonym": p} for k, p in pseudonyms.items()]
+
+
+def riec(caller: Caller, target: str, **options: Any) -> Any:
+    response = caller.call(RIEC, "GET", target, **(options or ANALYST))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def two_party_hit(caller: Caller, victim: str, **extra: Any) -> tuple[dict, dict]:
+    first = signal(subjects=subjects(bsn=victim, adres=pseudonym()), **extra)
+    second = signal(subjects=subjects(bsn=victim, kvk=pseudonym()), **extra)
+    send(caller, "gemeente-rotterdam", first)
+    send(caller, "politie-rotterdam", second)
+    return first, second
+
+
+def test_signals_of_two_parties_on_one_person_become_a_hit(caller, server):
+    victim = pseudonym()
+    first, second = two_party_hit(caller, victim)
+    (hit,) = riec(caller, "/v1/hits")["hits"]
+    assert hit["status"] == "open" and hit["signals"] == 2 and hit["parties"] == 2
+    assert hit["party_types"] == ["gemeente", "politie"]
+    assert hit["municipalities"] == ["GM0599"] and hit["forms"] == ["arbeidsuitbuiting"]
+    assert hit["barriers"] == ["arbeid", "huisvesting"]
+    assert "hit-meerdere-partijen" in hit["reasons"]
+    detail = riec(caller, f"/v1/hits/{hit['id']}")
+    assert [e["event"] for e in detail["history"]] == ["ontstaan"]
+    assert detail["history"][0]["detail"]["policy_revision"].startswith("sha256:")
+
+
+def test_one_party_alone_is_no_hit_but_an_urgent_signal_is(caller, server):
+    send(caller, "gemeente-rotterdam", signal(), signal())
+    assert riec(caller, "/v1/hits")["hits"] == []
+    urgent = signal(
+        form="seksuele_uitbuiting",
+        indicators=["SEKS-MINDERJARIG"],
+        flags={"minor": True, "consent": None, "embargo_until": None, "source_protected": False},
+        data_classes=["politiegegevens"],
+    )
+    send(caller, "politie-rotterdam", urgent)
+    (hit,) = riec(caller, "/v1/hits")["hits"]
+    assert hit["urgent"] is True and hit["parties"] == 1
+    assert riec(caller, "/v1/hits?urgent=false")["hits"] == []
+
+
+def test_the_network_view_shows_kinds_and_roles_never_pseudonyms(caller, server):
+    victim = pseudonym()
+    first, second = two_party_hit(caller, victim)
+    (hit,) = riec(caller, "/v1/hits")["hits"]
+    view = riec(caller, f"/v1/hits/{hit['id']}/network")
+    assert view["counts"] == {"signals": 2, "subjects": 3, "parties": 2, "hubs": 0}
+    shared = [n for n in view["nodes"] if n["signals"] == 2]
+    assert [(n["kind"], n["roles"]) for n in shared] == [("bsn", ["slachtoffer"])]
+    assert sorted(e["party_type"] for e in view["edges"]) == ["gemeente", "politie"]
+    assert {e["month"] for e in view["edges"]} == {"2026-10"}
+    assert all(shared[0]["id"] in [s["node"] for s in e["subjects"]] for e in view["edges"])
+    # Nothing that identifies: no pseudonym in any encoding, no ref, no sealed blob.
+    text = json.dumps(view)
+    for s in (first, second):
+        assert s["ref"] not in text and s["sealed"][:40] not in text
+        for subject in s["subjects"]:
+            raw = base64.urlsafe_b64decode(subject["pseudonym"] + "==")
+            assert subject["pseudonym"] not in text and raw.hex() not in text
+    # Ids are drawn per view: five views do not all number the nodes alike.
+    shapes = {json.dumps(riec(caller, f"/v1/hits/{hit['id']}/network")["nodes"]) for _ in range(5)}
+    assert len(shapes) > 1
+    _, rt = server
+    with rt.engine.connect() as connection:
+        viewed = audit.entries(connection, event="hits.network_viewed")
+    assert len(viewed) == 6 and viewed[0]["object"] == {"hit": hit["id"]}
+    assert viewed[0]["detail"]["signals"] == 2
+
+
+def test_only_riec_analysts_see_hits_and_refusals_are_audited(caller, server):
+    two_party_hit(caller, pseudonym())
+    for party, roles in (("gemeente-rotterdam", ["privacy_officer"]), (RIEC, ["adapter"])):
+        response = caller.call(party, "GET", "/v1/hits", roles=roles)
+        assert response.status_code == 403
+        problem = response.json()
+        assert problem["type"] == "/problems/policy-refused"
+        assert [e["code"] for e in problem["errors"]] == ["verzoeker-geen-riec-analist"]
+        assert "hit-" not in response.text
+    _, rt = server
+    with rt.engine.connect() as connection:
+        refused = audit.entries(connection, event="hits.view_refused")
+        recorded = [d for d in decisions.recorded(connection, point="hits") if not d.allow]
+    assert len(refused) == len(recorded) == 2
+
+
+def test_the_list_filters_and_pages(caller, server):
+    for _ in range(3):
+        two_party_hit(caller, pseudonym())
+    two_party_hit(
+        caller,
+        pseudonym(),
+        municipality="GM0622",
+        form="seksuele_uitbuiting",
+        indicators=["SEKS-ONVERGUNDE-EXPLOITATIE"],
+    )
+    assert len(riec(caller, "/v1/hits")["hits"]) == 4
+    assert len(riec(caller, "/v1/hits?gemeente=GM0622")["hits"]) == 1
+    assert len(riec(caller, "/v1/hits?vorm=arbeidsuitbuiting")["hits"]) == 3
+    assert len(riec(caller, "/v1/hits?barriere=huisvesting")["hits"]) == 3
+    assert riec(caller, "/v1/hits?since=2099-01-01")["hits"] == []
+    first = riec(caller, "/v1/hits?limit=3")
+    assert len(first["hits"]) == 3 and first["next"]
+    second = riec(caller, f"/v1/hits?limit=3&after={first['next']}")
+    assert len(second["hits"]) == 1 and second["next"] is None
+    ids = [h["id"] for h in first["hits"] + second["hits"]]
+    assert len(set(ids)) == 4
+    bad = caller.call(RIEC, "GET", "/v1/hits?after=bm9wZQ", **ANALYST)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["location"] == "query.after"
+
+
+def test_a_superseded_link_lapses_the_hit_and_a_new_one_revives_it(caller, server):
+    victim = pseudonym()
+    first, second = two_party_hit(caller, victim)
+    (hit,) = riec(caller, "/v1/hits")["hits"]
+    # The police correct their signal: it was another person. The cluster splits.
+    corrected = dict(second, version=2, supersedes=1, subjects=subjects(bsn=pseudonym()))
+    send(caller, "politie-rotterdam", corrected)
+    assert riec(caller, "/v1/hits")["hits"] == []
+    (lapsed,) = riec(caller, "/v1/hits?status=vervallen")["hits"]
+    assert lapsed["id"] == hit["id"] and lapsed["signals"] == 1
+    # The labour inspectorate reports the same person: the same hit, revived.
+    send(caller, "arbeidsinspectie", signal(subjects=subjects(bsn=victim)))
+    (revived,) = riec(caller, "/v1/hits")["hits"]
+    assert revived["id"] == hit["id"] and revived["party_types"] == ["arbeidsinspectie", "gemeente"]
+    events = [e["event"] for e in riec(caller, f"/v1/hits/{hit['id']}")["history"]]
+    assert events == ["ontstaan", "vervallen", "herleefd"]
+
+
+def test_two_hits_that_become_linked_merge_into_the_older(caller, server):
+    a, b = pseudonym(), pseudonym()
+    two_party_hit(caller, a)
+    two_party_hit(caller, b)
+    older, newer = sorted(riec(caller, "/v1/hits")["hits"], key=lambda h: h["first_seen_at"])
+    # A signal naming both people bridges the two clusters.
+    send(
+        caller,
+        "arbeidsinspectie",
+        signal(
+            subjects=subjects(bsn=a)
+            + subjects(kvk=pseudonym())[:0]
+            + [{"kind": "bsn", "role": "betrokkene", "pseudonym": b}]
+        ),
+    )
+    (merged,) = riec(caller, "/v1/hits")["hits"]
+    assert merged["id"] == older["id"] and merged["signals"] == 5 and merged["parties"] == 3
+    (gone,) = riec(caller, "/v1/hits?status=samengevoegd")["hits"]
+    assert gone["id"] == newer["id"] and gone["merged_into"] == older["id"]
+    view = riec(caller, f"/v1/hits/{newer['id']}/network")
+    assert view["merged_into"] == older["id"] and view["nodes"] == []
+
+
+def test_a_shared_shelter_address_becomes_a_hub_and_links_nobody(caller, server):
+    _, rt = server
+    threshold = rt.policy.data["covenant"]["linkage"]["hub_threshold"]
+    shelter = pseudonym()
+    residents = [
+        signal(subjects=subjects(bsn=pseudonym(), adres=shelter)) for _ in range(threshold + 1)
+    ]
+    send(caller, "gemeente-rotterdam", *residents[:threshold])
+    # Up to the threshold the address links everybody (one municipality: no hit yet).
+    send(caller, "politie-rotterdam", residents[threshold])
+    # Past it, nobody is linked through it: no two-party hit from the shelter.
+    assert riec(caller, "/v1/hits")["hits"] == []
+    body = riec(caller, "/v1/hubs")
+    (hub,) = body["hubs"]
+    assert hub["kind"] == "adres" and hub["signals"] == threshold + 1
+    assert body["threshold"] == threshold
+    assert shelter not in json.dumps(body)
