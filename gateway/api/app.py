@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request, Response
 
 from gateway import __version__
 from gateway.api import problems
-from gateway.api.routes import gateway_info, health, pseudonyms, signals
+from gateway.api.routes import gateway_info, health, hits, pseudonyms, signals
 from gateway.observability.logs import get_logger
 from gateway.runtime import Runtime
 
@@ -29,6 +29,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(gateway_info.router)
     app.include_router(pseudonyms.router)
     app.include_router(signals.router)
+    app.include_router(hits.router)
 
     @app.middleware("http")
     async def access_log(
