@@ -196,3 +196,33 @@ def test_a_shared_shelter_address_becomes_a_hub_and_links_nobody(caller, server)
     assert hub["kind"] == "adres" and hub["signals"] == threshold + 1
     assert body["threshold"] == threshold
     assert shelter not in json.dumps(body)
+
+
+def test_expired_signals_leave_and_their_hit_lapses(caller, server):
+    from gateway.retention import run_retention
+    from gateway.storage.tables import SignalRow
+
+    _, rt = server
+    old = "2023-03-01T09:00:00+01:00"  # longer ago than retention.unlinked_signal_days
+    two_party_hit(caller, pseudonym(), observed_at=old)
+    recent_victim = pseudonym()
+    two_party_hit(caller, recent_victim)
+    assert len(riec(caller, "/v1/hits")["hits"]) == 2
+    dry = run_retention(rt, dry_run=True)
+    assert dry.due == 2 and dry.deleted_rows == 0
+    report = run_retention(rt)
+    assert report.due == 2 and report.deleted_rows == 2 and report.hits_lapsed == 1
+    (left,) = riec(caller, "/v1/hits")["hits"]
+    assert left["signals"] == 2
+    (lapsed,) = riec(caller, "/v1/hits?status=vervallen")["hits"]
+    assert lapsed["signals"] == 0
+    with rt.engine.connect() as connection:
+        assert connection.execute(SignalRow.__table__.select()).all().__len__() == 2
+        (entry,) = audit.entries(connection, event="retention.purged")
+        assert audit.verify(connection) > 0
+    assert entry["detail"] == {
+        "signals": 2,
+        "rows": 2,
+        "clusters_changed": 0,
+        "hits_lapsed": 1,
+    }

@@ -27,6 +27,8 @@ keyholder_app = typer.Typer(
     help="De sleutelhouder voor pseudoniemen als eigen proces.", no_args_is_help=True
 )
 app.add_typer(keyholder_app, name="keyholder")
+retention_app = typer.Typer(help="Bewaartermijnen (Convenant art. 15).", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
 app.add_typer(adapter_app, name="adapter")
 app.add_typer(policy_app, name="policy")
 console = Console(stderr=True)
@@ -164,6 +166,34 @@ def audit_verify() -> None:
         console.print(f"[red]FAIL:[/] auditregel {exc.seq}: {exc.reason}")
         raise typer.Exit(1) from None
     console.print(f"OK: {count} auditregels, keten intact")
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Alleen tellen wat zou verlopen; niets wissen.")
+    ] = False,
+) -> None:
+    """Wis signalen die langer dan de bewaartermijn geleden zijn waargenomen, en toets de
+    clusters en hits die daardoor veranderen opnieuw."""
+    from gateway.retention import run_retention
+    from gateway.runtime import Runtime
+
+    try:
+        rt = Runtime.build(_settings())
+        report = run_retention(rt, dry_run=dry_run)
+    except ConfigurationError as exc:
+        raise _fail(exc) from None
+    verb = "zouden verlopen" if report.dry_run else "gewist"
+    console.print(
+        f"OK: {report.due} signalen waargenomen voor {report.cutoff.date().isoformat()} {verb}"
+        + (
+            ""
+            if report.dry_run
+            else f" ({report.deleted_rows} versies); {report.clusters_changed} clusters "
+            f"opnieuw getoetst, {report.hits_lapsed} hits vervallen"
+        )
+    )
 
 
 @keyholder_app.command("serve")
