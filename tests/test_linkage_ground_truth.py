@@ -5,6 +5,7 @@ nobody to anybody."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import Counter
 from pathlib import Path
@@ -13,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from gateway.demo_data import generate_region
-from gateway.storage.tables import HitRow, LinkKeyRow, SignalRow
-from tests.test_region_e2e import push_region
+from gateway.storage.tables import HitRow, LinkKeyRow, SignalRow, SubjectRow
+from tests.test_region_e2e import needles, push_region
 
 SEED = 5150
 
@@ -73,3 +74,38 @@ def test_every_planted_pattern_is_one_hit_and_the_shelter_is_a_hub(server, keys,
     assert not set(unrelated) & set(pattern_cluster.values())
     # Unrelated shelter residents stay apart (a resident may have two records of their own).
     assert max(Counter(unrelated).values()) <= 2, Counter(unrelated).most_common(3)
+
+
+def test_the_riec_views_of_the_region_hold_no_pseudonym_or_identifier(server, keys, region, caller):
+    """Every hit, its history and network view, and the hubs, as the RIEC receives them: no
+    generated identifier, name or free text, and no stored pseudonym in any encoding."""
+    url, rt = server
+    out, truth = region
+    push_region(url, rt, keys[1], out)
+    analyst = {"roles": ["analist"]}
+
+    def get(target: str) -> str:
+        response = caller.call("riec-rr", "GET", target, **analyst)
+        assert response.status_code == 200, response.text
+        return response.text
+
+    listed = json.loads(get("/v1/hits?status=alle&limit=200"))
+    assert len(listed["hits"]) >= len(truth["patterns"])
+    texts = [get("/v1/hits?status=alle&limit=200"), get("/v1/hubs")]
+    for hit in listed["hits"]:
+        texts.append(get(f"/v1/hits/{hit['id']}"))
+        texts.append(get(f"/v1/hits/{hit['id']}/network"))
+    received = "\n".join(texts)
+    with rt.engine.connect() as connection:
+        stored = [
+            bytes(p) for p in connection.execute(select(SubjectRow.__table__.c.pseudonym)).scalars()
+        ]
+    assert stored
+    encodings = {
+        encoded
+        for p in stored
+        for encoded in (base64.urlsafe_b64encode(p).decode().rstrip("="), p.hex())
+    }
+    leaked_pseudonyms = [e for e in encodings if e in received]
+    leaked_values = [v for v in needles(truth) if v in received]
+    assert leaked_pseudonyms == [] and leaked_values == []
