@@ -116,3 +116,4 @@ class SignalState(StrEnum):
     """What a reporting party may learn about its own signal, never the case content."""
 
     RECEIVED = "received"
+    LINKED = "linked"  # in a cluster with at least one other signal (whose, it does not say)

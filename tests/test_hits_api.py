@@ -226,3 +226,15 @@ def test_expired_signals_leave_and_their_hit_lapses(caller, server):
         "clusters_changed": 0,
         "hits_lapsed": 1,
     }
+
+
+def test_the_reporting_party_sees_that_its_signal_is_linked_and_nothing_more(caller, server):
+    victim = pseudonym()
+    first = signal(subjects=subjects(bsn=victim))
+    send(caller, "gemeente-rotterdam", first)
+    status = f"/v1/signals/{first['ref']}/status"
+    assert caller.call("gemeente-rotterdam", "GET", status).json()["state"] == "received"
+    send(caller, "politie-rotterdam", signal(subjects=subjects(bsn=victim)))
+    body = caller.call("gemeente-rotterdam", "GET", status).json()
+    assert body["state"] == "linked"
+    assert set(body) == {"ref", "version", "state", "received_at"}  # not with whom, not the hit

@@ -33,6 +33,8 @@ class StoredVersion:
     content_sha256: bytes
     received_at: datetime
     is_current: bool
+    linked: bool = False
+    """In a cluster with other signals (only read for the status view)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +252,8 @@ def status(store: SignalStore, *, party: str, ref: str) -> SignalStatus | None:
     current = store.current(party=party, ref=ref)
     if current is None:
         return None
-    return SignalStatus(ref, current.version, SignalState.RECEIVED, current.received_at)
+    state = SignalState.LINKED if current.linked else SignalState.RECEIVED
+    return SignalStatus(ref, current.version, state, current.received_at)
 
 
 @dataclass(frozen=True, slots=True)

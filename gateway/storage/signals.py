@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, insert, select, update
 
 from gateway.signals.service import NewSignal, StoredVersion
-from gateway.storage.tables import SignalRow, SubjectRow
+from gateway.storage.tables import ClusterRow, SignalRow, SubjectRow
 
 _signals = SignalRow.__table__
 _subjects = SubjectRow.__table__
+_clusters = ClusterRow.__table__
 _IN_CHUNK = 500  # keeps IN lists well under SQLite's and PostgreSQL's parameter limits
 
 
@@ -59,11 +61,13 @@ class SqlSignalStore:
 
     def current(self, *, party: str, ref: str) -> StoredVersion | None:
         row = self._connection.execute(
-            select(*_VERSION_COLUMNS).where(
-                _signals.c.party == party, _signals.c.ref == ref, _signals.c.is_current
-            )
+            select(*_VERSION_COLUMNS, _clusters.c.size)
+            .outerjoin(_clusters, _clusters.c.id == _signals.c.cluster_id)
+            .where(_signals.c.party == party, _signals.c.ref == ref, _signals.c.is_current)
         ).one_or_none()
-        return None if row is None else _version(row)
+        if row is None:
+            return None
+        return replace(_version(row), linked=(row.size or 0) > 1)
 
     def retire(self, *, ids: Sequence[int]) -> None:
         for start in range(0, len(ids), _IN_CHUNK):
