@@ -36,7 +36,8 @@ def test_one_decision_per_batch_recorded_with_the_revision(caller, server):
     assert sorted(points) == ["hits", "ingest"]
     recorded = points["ingest"]
     assert recorded.point == "ingest" and recorded.allow is True
-    assert len(points["hits"].input["clusters"]) == 25
+    # 25 new clusters of one alike signal each: judged as one entry.
+    assert len(points["hits"].input["clusters"]) == 1
     # Signals of one kind are judged once: 25 alike signals are one entry with count 25.
     assert [(s["index"], s["count"]) for s in recorded.input["signals"]] == [(0, 25)]
     assert recorded.revision == rt.policy.revision == entry["policy_revision"]

@@ -7,9 +7,10 @@ and the rules only ask "which parties, within which window, any urgent signal".
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -62,16 +63,54 @@ def cluster_input(cluster_id: int, facts: Iterable[SignalFacts]) -> dict[str, An
     }
 
 
+@dataclass(frozen=True, slots=True)
+class EvaluationInput:
+    """The ``hits`` input, and which real clusters each of its entries stands for."""
+
+    document: dict[str, Any]
+    clusters: dict[str, list[int]]
+
+
 def evaluation_input(
     clusters: Mapping[int, Sequence[SignalFacts]], *, now: datetime
-) -> dict[str, Any]:
+) -> EvaluationInput:
     """The whole ``hits`` input for the clusters one batch changed: one evaluation, not one per
-    cluster."""
-    return {
-        "action": "evaluate",
-        "now": now.isoformat(),
-        "clusters": [cluster_input(cid, facts) for cid, facts in sorted(clusters.items())],
-    }
+    cluster. Clusters that look alike to the rules (most often: new single signals of one kind)
+    are sent once; the rules judge a cluster by what is in it, never by which one it is."""
+    entries: dict[str, dict[str, Any]] = {}
+    members: dict[str, list[int]] = {}
+    for cid, facts in sorted(clusters.items()):
+        signals = cluster_input(cid, facts)["signals"]
+        key = json.dumps(signals, sort_keys=True)
+        if key not in entries:
+            entry_id = str(len(entries))
+            entries[key] = {"id": entry_id, "signals": signals}
+            members[entry_id] = []
+        members[entries[key]["id"]].append(cid)
+    return EvaluationInput(
+        {"action": "evaluate", "now": now.isoformat(), "clusters": list(entries.values())},
+        members,
+    )
+
+
+def batch_facts(
+    rows: Sequence[Any], positions: Sequence[int], *, cluster_id: int, party: str, party_type: str
+) -> list[SignalFacts]:
+    """Facts of a cluster made of this batch's rows alone (``NewSignal``), without a read."""
+    return [
+        SignalFacts(
+            cluster_id=cluster_id,
+            party=party,
+            party_type=party_type,
+            form=rows[i].signal.form.value,
+            indicators=tuple(rows[i].signal.indicators),
+            minor=rows[i].signal.flags.minor,
+            certainty=rows[i].signal.certainty.value,
+            observed_at=rows[i].signal.observed_at.astimezone(UTC),
+            municipality=rows[i].signal.municipality,
+        )
+        for i in positions
+    ]
 
 
 FACETS = ("gemeente", "vorm", "barriere", "partijtype")

@@ -110,26 +110,36 @@ class HitWriter:
         *,
         party_types: Mapping[str, str],
         barrier_of: Callable[[str], str | None],
+        known: Mapping[int, list[SignalFacts]] | None = None,
     ) -> Refreshed:
+        """``known``: facts of clusters this batch made from its own rows (see ``Changes.fresh``),
+        which need no read and can hold no hit yet."""
+        known = known or {}
         done = Refreshed()
         done.merged = self._follow_merges(changes)
         live = sorted(c for c in changes.touched if c not in changes.merged)
         if not live:
             return done
-        facts = cluster_facts(self._c, live, party_types)
+        facts = cluster_facts(self._c, [c for c in live if c not in known], party_types)
+        facts.update({c: list(f) for c, f in known.items() if c in changes.touched})
         done.clusters = len(facts)
         verdicts: dict[str, Any] = {}
         if facts:
-            document = evaluation_input(facts, now=self._now)
-            decision = policy.decide("hits", document)
-            verdicts = decision.document.get("hits") if decision.allow else None  # type: ignore[assignment]
-            if not isinstance(verdicts, dict):
+            evaluation = evaluation_input(facts, now=self._now)
+            decision = policy.decide("hits", evaluation.document)
+            judged = decision.document.get("hits") if decision.allow else None
+            if not isinstance(judged, dict):
                 # Fail closed: without a judgement the batch is not stored, and is sent again.
                 raise Unavailable("de hitregels konden niet worden toegepast; probeer opnieuw")
+            verdicts = {
+                str(cid): judged.get(entry)
+                for entry, cids in evaluation.clusters.items()
+                for cid in cids
+            }
             decisions.record(
                 self._c,
                 point="hits",
-                input=document,
+                input=evaluation.document,
                 allow=decision.allow,
                 reasons=[r.as_dict() for r in decision.reasons],
                 revision=decision.revision,
@@ -138,7 +148,7 @@ class HitWriter:
             done.decision = decision
         existing = {
             row.cluster_id: row
-            for chunk in chunks(live)
+            for chunk in chunks([c for c in live if c not in known])
             for row in self._c.execute(select(_hits).where(_hits.c.cluster_id.in_(chunk)))
         }
         origin_hits = self._origin_hits(changes, live)

@@ -73,6 +73,8 @@ class Changes:
     """Absorbed cluster -> the cluster it went into."""
     split_from: dict[int, int] = field(default_factory=dict)
     """A part split off -> the cluster it left."""
+    fresh: dict[int, list[int]] = field(default_factory=dict)
+    """A cluster made of this batch's rows alone -> their positions in the batch."""
     new_hubs: int = 0
 
     def survivor(self, cluster_id: int) -> int:
@@ -93,6 +95,7 @@ class SqlLinker:
         self._pending: list[tuple[int, list[bytes]]] = []
         self.changes = Changes()
         self._locked = False
+        self._next_id: int | None = None
 
     # -- step 1 ----------------------------------------------------------------------------------
 
@@ -181,9 +184,11 @@ class SqlLinker:
         existing = sorted({cid for g in groups for (tag, cid) in g if tag == "c"})
         sizes = self._sizes(existing)
         fresh = [g for g in groups if not any(tag == "c" for tag, _ in g)]
-        new_ids = self._new_clusters(len(fresh))
+        fresh_positions = [[int(v) for t, v in g if t == "s"] for g in fresh]  # type: ignore[call-overload]
+        new_ids = self._new_clusters([len(p) for p in fresh_positions])
         cluster_of: dict[tuple[str, object], int] = {}
-        for group, new_id in zip(fresh, new_ids, strict=True):
+        for group, positions, new_id in zip(fresh, fresh_positions, new_ids, strict=True):
+            self.changes.fresh[new_id] = positions
             for node in group:
                 cluster_of[node] = new_id
         for group in groups:
@@ -216,7 +221,9 @@ class SqlLinker:
             self._recheck(cid)
         touched = sorted({self.changes.survivor(c) for c in self.changes.touched})
         self.changes.touched = set(touched) | set(self.changes.merged)
-        for chunk in chunks(touched):
+        # A cluster made by this batch alone was written with its size.
+        stale = [c for c in touched if c not in self.changes.fresh]
+        for chunk in chunks(stale):
             count = (
                 select(func.count())
                 .select_from(_signals)
@@ -265,18 +272,31 @@ class SqlLinker:
                 sizes[cid] = size
         return sizes
 
-    def _new_clusters(self, count: int, *, split_from: int | None = None) -> list[int]:
-        if count == 0:
+    def _new_clusters(self, sizes: Sequence[int], *, split_from: int | None = None) -> list[int]:
+        """New cluster rows. Ids are handed out here, under the linkage lock, which saves a
+        RETURNING round trip per row on the hottest path of ingest."""
+        if not sizes:
             return []
-        rows = [
-            {"size": 0, "created_at": self._now, "updated_at": self._now, "split_from": split_from}
-            for _ in range(count)
-        ]
-        return list(
-            self._c.execute(
-                insert(_clusters).returning(_clusters.c.id, sort_by_parameter_order=True), rows
-            ).scalars()
+        if self._next_id is None:
+            self._next_id = (
+                1 + self._c.execute(select(func.coalesce(func.max(_clusters.c.id), 0))).scalar_one()
+            )
+        ids = list(range(self._next_id, self._next_id + len(sizes)))
+        self._next_id += len(sizes)
+        self._c.execute(
+            insert(_clusters),
+            [
+                {
+                    "id": cid,
+                    "size": size,
+                    "created_at": self._now,
+                    "updated_at": self._now,
+                    "split_from": split_from,
+                }
+                for cid, size in zip(ids, sizes, strict=True)
+            ],
         )
+        return ids
 
     def _merge(self, survivor: int, absorbed: list[int]) -> None:
         if not absorbed:
@@ -363,7 +383,7 @@ class SqlLinker:
         groups = sorted(sets.groups(), key=lambda g: (-sum(1 for t, _ in g if t == "s"), str(g[0])))
         if len(groups) <= 1:
             return
-        new_ids = self._new_clusters(len(groups) - 1, split_from=cluster_id)
+        new_ids = self._new_clusters([0] * (len(groups) - 1), split_from=cluster_id)
         for group, new_id in zip(groups[1:], new_ids, strict=True):
             signal_ids = [int(v) for t, v in group if t == "s"]  # type: ignore[call-overload]
             pseudonyms = [key_nodes[n] for n in group if n[0] == "k"]

@@ -26,6 +26,7 @@ from gateway.errors import (
     NotFound,
     PolicyRefused,
 )
+from gateway.hits.summary import batch_facts
 from gateway.linkage.rules import link_rules
 from gateway.observability.logs import get_logger
 from gateway.policy.engine import Decision
@@ -156,8 +157,19 @@ def _store(
             now=now,
             linker=linker,
         )
+        party_type = call.party.type.value
+        fresh = {
+            cid: batch_facts(
+                plan.inserts, positions, cluster_id=cid, party=call.party.id, party_type=party_type
+            )
+            for cid, positions in linker.changes.fresh.items()
+        }
         hits = HitWriter(connection, now=now).refresh(
-            linker.changes, rt.policy, party_types=rt.party_types, barrier_of=rt.barrier_of
+            linker.changes,
+            rt.policy,
+            party_types=rt.party_types,
+            barrier_of=rt.barrier_of,
+            known=fresh,
         )
         decided.record(connection, now=rt.clock())
         (seq,) = audit.append(
