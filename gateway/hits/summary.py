@@ -7,7 +7,6 @@ and the rules only ask "which parties, within which window, any urgent signal".
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,8 +28,8 @@ class SignalFacts:
     municipality: str
 
 
-def cluster_input(cluster_id: int, facts: Iterable[SignalFacts]) -> dict[str, Any]:
-    """One cluster of the ``hits`` input, alike signals grouped under ``count``."""
+def _grouped(facts: Iterable[SignalFacts]) -> tuple[tuple[tuple[Any, ...], int], ...]:
+    """Alike signals of a cluster, counted: hashable, so alike clusters are found cheaply."""
     groups: dict[tuple[Any, ...], int] = {}
     for f in facts:
         key = (
@@ -43,24 +42,28 @@ def cluster_input(cluster_id: int, facts: Iterable[SignalFacts]) -> dict[str, An
             f.observed_at.date().isoformat(),
         )
         groups[key] = groups.get(key, 0) + 1
-    return {
-        "id": str(cluster_id),
-        "signals": [
-            {
-                "party": party,
-                "party_type": party_type,
-                "form": form,
-                "indicators": list(indicators),
-                "minor": minor,
-                "certainty": certainty,
-                "observed_at": f"{day}T00:00:00Z",
-                "count": count,
-            }
-            for (party, party_type, form, indicators, minor, certainty, day), count in sorted(
-                groups.items()
-            )
-        ],
-    }
+    return tuple(sorted(groups.items()))
+
+
+def _signals(grouped: tuple[tuple[tuple[Any, ...], int], ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "party": party,
+            "party_type": party_type,
+            "form": form,
+            "indicators": list(indicators),
+            "minor": minor,
+            "certainty": certainty,
+            "observed_at": f"{day}T00:00:00Z",
+            "count": count,
+        }
+        for (party, party_type, form, indicators, minor, certainty, day), count in grouped
+    ]
+
+
+def cluster_input(cluster_id: int, facts: Iterable[SignalFacts]) -> dict[str, Any]:
+    """One cluster of the ``hits`` input, alike signals grouped under ``count``."""
+    return {"id": str(cluster_id), "signals": _signals(_grouped(facts))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +80,13 @@ def evaluation_input(
     """The whole ``hits`` input for the clusters one batch changed: one evaluation, not one per
     cluster. Clusters that look alike to the rules (most often: new single signals of one kind)
     are sent once; the rules judge a cluster by what is in it, never by which one it is."""
-    entries: dict[str, dict[str, Any]] = {}
+    entries: dict[tuple[Any, ...], dict[str, Any]] = {}
     members: dict[str, list[int]] = {}
     for cid, facts in sorted(clusters.items()):
-        signals = cluster_input(cid, facts)["signals"]
-        key = json.dumps(signals, sort_keys=True)
+        key = _grouped(facts)
         if key not in entries:
             entry_id = str(len(entries))
-            entries[key] = {"id": entry_id, "signals": signals}
+            entries[key] = {"id": entry_id, "signals": _signals(key)}
             members[entry_id] = []
         members[entries[key]["id"]].append(cid)
     return EvaluationInput(

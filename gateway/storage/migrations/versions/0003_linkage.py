@@ -42,6 +42,8 @@ def upgrade() -> None:
         sa.Column("cluster_id", sa.BigInteger(), nullable=True),
         sa.Column("hub_id", sa.String(32), nullable=True),
         sa.Column("hub_since", _utc(), nullable=True),
+        # SQLite: keyed by the pseudonym itself, one B-tree instead of rowid table + key index.
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_link_keys_cluster_id", "link_keys", ["cluster_id"])
     op.create_index("uq_link_keys_hub_id", "link_keys", ["hub_id"], unique=True)
