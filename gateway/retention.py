@@ -47,7 +47,8 @@ def run_retention(rt: Runtime, *, dry_run: bool = False) -> RetentionReport:
         if dry_run:
             return RetentionReport(cutoff, len(ids), 0, 0, 0, True)
         linker = SqlLinker(connection, link_rules(rt.policy.data), now=now)
-        deleted = retention.purge(connection, linker, ids)
+        barriers = {code: b.value for code, b in rt.catalogue.barriers.items()}
+        deleted = retention.purge(connection, linker, ids, barriers=barriers)
         hits = HitWriter(connection, now=now).refresh(
             linker.changes, rt.policy, party_types=rt.party_types, barrier_of=rt.barrier_of
         )

@@ -184,7 +184,7 @@ def expire(engine: Engine, versions: dict[str, int], ref_numbers: list[int]) -> 
                 select(signals.c.id).where(signals.c.is_current, signals.c.ref.in_(refs))
             ).scalars()
         )
-        retention.purge(connection, SqlLinker(connection, RULES, now=NOW), ids)
+        retention.purge(connection, SqlLinker(connection, RULES, now=NOW), ids, barriers={})
     for ref in refs:
         del versions[ref]
 

@@ -35,6 +35,15 @@ TABLES = {
     "hits",
     "hit_facets",
     "hit_events",
+    "stats_counts",
+    "stats_progress",
+    "stats_retired",
+    "cases",
+    "case_participants",
+    "case_signals",
+    "case_events",
+    "case_approvals",
+    "case_interventions",
     "alembic_version",
 }
 

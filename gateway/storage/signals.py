@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, insert, select, update
 
 from gateway.signals.service import NewSignal, StoredVersion
-from gateway.storage.tables import ClusterRow, SignalRow, SubjectRow
+from gateway.storage.tables import CaseRow, CaseSignalRow, ClusterRow, SignalRow, SubjectRow
 
 _signals = SignalRow.__table__
 _subjects = SubjectRow.__table__
 _clusters = ClusterRow.__table__
+_cases = CaseRow.__table__
+_case_signals = CaseSignalRow.__table__
 _IN_CHUNK = 500  # keeps IN lists well under SQLite's and PostgreSQL's parameter limits
 
 
@@ -67,7 +69,13 @@ class SqlSignalStore:
         ).one_or_none()
         if row is None:
             return None
-        return replace(_version(row), linked=(row.size or 0) > 1)
+        stages = self._connection.execute(
+            select(_cases.c.stage)
+            .join(_case_signals, _case_signals.c.case_id == _cases.c.id)
+            .join(_signals, _signals.c.id == _case_signals.c.signal_id)
+            .where(_signals.c.party == party, _signals.c.ref == ref)
+        ).scalars()
+        return replace(_version(row), linked=(row.size or 0) > 1, case_stages=tuple(stages))
 
     def retire(self, *, ids: Sequence[int]) -> None:
         for start in range(0, len(ids), _IN_CHUNK):
@@ -92,7 +100,8 @@ class SqlSignalStore:
                 "version": r.signal.version,
                 "is_current": r.is_current,
                 "content_sha256": r.content_sha256,
-                "observed_at": r.signal.observed_at,
+                # In UTC: SQLite keeps no offset, and months are counted from what is stored.
+                "observed_at": r.signal.observed_at.astimezone(UTC),
                 "received_at": r.received_at,
                 "municipality": r.signal.municipality,
                 "form": r.signal.form.value,

@@ -118,6 +118,8 @@ class LinkKeyRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_link_keys_cluster_id", "cluster_id"),
         Index("uq_link_keys_hub_id", "hub_id", unique=True),
+        # SQLite: keyed by the pseudonym itself, one B-tree instead of rowid table + key index.
+        {"sqlite_with_rowid": False},
     )
 
     pseudonym: bytes = Field(sa_column=Column(LargeBinary(64), primary_key=True))
@@ -237,3 +239,122 @@ class DecisionRow(SQLModel, table=True):
     allow: bool
     reasons: list[dict] = Field(sa_type=_JSON)
     input: dict = Field(sa_type=_JSON)
+
+
+class StatsCountRow(SQLModel, table=True):
+    """Incremental counts for the regional monitor (``GET /v1/stats``), kept in the ingest
+    transaction by ``gateway.storage.stats.on_ingest``: counting a million signals per request is
+    too slow. One row per combination of a rollup shape's axes (and facet value); axes a shape
+    does not keep hold 0 or "". Only codes and counts: no ref, pseudonym or sealed data."""
+
+    __tablename__ = "stats_counts"
+    # SQLite: the primary key is the table's order, so one shape's rows are read as one range.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    shape: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    facet: str = Field(primary_key=True, max_length=16)
+    value: str = Field(primary_key=True, max_length=64)
+    month: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    municipality: str = Field(primary_key=True, max_length=6)
+    form: str = Field(primary_key=True, max_length=32)
+    certainty: str = Field(primary_key=True, max_length=16)
+    party: str = Field(primary_key=True, max_length=64)
+    minor: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class StatsProgressRow(SQLModel, table=True):
+    """How far the rollup has counted: every signal id up to ``applied_signal_id`` is in it."""
+
+    __tablename__ = "stats_progress"
+
+    id: int = Field(primary_key=True)
+    applied_signal_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class StatsRetiredRow(SQLModel, table=True):
+    """A version that stopped being current and is not yet subtracted from the rollup."""
+
+    __tablename__ = "stats_retired"
+
+    signal_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+
+
+class CaseRow(SQLModel, table=True):
+    """A case opened by the RIEC from a hit (DESIGN §8): its stage in the chain process, its
+    purpose and whether the casusoverleg is split (a part with the care coordinator)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_hit_id", "hit_id"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    hit_id: str = Field(max_length=32)
+    stage: str = Field(max_length=16)
+    purpose: str = Field(max_length=64)
+    split_meeting: bool
+    opened_by: str = Field(max_length=64)
+    opened_at: datetime = Field(sa_type=_utc())
+    updated_at: datetime = Field(sa_type=_utc())
+
+
+class CaseParticipantRow(SQLModel, table=True):
+    """A covenant party taking part in a case."""
+
+    __tablename__ = "case_participants"
+
+    case_id: str = Field(primary_key=True, max_length=32)
+    party: str = Field(primary_key=True, max_length=64)
+
+
+class CaseSignalRow(SQLModel, table=True):
+    """A signal in a case: the hit's signals when it was opened, and those partners added."""
+
+    __tablename__ = "case_signals"
+    __table_args__ = (Index("ix_case_signals_signal_id", "signal_id"),)
+
+    case_id: str = Field(primary_key=True, max_length=32)
+    signal_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    added_by: str = Field(max_length=64)
+    added_at: datetime = Field(sa_type=_utc())
+
+
+class CaseEventRow(SQLModel, table=True):
+    """A case's history: opened, stage changed, signals added, approvals, interventions."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case_id", "case_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
+    case_id: str = Field(max_length=32)
+    at: datetime = Field(sa_type=_utc())
+    event: str = Field(max_length=32)
+    actor_party: str = Field(max_length=64)
+    detail: dict = Field(sa_type=_JSON)
+    policy_revision: str = Field(max_length=80)
+
+
+class ApprovalRow(SQLModel, table=True):
+    """One approval of a case's release (four eyes): who (party, employee id), in which role."""
+
+    __tablename__ = "case_approvals"
+
+    case_id: str = Field(primary_key=True, max_length=32)
+    role: str = Field(primary_key=True, max_length=32)
+    party: str = Field(max_length=64)
+    sub: str = Field(max_length=128)
+    approved_at: datetime = Field(sa_type=_utc())
+
+
+class InterventionRow(SQLModel, table=True):
+    """An intervention assigned to a partner in the toewijzing stage, and how it is going."""
+
+    __tablename__ = "case_interventions"
+    __table_args__ = (Index("ix_case_interventions_case_id", "case_id"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    case_id: str = Field(max_length=32)
+    party: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    status: str = Field(max_length=16)
+    assigned_at: datetime = Field(sa_type=_utc())
+    updated_at: datetime = Field(sa_type=_utc())

@@ -33,7 +33,7 @@ from gateway.policy.engine import Decision
 from gateway.runtime import Runtime
 from gateway.signals import service
 from gateway.signals.models import REF_PATTERN, parse_batch
-from gateway.storage import decisions
+from gateway.storage import decisions, stats
 from gateway.storage.hits import HitWriter
 from gateway.storage.linkage import SqlLinker
 from gateway.storage.signals import SqlSignalStore
@@ -164,6 +164,7 @@ def _store(
             )
             for cid, positions in linker.changes.fresh.items()
         }
+        stats.note_retired(connection, plan.retire_ids)
         hits = HitWriter(connection, now=now).refresh(
             linker.changes,
             rt.policy,
