@@ -234,7 +234,11 @@ class OpaTestServer:
     def start(self) -> str:
         """Serve on a free loopback port in a daemon thread; returns the base URL."""
         config = uvicorn.Config(
-            self.asgi(), host="127.0.0.1", port=0, log_config=None, access_log=False,
+            self.asgi(),
+            host="127.0.0.1",
+            port=0,
+            log_config=None,
+            access_log=False,
             lifespan="off",
         )
         self._server = uvicorn.Server(config)
@@ -295,7 +299,7 @@ def opa_test_server() -> Iterator[OpaTestServer]:
 
 # -- the stand-in policy set ------------------------------------------------------------------
 #
-# Until the privacy officers' policies under policies/gateway/ cover all five decision points,
+# Until the privacy officers' policies under policies/gateway/ cover all six decision points,
 # tests and the benchmark need a realistic policy set of their own. It is deliberately written
 # like a real one (covenant data, helper rules, a release rule over every signal and participant)
 # so that conformance and timing say something about the real thing.
@@ -307,15 +311,29 @@ STAND_IN_COVENANT_RULES: dict[str, Any] = {
         "opsporing_vervolging": {"name": "Opsporing", "basis": "Convenant art. 2 lid 2"},
     },
     "data_classes": {
-        "gewoon": {"basis": "AVG art. 6 lid 1 sub e", "recipients": [
-            "gemeente", "politie", "om", "riec", "arbeidsinspectie", "belastingdienst", "zorg",
-            "woningcorporatie"]},
+        "gewoon": {
+            "basis": "AVG art. 6 lid 1 sub e",
+            "recipients": [
+                "gemeente",
+                "politie",
+                "om",
+                "riec",
+                "arbeidsinspectie",
+                "belastingdienst",
+                "zorg",
+                "woningcorporatie",
+            ],
+        },
         "politiegegevens": {"basis": "Wpg art. 19", "recipients": ["politie", "om", "riec"]},
-        "strafrechtelijk": {"basis": "AVG art. 10", "recipients": ["politie", "om", "riec",
-                                                                   "gemeente"]},
+        "strafrechtelijk": {
+            "basis": "AVG art. 10",
+            "recipients": ["politie", "om", "riec", "gemeente"],
+        },
         "gezondheid": {"basis": "AVG art. 9 lid 2 sub g", "recipients": ["zorg"]},
-        "seksueel_leven": {"basis": "AVG art. 9 lid 2 sub g", "recipients": [
-            "gemeente", "politie", "om", "riec"]},
+        "seksueel_leven": {
+            "basis": "AVG art. 9 lid 2 sub g",
+            "recipients": ["gemeente", "politie", "om", "riec"],
+        },
         "fiscaal": {"basis": "AWR art. 67", "recipients": ["belastingdienst"]},
         "zorg_beroepsgeheim": {"basis": "BW art. 7:457", "recipients": ["zorg"]},
         "verblijfsstatus": {"basis": "Vw 2000 art. 107", "recipients": ["politie", "gemeente"]},
@@ -325,8 +343,10 @@ STAND_IN_COVENANT_RULES: dict[str, Any] = {
     "retention": {"unlinked_signal_days": 730, "closed_case_days": 1825},
     "small_cell_threshold": 5,
     "linkage": {"link_kinds": ["bsn", "adres", "telefoon"], "hub_threshold": 10},
-    "release": {"required_approvals": ["casusregisseur", "privacy_officer"],
-                "stages": {"casusoverleg": "details", "detectie": "metadata"}},
+    "release": {
+        "required_approvals": ["casusregisseur", "privacy_officer"],
+        "stages": {"casusoverleg": "details", "detectie": "metadata"},
+    },
     "minor_recipient_types": ["politie", "om", "riec", "zorg", "gemeente"],
 }
 
@@ -638,6 +658,23 @@ decision := {"allow": true, "reasons": [lib.reason("inzage", "Inzage door de pri
 else := {"allow": false, "reasons": [lib.reason("geen-privacy-officer", "Alleen een privacy officer handelt inzageverzoeken af.", "AVG art. 15")]}
 """  # noqa: E501
 
+_CASE = """package gateway.case
+
+import data.gateway.lib.stand_in as lib
+
+default allow := false
+
+# Stand-in: only the RIEC's case director acts on a case.
+allow if {
+	lib.party(input.requester.party).type == "riec"
+	lib.holds_role(input.requester.party, "casusregisseur")
+	"casusregisseur" in input.requester.roles
+}
+
+decision := {"allow": true, "reasons": [lib.reason("casusregisseur", "De casusregisseur van het RIEC.", "Convenant art. 4 lid 2")]} if allow
+else := {"allow": false, "reasons": [lib.reason("verzoeker-geen-casusregisseur", "Alleen de casusregisseur van het RIEC.", "Convenant art. 4 lid 2")]}
+"""  # noqa: E501
+
 _APPROVALS = [
     {"party": "riec-rr", "role": "casusregisseur", "sub": "medewerker-0001"},
     {"party": "politie-rotterdam", "role": "privacy_officer", "sub": "medewerker-0002"},
@@ -653,13 +690,24 @@ STAND_IN_SAMPLES = {
             {"party": "gemeente-alblasserdam", "type": "gemeente", "signatory": False},
         ],
         "signals": [
-            {"id": "s1", "party": "politie-rotterdam", "party_type": "politie",
-             "form": "arbeidsuitbuiting", "data_classes": ["gewoon"], "fields": ["naam"],
-             "flags": {"minor": False, "source_protected": False, "embargo_until": None}},
-            {"id": "s2", "party": "gemeente-rotterdam", "party_type": "gemeente",
-             "form": "seksuele_uitbuiting", "data_classes": ["politiegegevens"],
-             "fields": ["omschrijving", "melder"],
-             "flags": {"minor": True, "source_protected": True, "embargo_until": "2027-01-01"}},
+            {
+                "id": "s1",
+                "party": "politie-rotterdam",
+                "party_type": "politie",
+                "form": "arbeidsuitbuiting",
+                "data_classes": ["gewoon"],
+                "fields": ["naam"],
+                "flags": {"minor": False, "source_protected": False, "embargo_until": None},
+            },
+            {
+                "id": "s2",
+                "party": "gemeente-rotterdam",
+                "party_type": "gemeente",
+                "form": "seksuele_uitbuiting",
+                "data_classes": ["politiegegevens"],
+                "fields": ["omschrijving", "melder"],
+                "flags": {"minor": True, "source_protected": True, "embargo_until": "2027-01-01"},
+            },
         ],
     },
     "gateway/release/samples/refused.json": {
@@ -682,6 +730,7 @@ STAND_IN_MODULES = {
     "gateway/ingest/ingest_test.rego": _INGEST_TEST,
     "gateway/hits/hits.rego": _HITS,
     "gateway/hits/hits_test.rego": _HITS_TEST,
+    "gateway/case/case.rego": _CASE,
     "gateway/release/release.rego": _RELEASE,
     "gateway/release/release_test.rego": _RELEASE_TEST,
     "gateway/stats/stats.rego": _STATS,
@@ -700,8 +749,9 @@ def write_stand_in_policies(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     real = json.loads((REPO / "policies" / "covenant" / "data.json").read_text("utf-8"))
     covenant = {
-        key: real[key] for key in ("id", "name", "region", "gateway_id", "pseudonym_domain",
-                                   "parties") if key in real
+        key: real[key]
+        for key in ("id", "name", "region", "gateway_id", "pseudonym_domain", "parties")
+        if key in real
     }
     covenant.update(copy.deepcopy(STAND_IN_COVENANT_RULES))
     (directory / "covenant").mkdir(exist_ok=True)

@@ -13,7 +13,8 @@ Inputs:
     set: a sample is either the input itself or ``{"input": ..., "expected": {"allow": ...}}``;
 (b) at least 1,000 hypothesis-generated inputs per run, shaped like the decision inputs
     (the demo covenant's parties, signals with random data classes, flags, forms, indicators and
-    fields, stages, purposes, approvals, participants, clusters, statistics cells), with a few
+    fields, stages, purposes, approvals, participants, clusters, case actions, statistics
+    cells), with a few
     keys dropped or malformed now and then, each put to every decision point.
 
 The ``opa`` backend talks to the OPA-compatible test server, which evaluates with the embedded
@@ -284,12 +285,115 @@ def _signals(draw: st.DrawFn, coherent: bool) -> list[dict[str, Any]]:
     return [draw(_signal(index, coherent)) for index in range(draw(st.integers(0, 4)))]
 
 
+_CASES = _COVENANT.get("cases", {})
+_CASE_STAGES = _CASES.get("stages", STAGES[1:-1])
+_CASE_ACTIONS = [
+    "open",
+    "transition",
+    "add_signals",
+    "assign_intervention",
+    "update_intervention",
+    "approve",
+]
+_KINDS = sorted(_CASES.get("interventions", {}).get("kinds", {"bestuurlijk": {}})) + ["onbekend"]
+_STATUSES = sorted(
+    _CASES.get("interventions", {}).get("status_transitions", {"toegewezen": []})
+) + ["onbekend"]
+
+
+def _case_step(draw: st.DrawFn, coherent: bool) -> dict[str, Any]:
+    """The ``case`` input (policies/gateway/case/README.md): an action on a case. Coherent
+    inputs are asked by the RIEC's case director or a participant, on a case of covenant
+    partners opened from an open hit, one stage forward; the others are drawn freely."""
+    action = draw(st.sampled_from(_CASE_ACTIONS if coherent else [*_CASE_ACTIONS, "onbekend"]))
+    participants = draw(
+        st.lists(
+            st.sampled_from(_SOURCES if coherent else PARTIES),
+            min_size=1 if coherent else 0,
+            max_size=3,
+            unique=True,
+        )
+    )
+    if coherent and draw(st.integers(0, 2)):
+        requester = {
+            "party": "riec-rr",
+            "type": "riec",
+            "signatory": True,
+            "roles": ["casusregisseur"],
+        }
+    else:
+        party = draw(_party(coherent))
+        requester = {k: party[k] for k in ("party", "type", "signatory", "roles")}
+    requester["sub_alias"] = draw(st.sampled_from(["persoon-1", "persoon-2", "persoon-3"]))
+    stage = draw(st.sampled_from(_CASE_STAGES if coherent else STAGES))
+    following = _CASE_STAGES[_CASE_STAGES.index(stage) + 1 :] if stage in _CASE_STAGES else []
+    to_stage = (
+        following[0]
+        if coherent and following and draw(st.integers(0, 3))
+        else draw(st.sampled_from(STAGES))
+    )
+    party_types = sorted({PARTY_TYPE.get(p, "onbekend") for p in participants})
+    step: dict[str, Any] = {
+        "action": action,
+        "requester": requester,
+        "case": {
+            "id": "case-0000000000000001",
+            "stage": stage,
+            "purpose": "ketenaanpak" if coherent else draw(st.sampled_from(PURPOSES)),
+            "participants": participants,
+            "split_meeting": draw(st.booleans()),
+            "hit": {
+                "id": "hit-0000000000000001",
+                "status": "open" if coherent else draw(st.sampled_from(["open", "vervallen"])),
+                "urgent": draw(st.booleans()),
+                "signals": draw(st.integers(0, 9)),
+                "parties": draw(st.integers(0, 4)),
+                "party_types": party_types,
+            },
+            "approvals": [
+                {
+                    "role": draw(st.sampled_from(_ROLES)),
+                    "party": draw(st.sampled_from(PARTIES)),
+                    "sub_alias": draw(st.sampled_from(["persoon-1", "persoon-2", "persoon-3"])),
+                }
+                for _ in range(draw(st.integers(0, 3)))
+            ],
+        },
+    }
+    if action == "transition" or not coherent:
+        step["to_stage"] = to_stage
+        step["reason"] = draw(st.sampled_from([None, "geen-grond"]))
+    if action == "add_signals" or not coherent:
+        owner = requester["party"] if coherent else draw(st.sampled_from(PARTIES))
+        step["signals"] = [
+            {
+                "party": owner,
+                "party_type": PARTY_TYPE.get(owner, "onbekend"),
+                "form": draw(st.sampled_from([f.value for f in Form])),
+                "indicators": draw(st.lists(st.sampled_from(INDICATORS), max_size=2, unique=True)),
+            }
+            for _ in range(draw(st.integers(0 if not coherent else 1, 3)))
+        ]
+    if action in {"assign_intervention", "update_intervention"} or not coherent:
+        step["intervention"] = {
+            "party": draw(st.sampled_from(participants or PARTIES)),
+            "kind": draw(st.sampled_from(_KINDS)),
+            "status": draw(st.sampled_from(_STATUSES)),
+            "previous_status": draw(st.sampled_from(_STATUSES)),
+        }
+    if action == "approve" or not coherent:
+        step["approval"] = {"role": draw(st.sampled_from(_ROLES))}
+    return step
+
+
 @st.composite
 def decision_inputs(draw: st.DrawFn, point: str) -> dict[str, Any]:
     """An input shaped like ``point``'s; unknown shapes (points still to come) get every key."""
     coherent = draw(st.booleans())
-    everything = point not in {"ingest", "hits", "release"}
+    everything = point not in {"ingest", "hits", "case", "release"}
     input: dict[str, Any] = {"now": draw(_now)}
+    if point == "case":
+        input.update(_case_step(draw, coherent))
     if point == "ingest" or everything:
         caller = draw(_party(coherent))
         input["party"] = {k: caller[k] for k in ("id", "type", "signatory", "roles")}

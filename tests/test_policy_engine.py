@@ -431,9 +431,7 @@ def test_a_policy_opa_refuses_on_push_names_file_and_line(
     policy_set = load_policy_set(write_set(tmp_path / "p", files))
     with pytest.raises(ConfigurationError) as refused:
         OpaServerEngine(policy_set, server.url, 2.0)
-    assert "gateway/release/bad.rego:3: rego_parse_error: unexpected } token" in str(
-        refused.value
-    )
+    assert "gateway/release/bad.rego:3: rego_parse_error: unexpected } token" in str(refused.value)
 
 
 def _mount(server: OpaTestServer, policy_set: PolicySet, prefix: str = "/policies/") -> None:
@@ -535,6 +533,7 @@ def test_busy_engine_instances_go_to_the_longest_waiter() -> None:
     order: list[int] = []
     threads = []
     for caller in range(3):
+
         def wait_turn(caller: int = caller) -> None:
             item = pool.acquire()
             order.append(caller)
@@ -616,8 +615,9 @@ def test_modules_tests_and_data_land_where_opa_puts_them(tmp_path: Path) -> None
     files["catalogue/data.json"] = {"version": "1", "indicators": {}}
     files["catalogue/extra/data.json"] = {"more": True}
     policy_set = load_policy_set(write_set(tmp_path / "p", files))
-    assert sorted(policy_set.modules) == sorted(k for k in files if k.endswith(".rego") and
-                                                not k.endswith("_test.rego"))
+    assert sorted(policy_set.modules) == sorted(
+        k for k in files if k.endswith(".rego") and not k.endswith("_test.rego")
+    )
     assert list(policy_set.tests) == ["gateway/release/release_test.rego"]
     assert policy_set.data["top"] == 1
     catalogue = {"version": "1", "indicators": {}, "extra": {"more": True}}
@@ -633,20 +633,38 @@ def test_modules_tests_and_data_land_where_opa_puts_them(tmp_path: Path) -> None
     [
         ({"covenant/data.json": json.dumps(COVENANT)}, "geen Rego-beleid"),
         ({"gateway/x_test.rego": "package x_test\n\ntest_a if true\n"}, "geen Rego-beleid"),
-        ({"a.rego": "package a\n", "covenant/data.json": '{\n  "id": "x",\n  "name": }\n'},
-         "covenant/data.json:3:11: ongeldige JSON"),
-        ({"a.rego": "package a\n", "covenant/data.json": '{"a": 1, "a": 2}'},
-         "sleutel 'a' komt twee keer voor"),
+        (
+            {"a.rego": "package a\n", "covenant/data.json": '{\n  "id": "x",\n  "name": }\n'},
+            "covenant/data.json:3:11: ongeldige JSON",
+        ),
+        (
+            {"a.rego": "package a\n", "covenant/data.json": '{"a": 1, "a": 2}'},
+            "sleutel 'a' komt twee keer voor",
+        ),
         ({"a.rego": "package a\n", "covenant/data.json": '{"a": NaN}'}, "NaN"),
         ({"a.rego": "package a\n", "covenant/data.yaml": "a: 1\n"}, "data.yaml"),
-        ({"a.rego": "package a\n", "data.json": '{"covenant": {"id": 1}}',
-          "covenant/data.json": '{"id": 2}'}, "data.covenant.id is al gezet"),
-        ({"a.rego": "package a\n", "gateway_meta/data.json": '{"revision": "x"}'},
-         "gereserveerd"),
+        (
+            {
+                "a.rego": "package a\n",
+                "data.json": '{"covenant": {"id": 1}}',
+                "covenant/data.json": '{"id": 2}',
+            },
+            "data.covenant.id is al gezet",
+        ),
+        ({"a.rego": "package a\n", "gateway_meta/data.json": '{"revision": "x"}'}, "gereserveerd"),
         ({"a.rego": "package a\n", "data.json": "[1]"}, "moet een object zijn"),
     ],
-    ids=["only-data", "only-tests", "json-syntax", "duplicate-key", "nan", "yaml", "conflict",
-         "reserved", "root-array"],
+    ids=[
+        "only-data",
+        "only-tests",
+        "json-syntax",
+        "duplicate-key",
+        "nan",
+        "yaml",
+        "conflict",
+        "reserved",
+        "root-array",
+    ],
 )
 def test_unusable_policy_sets_are_refused_naming_the_file(
     tmp_path: Path, files: dict[str, str], message: str
@@ -776,6 +794,8 @@ def test_check_lists_missing_decision_points(tmp_path: Path) -> None:
     assert problems == [
         "beslispunt 'ingest' ontbreekt: geen regel 'decision' in package gateway.ingest "
         "(data.gateway.ingest.decision)",
+        "beslispunt 'case' ontbreekt: geen regel 'decision' in package gateway.case "
+        "(data.gateway.case.decision)",
         "beslispunt 'stats' ontbreekt: geen regel 'decision' in package gateway.stats "
         "(data.gateway.stats.decision)",
         "beslispunt 'subject_access' ontbreekt: geen regel 'decision' in package "
@@ -800,7 +820,7 @@ def test_check_reports_opas_errors_as_opa_prints_them(tmp_path: Path) -> None:
 def test_check_reports_compile_errors(tmp_path: Path) -> None:
     files = basic_files()
     files["gateway/ingest/ingest.rego"] = (
-        "package gateway.ingest\n\ndecision := {\"allow\": z, \"reasons\": []}\n"
+        'package gateway.ingest\n\ndecision := {"allow": z, "reasons": []}\n'
     )
     problems = check_policy_set(load_policy_set(write_set(tmp_path / "p", files)))
     assert problems[0] == "gateway/ingest/ingest.rego:3: rego_unsafe_var_error: var z is unsafe"
@@ -822,18 +842,25 @@ def test_check_reports_covenant_data_problems_by_path(tmp_path: Path) -> None:
         "data.covenant.small_cell_threshold: verwacht een geheel getal >= 1, gevonden: tekst"
         in problems
     )
-    assert any(p.startswith("data.covenant.parties.politie-rotterdam.type: onbekende partijsoort "
-                            "'polite'") for p in problems)
-    assert any(p.startswith("data.covenant.data_classes.gezondhied: onbekende gegevensklasse")
-               for p in problems)
-    assert any(p.startswith("data.covenant.party_types.politie.purposes[1]: onbekend doel "
-                            "'opsporing'") for p in problems)
+    assert any(
+        p.startswith("data.covenant.parties.politie-rotterdam.type: onbekende partijsoort 'polite'")
+        for p in problems
+    )
+    assert any(
+        p.startswith("data.covenant.data_classes.gezondhied: onbekende gegevensklasse")
+        for p in problems
+    )
+    assert any(
+        p.startswith("data.covenant.party_types.politie.purposes[1]: onbekend doel 'opsporing'")
+        for p in problems
+    )
 
 
 def test_check_requires_covenant_data(tmp_path: Path) -> None:
     files = basic_files()
     del files["covenant/data.json"]
     files["gateway/ingest/ingest.rego"] = 'package gateway.ingest\n\ndecision := {"allow": false}\n'
+    files["gateway/case/case.rego"] = 'package gateway.case\n\ndecision := {"allow": false}\n'
     problems = check_policy_set(load_policy_set(write_set(tmp_path / "p", files)))
     assert problems == ["data.covenant: ontbreekt (policies/covenant/data.json)"]
 
@@ -847,13 +874,19 @@ def test_simulate_shows_which_recorded_decisions_flip(basic_set: PolicySet) -> N
     early = Reason("te-vroeg", "Nog niet.", "Convenant art. 7")
     records = [
         # Allowed then, and still allowed: no flip.
-        RecordedDecision("release", {"stage": "casusoverleg"}, True,
-                         (Reason("fase", "Casusoverleg.", "Convenant art. 7"),), when),
+        RecordedDecision(
+            "release",
+            {"stage": "casusoverleg"},
+            True,
+            (Reason("fase", "Casusoverleg.", "Convenant art. 7"),),
+            when,
+        ),
         # Allowed then under an older policy, denied now.
         RecordedDecision("release", {"stage": "weging"}, True, (), when, revision="sha256:old"),
         # Denied then and now, but for another reason.
-        RecordedDecision("release", {"stage": "detectie"}, False,
-                         (Reason("oud", "Oud.", "x"),), when),
+        RecordedDecision(
+            "release", {"stage": "detectie"}, False, (Reason("oud", "Oud.", "x"),), when
+        ),
         # The candidate cannot decide: a flip to a denial with the engine's reason.
         RecordedDecision("stats", {"n": "x"}, True, (), when),
     ]
@@ -868,7 +901,9 @@ def test_simulate_shows_which_recorded_decisions_flip(basic_set: PolicySet) -> N
     assert flips[1].after_reasons[0].code == "policy-engine-error"
     with_reasons = simulate(records, engine, include_reason_changes=True)
     assert [(f.before_allow, f.after_allow) for f in with_reasons] == [
-        (True, False), (False, False), (True, False)
+        (True, False),
+        (False, False),
+        (True, False),
     ]
     assert not with_reasons[1].allow_changed
     assert with_reasons[1].recorded_at == when
@@ -892,7 +927,8 @@ def test_the_real_policies_load_check_and_pass_their_tests() -> None:
         pytest.skip("policies/gateway/ has no Rego yet; the stand-in set is tested instead")
     problems = check_policy_set(policy_set)
     expected_missing = [
-        p for p in problems
+        p
+        for p in problems
         if p.startswith("beslispunt ")
         and not (REAL_POLICIES / "gateway" / p.split("'")[1]).is_dir()
     ]

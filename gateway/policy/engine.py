@@ -27,10 +27,11 @@ DENY_BASIS = "DESIGN §7: deny by default"
 
 
 class DecisionPoint(StrEnum):
-    """The five decision points, each the package ``gateway.<value>``."""
+    """The six decision points, each the package ``gateway.<value>``."""
 
     INGEST = "ingest"
     HITS = "hits"
+    CASE = "case"
     RELEASE = "release"
     STATS = "stats"
     SUBJECT_ACCESS = "subject_access"

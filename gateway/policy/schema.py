@@ -296,6 +296,46 @@ COVENANT_SCHEMA = Record(
         "release": Record(
             optional={"required_approvals": ListOf(ROLE, min_items=1), "stages": MapOf(Text())}
         ),
+        # The chain process of a case (decision point ``case``): the stages in order, who
+        # directs, the purposes a case may have, who approves, the interventions. How the stages
+        # and roles named here fit together is tested in policies/gateway/case/case_test.rego.
+        "cases": Record(
+            required={
+                "stages": ListOf(Text(), min_items=2),
+                "closed_stage": Text(),
+                "director": Record(
+                    required={"party_types": ListOf(PARTY_TYPE, min_items=1), "role": ROLE}
+                ),
+                "purposes": ListOf(Text(), min_items=1),
+                "open_from_hit_statuses": ListOf(Text(), min_items=1),
+                "approval_stages": ListOf(Text()),
+                "stages_requiring_approvals": ListOf(Text()),
+                "approvers": MapOf(
+                    Record(required={"party_types": ListOf(PARTY_TYPE), "participants": Flag()}),
+                    keys=ROLE,
+                ),
+                "signal_roles": ListOf(ROLE),
+                "interventions": Record(
+                    required={
+                        "kinds": MapOf(
+                            Record(
+                                required={
+                                    "name": Text(),
+                                    "party_types": ListOf(PARTY_TYPE, min_items=1),
+                                }
+                            ),
+                            min_items=1,
+                        ),
+                        "initial_status": Text(),
+                        "status_transitions": MapOf(ListOf(Text()), min_items=1),
+                        "assign_stages": ListOf(Text()),
+                        "update_stages": ListOf(Text()),
+                        "update_roles": ListOf(ROLE),
+                    }
+                ),
+            },
+            optional={"description": Text()},
+        ),
     },
 )
 
