@@ -117,3 +117,7 @@ class SignalState(StrEnum):
 
     RECEIVED = "received"
     LINKED = "linked"  # in a cluster with at least one other signal (whose, it does not say)
+    IN_CASE = (
+        "in_case"  # part of a case that is not closed (which, and what in it, it does not say)
+    )
+    CLOSED = "closed"  # every case it was part of is closed

@@ -35,6 +35,8 @@ class StoredVersion:
     is_current: bool
     linked: bool = False
     """In a cluster with other signals (only read for the status view)."""
+    case_stages: tuple[str, ...] = ()
+    """Stages of the cases any version of this ref is part of (only read for the status view)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +254,13 @@ def status(store: SignalStore, *, party: str, ref: str) -> SignalStatus | None:
     current = store.current(party=party, ref=ref)
     if current is None:
         return None
-    state = SignalState.LINKED if current.linked else SignalState.RECEIVED
+    if current.case_stages:
+        closed = all(stage == "gesloten" for stage in current.case_stages)
+        state = SignalState.CLOSED if closed else SignalState.IN_CASE
+    elif current.linked:
+        state = SignalState.LINKED
+    else:
+        state = SignalState.RECEIVED
     return SignalStatus(ref, current.version, state, current.received_at)
 
 

@@ -1,0 +1,150 @@
+"""What a case is to the policy: the ``case`` decision's input, built in one place.
+
+The gateway never decides itself whether a step is allowed; it describes the case, the requester
+and the step, and the ``case`` policy answers (``policies/gateway/case/README.md`` is the
+contract). People are described by role and an alias that is stable within one decision only,
+so the policy can tell "the same person approved twice" without seeing who.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from gateway.parties.covenant import Party
+
+
+class Stage(StrEnum):
+    """The chain process after detection (DOMAIN.md), in order."""
+
+    DOSSIERVORMING = "dossiervorming"
+    WEGING = "weging"
+    CASUSOVERLEG = "casusoverleg"
+    TOEWIJZING = "toewijzing"
+    UITVOERING = "uitvoering"
+    EVALUATIE = "evaluatie"
+    GESLOTEN = "gesloten"
+
+
+class CaseAction(StrEnum):
+    OPEN = "open"
+    TRANSITION = "transition"
+    ADD_SIGNALS = "add_signals"
+    ASSIGN_INTERVENTION = "assign_intervention"
+    UPDATE_INTERVENTION = "update_intervention"
+    APPROVE = "approve"
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    role: str
+    party: str
+    sub: str
+    approved_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Intervention:
+    id: str
+    party: str
+    kind: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class HitFacts:
+    """What the policy needs of the hit a case is (to be) opened from."""
+
+    id: str
+    status: str
+    urgent: bool
+    signals: int
+    parties: int
+    party_types: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseState:
+    id: str
+    hit: HitFacts
+    stage: Stage
+    purpose: str
+    split_meeting: bool
+    participants: tuple[str, ...]
+    approvals: tuple[Approval, ...] = ()
+    interventions: tuple[Intervention, ...] = ()
+    signals: int = 0
+    opened_at: datetime | None = None
+    history: tuple[dict[str, Any], ...] = field(default=())
+
+
+def requester(party: Party, roles: Iterable[str]) -> dict[str, Any]:
+    return {
+        "party": party.id,
+        "type": party.type.value,
+        "signatory": party.signatory,
+        "roles": sorted(roles),
+    }
+
+
+def aliases(subs: Iterable[str]) -> dict[str, str]:
+    """Each distinct employee id -> ``persoon-N``, in order of first appearance."""
+    found: dict[str, str] = {}
+    for sub in subs:
+        found.setdefault(sub, f"persoon-{len(found) + 1}")
+    return found
+
+
+def case_document(case: CaseState, alias: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "stage": case.stage.value,
+        "purpose": case.purpose,
+        "participants": sorted(case.participants),
+        "split_meeting": case.split_meeting,
+        "hit": {
+            "id": case.hit.id,
+            "status": case.hit.status,
+            "urgent": case.hit.urgent,
+            "signals": case.hit.signals,
+            "parties": case.hit.parties,
+            "party_types": sorted(case.hit.party_types),
+        },
+        "approvals": [
+            {"role": a.role, "party": a.party, "sub_alias": alias[a.sub]} for a in case.approvals
+        ],
+    }
+
+
+def decision_input(
+    action: CaseAction,
+    *,
+    now: datetime,
+    requester: dict[str, Any],
+    case: CaseState,
+    sub: str,
+    **step: Any,
+) -> dict[str, Any]:
+    """The ``case`` input for one step; ``sub`` (the employee acting) gets an alias too, so an
+    approval by someone who approved before is recognisable."""
+    alias = aliases([*(a.sub for a in case.approvals), sub])
+    return {
+        "action": action.value,
+        "now": now.isoformat(),
+        "requester": {**requester, "sub_alias": alias[sub]},
+        "case": case_document(case, alias),
+        **step,
+    }
+
+
+def next_stages(stage: Stage) -> Sequence[Stage]:
+    """Informative only (the policy decides): the next stage and closing."""
+    order = list(Stage)
+    index = order.index(stage)
+    if stage is Stage.GESLOTEN:
+        return ()
+    following = [order[index + 1]]
+    return following if following[0] is Stage.GESLOTEN else [*following, Stage.GESLOTEN]

@@ -1,0 +1,258 @@
+"""Cases over SQL, in the caller's transaction."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from gateway.cases.model import Approval, CaseState, HitFacts, Intervention, Stage
+from gateway.storage.hits import hit_facets
+from gateway.storage.linkage import chunks
+from gateway.storage.signals import as_utc
+from gateway.storage.tables import (
+    ApprovalRow,
+    CaseEventRow,
+    CaseParticipantRow,
+    CaseRow,
+    CaseSignalRow,
+    HitRow,
+    InterventionRow,
+    SignalRow,
+)
+
+_cases = CaseRow.__table__
+_participants = CaseParticipantRow.__table__
+_case_signals = CaseSignalRow.__table__
+_events = CaseEventRow.__table__
+_approvals = ApprovalRow.__table__
+_interventions = InterventionRow.__table__
+_hits = HitRow.__table__
+_signals = SignalRow.__table__
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(8)}"
+
+
+def hit_facts(connection: Connection, hit_id: str) -> HitFacts | None:
+    row = connection.execute(select(_hits).where(_hits.c.id == hit_id)).one_or_none()
+    if row is None:
+        return None
+    types = hit_facets(connection, [hit_id]).get(hit_id, {}).get("partijtype", [])
+    return HitFacts(row.id, row.status, row.urgent, row.signals, row.parties, tuple(types))
+
+
+def hit_cluster(connection: Connection, hit_id: str) -> int | None:
+    return connection.execute(
+        select(_hits.c.cluster_id).where(_hits.c.id == hit_id)
+    ).scalar_one_or_none()
+
+
+def create(
+    connection: Connection,
+    *,
+    hit: HitFacts,
+    purpose: str,
+    participants: Sequence[str],
+    split_meeting: bool,
+    opened_by: str,
+    now: datetime,
+) -> str:
+    """A new case in ``dossiervorming`` holding the hit's current signals."""
+    case_id = new_id("case")
+    connection.execute(
+        insert(_cases).values(
+            id=case_id,
+            hit_id=hit.id,
+            stage=Stage.DOSSIERVORMING.value,
+            purpose=purpose,
+            split_meeting=split_meeting,
+            opened_by=opened_by,
+            opened_at=now,
+            updated_at=now,
+        )
+    )
+    connection.execute(
+        insert(_participants), [{"case_id": case_id, "party": p} for p in sorted(participants)]
+    )
+    cluster = hit_cluster(connection, hit.id)
+    if cluster is not None:
+        ids = connection.execute(
+            select(_signals.c.id).where(_signals.c.cluster_id == cluster)
+        ).scalars()
+        add_signals(connection, case_id, list(ids), added_by=opened_by, now=now)
+    return case_id
+
+
+def load(connection: Connection, case_id: str, *, lock: bool = False) -> CaseState | None:
+    """The case, or None. ``lock``: hold its row until the transaction ends (PostgreSQL), so two
+    concurrent steps on one case happen one after the other."""
+    query = select(_cases).where(_cases.c.id == case_id)
+    if lock:
+        query = query.with_for_update()
+    row = connection.execute(query).one_or_none()
+    if row is None:
+        return None
+    hit = hit_facts(connection, row.hit_id) or HitFacts(row.hit_id, "onbekend", False, 0, 0, ())
+    participants = connection.execute(
+        select(_participants.c.party).where(_participants.c.case_id == case_id)
+    ).scalars()
+    approvals = [
+        Approval(r.role, r.party, r.sub, as_utc(r.approved_at))
+        for r in connection.execute(
+            select(_approvals)
+            .where(_approvals.c.case_id == case_id)
+            .order_by(_approvals.c.approved_at)
+        )
+    ]
+    interventions = [
+        Intervention(r.id, r.party, r.kind, r.status)
+        for r in connection.execute(
+            select(_interventions)
+            .where(_interventions.c.case_id == case_id)
+            .order_by(_interventions.c.assigned_at, _interventions.c.id)
+        )
+    ]
+    signals = connection.execute(
+        select(func.count()).select_from(_case_signals).where(_case_signals.c.case_id == case_id)
+    ).scalar_one()
+    return CaseState(
+        id=row.id,
+        hit=hit,
+        stage=Stage(row.stage),
+        purpose=row.purpose,
+        split_meeting=row.split_meeting,
+        participants=tuple(sorted(participants)),
+        approvals=tuple(approvals),
+        interventions=tuple(interventions),
+        signals=signals,
+        opened_at=as_utc(row.opened_at),
+    )
+
+
+def history(connection: Connection, case_id: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": as_utc(r.at).isoformat(),
+            "event": r.event,
+            "party": r.actor_party,
+            "detail": r.detail,
+            "policy_revision": r.policy_revision,
+        }
+        for r in connection.execute(
+            select(_events).where(_events.c.case_id == case_id).order_by(_events.c.id)
+        )
+    ]
+
+
+def record_event(
+    connection: Connection,
+    case_id: str,
+    event: str,
+    *,
+    party: str,
+    detail: dict[str, Any],
+    revision: str,
+    now: datetime,
+) -> None:
+    connection.execute(
+        insert(_events).values(
+            case_id=case_id,
+            at=now,
+            event=event,
+            actor_party=party,
+            detail=detail,
+            policy_revision=revision,
+        )
+    )
+
+
+def set_stage(connection: Connection, case_id: str, stage: Stage, now: datetime) -> None:
+    connection.execute(
+        update(_cases).where(_cases.c.id == case_id).values(stage=stage.value, updated_at=now)
+    )
+
+
+def own_current_signals(connection: Connection, party: str, refs: Sequence[str]) -> dict[str, Any]:
+    """ref -> the current version's row (id and metadata) of ``party``'s own signals."""
+    found: dict[str, Any] = {}
+    for chunk in chunks(list(refs)):
+        for row in connection.execute(
+            select(_signals.c.id, _signals.c.ref, _signals.c.form, _signals.c.indicators).where(
+                _signals.c.party == party, _signals.c.ref.in_(chunk), _signals.c.is_current
+            )
+        ):
+            found[row.ref] = row
+    return found
+
+
+def add_signals(
+    connection: Connection, case_id: str, signal_ids: Sequence[int], *, added_by: str, now: datetime
+) -> int:
+    """Add signals not in the case yet; returns how many were new."""
+    present = set(
+        connection.execute(
+            select(_case_signals.c.signal_id).where(_case_signals.c.case_id == case_id)
+        ).scalars()
+    )
+    new = [i for i in dict.fromkeys(signal_ids) if i not in present]
+    if new:
+        connection.execute(
+            insert(_case_signals),
+            [
+                {"case_id": case_id, "signal_id": i, "added_by": added_by, "added_at": now}
+                for i in new
+            ],
+        )
+    return len(new)
+
+
+def add_approval(
+    connection: Connection, case_id: str, *, role: str, party: str, sub: str, now: datetime
+) -> None:
+    connection.execute(
+        insert(_approvals).values(case_id=case_id, role=role, party=party, sub=sub, approved_at=now)
+    )
+
+
+def assign_intervention(
+    connection: Connection, case_id: str, *, party: str, kind: str, now: datetime
+) -> str:
+    intervention_id = new_id("int")
+    connection.execute(
+        insert(_interventions).values(
+            id=intervention_id,
+            case_id=case_id,
+            party=party,
+            kind=kind,
+            status="toegewezen",
+            assigned_at=now,
+            updated_at=now,
+        )
+    )
+    return intervention_id
+
+
+def update_intervention(
+    connection: Connection, intervention_id: str, *, status: str, now: datetime
+) -> None:
+    connection.execute(
+        update(_interventions)
+        .where(_interventions.c.id == intervention_id)
+        .values(status=status, updated_at=now)
+    )
+
+
+def case_states_of(connection: Connection, signal_id: int) -> list[str]:
+    """Stages of the cases holding ``signal_id`` (for the reporting party's status view)."""
+    return list(
+        connection.execute(
+            select(_cases.c.stage)
+            .join(_case_signals, _case_signals.c.case_id == _cases.c.id)
+            .where(_case_signals.c.signal_id == signal_id)
+        ).scalars()
+    )
