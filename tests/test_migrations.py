@@ -35,6 +35,8 @@ TABLES = {
     "hits",
     "hit_facets",
     "hit_events",
+    "releases",
+    "packages",
     "stats_counts",
     "stats_progress",
     "stats_retired",

@@ -9,7 +9,16 @@ from fastapi import FastAPI, Request, Response
 
 from gateway import __version__
 from gateway.api import problems
-from gateway.api.routes import cases, gateway_info, health, hits, pseudonyms, signals, stats
+from gateway.api.routes import (
+    cases,
+    gateway_info,
+    health,
+    hits,
+    pseudonyms,
+    release,
+    signals,
+    stats,
+)
 from gateway.observability.logs import get_logger
 from gateway.runtime import Runtime
 
@@ -32,6 +41,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(hits.router)
     app.include_router(stats.router)
     app.include_router(cases.router)
+    app.include_router(release.router)
 
     @app.middleware("http")
     async def access_log(

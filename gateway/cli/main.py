@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.cli.adapter import adapter_app
+from gateway.cli.package import package_app
 from gateway.cli.policy import policy_app
 from gateway.errors import ConfigurationError
 from gateway.settings import Settings
@@ -31,6 +32,7 @@ retention_app = typer.Typer(help="Bewaartermijnen (Convenant art. 15).", no_args
 app.add_typer(retention_app, name="retention")
 app.add_typer(adapter_app, name="adapter")
 app.add_typer(policy_app, name="policy")
+app.add_typer(package_app, name="package")
 console = Console(stderr=True)
 
 

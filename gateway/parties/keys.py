@@ -181,3 +181,15 @@ def load_signing_key(private_keys_dir: Path, party_id: str) -> SigningKey:
     except (KeyError, jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError):
         raise ConfigurationError(f"{path}: privésleutel is onbruikbaar") from None
     return SigningKey(party_id=party_id, kid=jwk["kid"], alg=jwk["alg"], key=key)
+
+
+def load_hpke_private(private_keys_dir: Path, owner: str) -> dict[str, dict[str, Any]]:
+    """An owner's private HPKE key records by kid, as ``init`` wrote them (``hpke.json``)."""
+    path = private_keys_dir / owner / "hpke.json"
+    try:
+        record = _read_json(path)
+    except FileNotFoundError:
+        raise ConfigurationError(f"{path}: privésleutel voor ontsleutelen ontbreekt") from None
+    if not isinstance(record, dict) or not isinstance(record.get("kid"), str):
+        raise ConfigurationError(f"{path}: geen HPKE-sleutel")
+    return {record["kid"]: record}

@@ -358,3 +358,38 @@ class InterventionRow(SQLModel, table=True):
     status: str = Field(max_length=16)
     assigned_at: datetime = Field(sa_type=_utc())
     updated_at: datetime = Field(sa_type=_utc())
+
+
+class ReleaseRow(SQLModel, table=True):
+    """One release of a case (per meeting part): the decision it followed, no content."""
+
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("case_id", "meeting_part", name="uq_releases_case_part"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    case_id: str = Field(max_length=32)
+    meeting_part: str = Field(max_length=16)
+    requested_by: str = Field(max_length=64)
+    released_at: datetime = Field(sa_type=_utc())
+    policy_revision: str = Field(max_length=80)
+    summary: dict = Field(sa_type=_JSON)
+
+
+class PackageRow(SQLModel, table=True):
+    """A release's package for one recipient party, sealed to that party's HPKE key: the
+    gateway stores it and cannot read it."""
+
+    __tablename__ = "packages"
+    __table_args__ = (
+        UniqueConstraint("release_id", "recipient", name="uq_packages_release_recipient"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    release_id: str = Field(max_length=32)
+    case_id: str = Field(max_length=32)
+    recipient: str = Field(max_length=64)
+    sealed: bytes = Field(sa_type=LargeBinary())
+    released: int
+    withheld: int
+    created_at: datetime = Field(sa_type=_utc())
+    fetched_at: datetime | None = Field(default=None, sa_type=_utc())
