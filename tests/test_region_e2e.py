@@ -5,7 +5,6 @@ through shared pseudonyms across partners and formats."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
@@ -18,6 +17,7 @@ from sqlalchemy import Engine, LargeBinary, select
 
 from adapters import push
 from adapters.registry import get
+from gateway.demo import shareable_care_export
 from gateway.demo_data import generate_region
 from gateway.observability.logs import configure_logging
 from gateway.parties.keys import load_signing_key
@@ -44,22 +44,6 @@ def captured_logs() -> Iterator[io.StringIO]:
     logging.getLogger().handlers = []
 
 
-def shareable_care_export(path: Path, out: Path) -> Path:
-    """What a care coordinator may export: registrations with the client's consent (the ingest
-    policy also admits acute danger, left out here). Care data without either is refused
-    (professional secrecy), and a batch is atomic, so the back office filters before pushing."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter=";"))
-    kept = [r for r in rows if r["Toestemming"] == "ja"]
-    assert 0 < len(kept) < len(rows)  # the generated region has both kinds
-    target = out / f"shareable-{path.name}"
-    with target.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=";")
-        writer.writeheader()
-        writer.writerows(kept)
-    return target
-
-
 def push_region(url: str, rt: Runtime, private: Path, out: Path) -> push.PushReport:
     total = push.PushReport()
     for entry in json.loads((out / "manifest.json").read_text("utf-8")):
@@ -67,6 +51,7 @@ def push_region(url: str, rt: Runtime, private: Path, out: Path) -> push.PushRep
         path = out / entry["file"]
         if entry["format"] == "zorg-csv":
             path = shareable_care_export(path, out)
+            assert path.stat().st_size > 0
         checked = push.check(adapter, path)
         assert checked.errors == [] and checked.records > 0, entry["file"]
         client = push.GatewayClient(base_url=url, key=load_signing_key(private, entry["party"]))

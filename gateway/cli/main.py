@@ -170,6 +170,22 @@ def audit_verify() -> None:
     console.print(f"OK: {count} auditregels, keten intact")
 
 
+@app.command()
+def demo(
+    workdir: Annotated[
+        Path, typer.Option(help="Werkmap voor database, sleutels en regio (wordt geleegd).")
+    ] = Path("var/demo"),
+) -> None:
+    """De hele keten in een minuut, verteld: opzetten, aanleveren, hits, casus, vier ogen,
+    verstrekken, een pakket openen, het auditlogboek controleren."""
+    from gateway.demo import run_demo
+
+    try:
+        run_demo(workdir, console=Console())
+    except ConfigurationError as exc:
+        raise _fail(exc) from None
+
+
 @retention_app.command("run")
 def retention_run(
     dry_run: Annotated[

@@ -19,14 +19,22 @@ package_app = typer.Typer(
 console = Console(stderr=True)
 
 
-def records_table(document: dict[str, Any]) -> Table:
-    table = Table(title=f"Verstrekking {document['verstrekking']} aan {document['ontvanger']}")
+def _subject_line(subject: dict[str, str]) -> str:
+    values = ", ".join(v for k, v in subject.items() if k not in {"soort", "rol"})
+    return f"{subject.get('rol', subject.get('soort', ''))}: {values}"
+
+
+def records_table(document: dict[str, Any], *, limit: int | None = None) -> Table:
+    records = document["records"]
+    shown = records if limit is None else records[:limit]
+    title = f"Verstrekking {document['verstrekking']} aan {document['ontvanger']}"
+    if len(shown) < len(records):
+        title += f" (eerste {len(shown)} van {len(records)})"
+    table = Table(title=title)
     for column in ("signaal", "vorm", "betrokkenen", "toelichting", "bron"):
         table.add_column(column)
-    for found in document["records"]:
-        people = "\n".join(
-            ", ".join(f"{k}: {v}" for k, v in subject.items()) for subject in found["betrokkenen"]
-        )
+    for found in shown:
+        people = "\n".join(_subject_line(subject) for subject in found["betrokkenen"])
         details = "\n".join(f"{k}: {v}" for k, v in found["toelichting"].items())
         source = " ".join(str(found.get(k, "")) for k in ("bron_partij", "bron_referentie")).strip()
         table.add_row(found["signaal"], found["vorm"], people, details, source)
