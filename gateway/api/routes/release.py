@@ -17,19 +17,14 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from gateway import sealing
 from gateway.api.routes.cases import CaseId, _audit, _parse
 from gateway.api.security import runtime, signed_call
 from gateway.auth.signed_calls import VerifiedCall
-from gateway.errors import Conflict, FieldError, NotFound, PolicyRefused, Unavailable
+from gateway.errors import Conflict, FieldError, NotFound, PolicyRefused
 from gateway.observability.logs import get_logger
-from gateway.parties.keys import load_hpke_private
-from gateway.release import packages as pkg
-from gateway.release.fields import OpenedSignal, parse_content
-from gateway.runtime import Runtime
+from gateway.release.service import prepare
 from gateway.storage import cases as case_store
 from gateway.storage import decisions, releases
-from gateway.storage.signals import as_utc
 
 router = APIRouter(tags=["release"])
 _log = get_logger("gateway.release")
@@ -42,46 +37,6 @@ class ReleaseRequest(BaseModel):
 
     meeting_part: Literal["zorg", "algemeen"] | None = None
     acute_danger: bool = False
-
-
-def _open_signals(rt: Runtime, rows: list[Any]) -> list[pkg.SignalMeta]:
-    keys = load_hpke_private(rt.settings.private_keys_dir, rt.covenant.gateway_id)
-    found = []
-    for row in rows:
-        context = sealing.SealContext(party=row.party, ref=row.ref, version=row.version)
-        try:
-            content = parse_content(
-                sealing.open_sealed(bytes(row.sealed), private_keys=keys, context=context)
-            )
-        except (sealing.SealError, ValueError):
-            # Which signal, not why: the cause is no business of the caller (and stays out of logs).
-            _log.error("release.unreadable_signal", signal=row.id)
-            raise Unavailable(
-                "een signaal van de casus kon niet worden geopend; er is niets verstrekt"
-            ) from None
-        opened = OpenedSignal(
-            id=f"s{row.id}",
-            party=row.party,
-            ref=row.ref,
-            observed_at=as_utc(row.observed_at),
-            form=row.form,
-            indicators=tuple(row.indicators),
-            content=content,
-        )
-        found.append(
-            pkg.SignalMeta(
-                opened=opened,
-                party_type=rt.party_types.get(row.party, "onbekend"),
-                data_classes=tuple(row.data_classes),
-                flags={
-                    "minor": row.minor,
-                    "consent": row.consent,
-                    "embargo_until": row.embargo_until.isoformat() if row.embargo_until else None,
-                    "source_protected": row.source_protected,
-                },
-            )
-        )
-    return found
 
 
 def _existing_answer(connection: Connection, release: Any) -> dict[str, Any]:
@@ -105,36 +60,29 @@ def release_case(request: Request, call: Caller, case_id: CaseId) -> dict[str, A
         if earlier is not None:
             return _existing_answer(connection, earlier)
         rows = releases.case_signal_rows(connection, case_id)
-    signals = _open_signals(rt, rows)
-    participants = [
-        {
-            "party": p,
-            "type": rt.party_types.get(p, "onbekend"),
-            "signatory": bool(rt.covenant.party(p) and rt.covenant.party(p).signatory),
-        }
-        for p in case.participants
-    ]
     now = rt.clock()
-    document = pkg.decision_input(
+    requester = {
+        "party": call.party.id,
+        "type": call.party.type.value,
+        "roles": sorted(r.value for r in call.roles),
+        "sub": call.subject,
+    }
+    prepared = prepare(
+        rt,
+        case,
+        rows,
+        requester=requester,
+        meeting_part=body.meeting_part,
+        acute_danger=body.acute_danger,
         now=now,
-        requester={
-            "party": call.party.id,
-            "type": call.party.type.value,
-            "roles": sorted(r.value for r in call.roles),
-            "sub": call.subject,
-        },
-        case={
-            "id": case.id,
-            "stage": case.stage.value,
-            "purpose": case.purpose,
-            "acute_danger": body.acute_danger,
-            "meeting_part": body.meeting_part,
-            "approvals": [{"party": a.party, "role": a.role, "sub": a.sub} for a in case.approvals],
-        },
-        participants=participants,
-        signals=signals,
     )
-    decision = rt.policy.decide("release", document)
+    document, decision = prepared.document, prepared.decision
+    release_id, sealed, summary, counts = (
+        prepared.release_id,
+        prepared.packages,
+        prepared.summary,
+        prepared.counts,
+    )
 
     def record(connection: Connection) -> None:
         decisions.record(
@@ -164,54 +112,7 @@ def release_case(request: Request, call: Caller, case_id: CaseId) -> dict[str, A
             [FieldError("case", r.message, r.code, r.basis) for r in decision.reasons],
             revision=decision.revision,
         )
-    outcome = pkg.results(decision.document, signals, list(case.participants))
-    release_id = case_store.new_id("rel")
-    sealed: list[dict[str, Any]] = []
-    package_ids: dict[str, str] = {}
-    for result in outcome:
-        if not result.records:
-            continue
-        keys = rt.keyring.encryption_keys(result.party)
-        if not keys:
-            raise Unavailable(
-                f"geen encryptiesleutel voor ontvanger {result.party}; er is niets verstrekt"
-            )
-        plaintext = pkg.package_document(
-            result,
-            case_id=case_id,
-            release_id=release_id,
-            released_at=now,
-            revision=decision.revision,
-        )
-        try:
-            blob = pkg.seal_package(
-                plaintext, recipient_key=keys[0], recipient=result.party, release_id=release_id
-            )
-        except sealing.SealError:
-            raise Unavailable(
-                f"verzegelen voor ontvanger {result.party} mislukte; er is niets verstrekt"
-            ) from None
-        package_ids[result.party] = case_store.new_id("pkg")
-        sealed.append(
-            {
-                "id": package_ids[result.party],
-                "recipient": result.party,
-                "sealed": blob,
-                "released": len(result.records),
-                "withheld": len(result.withheld),
-            }
-        )
-    summary = {
-        "meeting_part": body.meeting_part,
-        "policy_revision": decision.revision,
-        "reasons": [r.as_dict() for r in decision.reasons],
-        "recipients": {r.party: r.summary() for r in outcome},
-    }
-    counts = {
-        "packages": len(sealed),
-        "records": sum(p["released"] for p in sealed),
-        "withheld": sum(len(r.withheld) for r in outcome),
-    }
+    package_ids = prepared.package_ids
     try:
         with rt.engine.begin() as connection:
             current = case_store.load(connection, case_id, lock=True)
