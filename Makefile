@@ -33,6 +33,8 @@ bench: setup
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/oprf.py
 	$(BIN)/python bench/push.py
+	$(BIN)/python bench/policy.py
+	$(BIN)/python bench/release.py
 
 clean:
 	rm -rf $(VENV) var keys/dev
