@@ -4,7 +4,10 @@ Measures ``decide("release", ...)`` latency (p50/p99, wall clock per call) in on
 
 0. the floor: the embedded engine with a one-line policy and the same input, i.e. what moving
    the input into OPA costs before any rule runs (the bindings parse input at roughly
-   0.1-0.15 ms per KiB of JSON);
+   0.07-0.1 ms per KiB of JSON);
+0b. the output floor: a policy whose decision is the real decision document written out as a
+   constant, i.e. the input plus what moving a decision of this size out of OPA costs; the rest
+   of the baseline is the rules themselves;
 1. the embedded engine, one caller (the baseline; target p50 <= 5 ms, p99 <= 20 ms);
 2. the ``opa`` backend over loopback HTTP against the OPA-compatible test server of
    ``tests/policy_test_server.py`` (which evaluates with the same embedded engine, so the
@@ -17,10 +20,15 @@ The input is realistic: a case director asking in the casusoverleg with four-eye
 six participants (one a non-signatory), and 50 signals from eight partners with mixed data
 classes (ordinary, police, criminal, health, care secrecy, tax, the odd CIE signal), minors,
 embargoes, source protection and consent, and the fields of each class plus reporter fields.
+``--input contract`` (default) sends what the input contract of policies/gateway/release/README.md
+asks: only the keys the policy reads, and only the flags that are set. ``--input full`` also
+sends the keys the policy ignores (ref, certainty, municipality, observed_at) and every flag
+with false/null, as the first version of this benchmark did (about 1.5 times the JSON).
 It runs on the real ``policies/`` when they define the release decision, else on the stand-in
 set (and says so).
 
-    .venv/bin/python bench/policy.py [--calls 400] [--seed 7] [--policy auto|real|stand-in]
+    .venv/bin/python bench/policy.py [--calls 400] [--seed 7] [--input contract|full]
+                                     [--policy auto|real|stand-in]
 """
 
 from __future__ import annotations
@@ -65,8 +73,12 @@ _SOURCES = [
 _FORMS = ["arbeidsuitbuiting", "seksuele_uitbuiting", "criminele_uitbuiting", "onbekend"]
 
 
-def release_input(seed: int) -> dict[str, Any]:
-    """A 50-signal case in the casusoverleg, shaped like the release policy's input."""
+def release_input(seed: int, shape: str = "contract") -> dict[str, Any]:
+    """A 50-signal case in the casusoverleg, shaped like the release policy's input.
+
+    ``shape="contract"``: only the keys the policy reads and only the flags that are set (the
+    input contract); ``"full"``: also the keys it ignores and every flag, false/null included.
+    """
     rng = random.Random(seed)
     covenant = json.loads((REPO / "policies" / "covenant" / "data.json").read_text("utf-8"))
     class_fields: dict[str, list[str]] = covenant.get("fields", {})
@@ -108,6 +120,11 @@ def release_input(seed: int) -> dict[str, Any]:
                 "fields": sorted(set(fields)),
             }
         )
+        if shape == "contract":
+            signal = signals[-1]
+            for ignored in ("index", "ref", "certainty", "municipality", "observed_at"):
+                del signal[ignored]
+            signal["flags"] = {k: v for k, v in signal["flags"].items() if v not in (None, False)}
     participants = [
         {"party": p, "type": covenant["parties"][p]["type"],
          "signatory": covenant["parties"][p]["signatory"]}
@@ -201,6 +218,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=400, help="decisions per measurement")
     parser.add_argument("--seed", type=int, default=7, help="seed of the case generator")
     parser.add_argument(
+        "--input",
+        choices=["contract", "full"],
+        default="contract",
+        help="contract: the keys the policy reads, set flags only; full: every key and flag",
+    )
+    parser.add_argument(
         "--policy",
         choices=["auto", "real", "stand-in"],
         default="auto",
@@ -210,12 +233,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         policy_set, which = choose_policy_set(Path(tmp), args.policy)
-        document = release_input(args.seed)
+        document = release_input(args.seed, args.input)
         size = len(json.dumps(document))
         print(f"policy set: {which}")
         print(f"revision:   {policy_set.revision}")
         print(f"input:      {SIGNALS} signals, {len(document['participants'])} participants, "
-              f"{size / 1024:.1f} KiB JSON")
+              f"{size / 1024:.1f} KiB JSON ({args.input})")
 
         embedded = EmbeddedEngine(policy_set)
         pair = EmbeddedEngine(policy_set, instances=2)
@@ -230,6 +253,15 @@ def main() -> None:
             raise SystemExit(f"the release decision failed: {decision.error}")
         print(f"decision:   allow={decision.allow}; reasons: "
               + ", ".join(sorted({r.code for r in decision.reasons})))
+        print(f"output:     {len(json.dumps(decision.document)) / 1024:.1f} KiB JSON")
+        # The same input, and the real decision as a constant (JSON is a Rego literal).
+        output_dir = Path(tmp) / "output-floor"
+        (output_dir / "gateway" / "release").mkdir(parents=True)
+        (output_dir / "gateway" / "release" / "release.rego").write_text(
+            "package gateway.release\n\ndecision := " + json.dumps(decision.document) + "\n",
+            "utf-8",
+        )
+        output_floor = EmbeddedEngine(load_policy_set(output_dir))
 
         with opa_test_server() as server:
             remote = OpaServerEngine(policy_set, server.url, 10.0)
@@ -237,6 +269,8 @@ def main() -> None:
                 raise SystemExit("the two backends disagree on the benchmark input")
             measurements: list[tuple[str, Callable[[int], tuple[list[float], float]]]] = [
                 ("floor: one-line policy, same input", lambda n: concurrent(floor, document, n, 1)),
+                ("floor + output: constant decision",
+                 lambda n: concurrent(output_floor, document, n, 1)),
                 ("embedded, 1 caller (baseline)", lambda n: concurrent(embedded, document, n, 1)),
                 ("opa over loopback, 1 caller", lambda n: concurrent(remote, document, n, 1)),
                 ("embedded, 2 callers, 1 instance",
@@ -249,7 +283,7 @@ def main() -> None:
             results = [(label, *measure(args.calls)) for label, measure in measurements]
             remote.close()
 
-        results = [results[1], results[0], *results[2:]]
+        results = [results[2], results[0], results[1], *results[3:]]
         baseline_p50 = percentile(results[0][1], 0.50)
         print(f"\nrelease decision, {args.calls} calls per row (wall clock per call):")
         for label, latencies, throughput in results:
@@ -264,9 +298,14 @@ def main() -> None:
             embedded.decide("release", document).duration_ms for _ in range(50)
         )
         print(f"engine-internal median (Decision.duration_ms): {engine_ms:.2f} ms")
+        input_ms = percentile(results[1][1], 0.50)
+        output_ms = percentile(results[2][1], 0.50) - input_ms
+        print(f"where the p50 goes: input {input_ms:.2f} ms, output {output_ms:.2f} ms, "
+              f"rules {p50 - input_ms - output_ms:.2f} ms")
         embedded.close()
         pair.close()
         floor.close()
+        output_floor.close()
 
 
 if __name__ == "__main__":

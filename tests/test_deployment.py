@@ -167,6 +167,10 @@ def test_compose_opa_is_the_embedded_engines_version_with_policies_mounted(
     assert "opa-golib-python-bindings==0.4.4" in makefile  # bundles OPA v1.20.2
     assert opa["image"] == "openpolicyagent/opa:1.20.2"
     assert opa["command"][:2] == ["run", "--server"] and opa["command"][-1] == "/policies"
+    # In mount mode (GATEWAY_OPA_PUSH=false) OPA must reload changed files itself, or the
+    # gateway's revision check fails after a policy reload until OPA restarts.
+    assert "--watch" in opa["command"] or "-w" in opa["command"]
+    assert _env(services["gateway"])["GATEWAY_OPA_PUSH"] == "false"
     mount = _mount_at(opa, "/policies")
     assert mount.source == "./policies" and mount.read_only is True
     assert not opa.get("ports")

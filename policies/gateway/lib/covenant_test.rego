@@ -61,6 +61,14 @@ test_the_covenant_decides_who_signed if {
 	not lib.is_signatory("onbekende-partij")
 }
 
+test_a_type_receives_a_class_only_with_a_basis_and_names_it if {
+	lib.type_may_receive("politie", "politiegegevens")
+	contains(lib.receive_basis("politie", "politiegegevens"), "Wpg")
+	not lib.type_may_receive("gemeente", "politiegegevens")
+	not lib.receive_basis("gemeente", "politiegegevens")
+	not lib.type_may_receive("onbekend-type", "gewoon")
+}
+
 # =============================================================================================
 # The covenant data is consistent (run after every change to covenant/data.json)
 # =============================================================================================

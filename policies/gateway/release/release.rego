@@ -14,7 +14,7 @@ import rego.v1
 import data.gateway.lib.covenant as lib
 
 # =============================================================================================
-# The decision
+# The decision (the output contract is described precisely in README.md, "Uitkomst")
 # =============================================================================================
 
 # Deny by default: allowed only when the case may be released and at least one participant
@@ -30,28 +30,49 @@ allow if {
 decision := {
 	"allow": allow,
 	"reasons": (case_blockers | case_grounds) | nothing_released,
-	"releases": releases,
+	"withheld": withheld_from_everyone,
 	"fields_withheld": fields_withheld,
+	"releases": releases,
 }
 
-# Per participant: the signals it receives with their fields, the signals withheld from it with
-# the reasons, the grounds on which it receives what it receives, and the fields its type does
-# not need.
+# Signals withheld from every participant, grouped by reason: each case blocker holds for every
+# signal; otherwise the refusals that hold whoever the recipient is (layer 3).
+withheld_from_everyone := {withheld_group(reason, signal_ids) | some reason in case_blockers; signal_ids != set()} if {
+	count(case_blockers) > 0
+} else := signal_refusal_groups
+
+# Per participant: the signals it receives with their fields, the signals withheld from it for a
+# reason of its own (beyond withheld_from_everyone), the grounds on which it receives what it
+# receives, and the fields of its signals that its type does not need.
 releases[participant.party] := release_for(participant) if some participant in input.participants
 
-# A blocked case releases nothing to anyone; a blocked recipient receives nothing; otherwise each
-# signal is judged for this recipient's type.
-release_for(participant) := withhold_everything(case_blockers) if {
+# A blocked case releases nothing to anyone (the reasons are in withheld_from_everyone); a blocked
+# recipient receives nothing; otherwise the recipient's type decides.
+release_for(participant) := nothing_for_anyone if {
 	count(case_blockers) > 0
 } else := withhold_everything(participant_blockers[participant.party]) if {
 	count(participant_blockers[participant.party]) > 0
 } else := releases_by_type[recipient_type(participant)]
 
+nothing_for_anyone := {"signals": {}, "withheld": set(), "reasons": set(), "withheld_fields": set()}
+
 withhold_everything(reasons) := {
 	"signals": {},
-	"withheld": [{"signal": signal.id, "reasons": reasons} | some signal in input.signals],
+	"withheld": {withheld_group(reason, signal_ids) | some reason in reasons; signal_ids != set()},
 	"reasons": set(),
 	"withheld_fields": set(),
+}
+
+# A reason together with the signals it holds for: {code, message, basis, signals}.
+withheld_group(reason, ids) := {"code": reason.code, "message": reason.message, "basis": reason.basis, "signals": ids}
+
+# The same for a field: {field, code, message, basis, signals}.
+withheld_field_group(field, reason, ids) := {
+	"field": field,
+	"code": reason.code,
+	"message": reason.message,
+	"basis": reason.basis,
+	"signals": ids,
 }
 
 nothing_released contains lib.reason(
@@ -202,14 +223,21 @@ case_grounds contains lib.reason(
 proportionality := data.covenant.thresholds.proportionality
 
 # Independent sources: distinct partners, not the RIEC (its analyses derive from others' data),
-# and only signals that could be released at all.
-independent_parties := {party | some [_, party, key, _] in signed; facts_by_signature[key].independent}
+# and only signals that could be released at all (no CIE, no form outside the covenant).
+independent_parties := {signal.party |
+	some signal in input.signals
+	not never_released_signals[signal.id]
+	not not_independent_types[signal.party_type]
+} - {"", null}
 
+not_independent_types := {party_type | some party_type in proportionality.not_independent_types}
+
+# Only asked when there are too few independent partners (the usual case needs no urgency).
 case_is_urgent if case_has_acute_danger
 
 case_is_urgent if {
-	some facts in facts_by_signature
-	facts.urgent
+	some signal in input.signals
+	lib.is_urgent(object.get(signal, "form", ""), object.get(signal, "indicators", []), object.get(signal, "flags", {}))
 }
 
 case_blockers contains lib.reason(
@@ -248,9 +276,11 @@ recipient_type(participant) := data.covenant.parties[participant.party].type if 
 	data.covenant.parties[participant.party]
 } else := participant.type
 
-participant_blockers := {participant.party: participant_refusals(participant) | some participant in input.participants}
+participant_blockers := {participant.party: participant_refusals(participant, recipient_type(participant)) |
+	some participant in input.participants
+}
 
-participant_refusals(participant) := ({lib.reason(
+participant_refusals(participant, party_type) := ({lib.reason(
 	"ontvanger-geen-convenantpartner",
 	sprintf("%q heeft het convenant niet ondertekend en ontvangt alleen geanonimiseerde cijfers.", [participant.party]),
 	"Convenant art. 3 lid 2",
@@ -258,17 +288,17 @@ participant_refusals(participant) := ({lib.reason(
 	not recipient_is_signatory(participant)
 } | {lib.reason(
 	"ontvanger-type-onbekend",
-	sprintf("Partnertype %q staat niet in het convenant (party_types).", [recipient_type(participant)]),
+	sprintf("Partnertype %q staat niet in het convenant (party_types).", [party_type]),
 	"Convenant art. 9",
 ) |
-	not data.covenant.party_types[recipient_type(participant)]
+	not data.covenant.party_types[party_type]
 }) | {lib.reason(
 	"doel-niet-voor-ontvanger",
-	sprintf("Het doel %q is geen doel van partnertype %q.", [case_purpose_id, recipient_type(participant)]),
+	sprintf("Het doel %q is geen doel van partnertype %q.", [case_purpose_id, party_type]),
 	"AVG art. 5 lid 1 sub b; Convenant art. 2 lid 8",
 ) |
-	data.covenant.party_types[recipient_type(participant)]
-	not lib.type_has_purpose(recipient_type(participant), case_purpose_id)
+	data.covenant.party_types[party_type]
+	not lib.type_has_purpose(party_type, case_purpose_id)
 }
 
 recipient_is_signatory(participant) if {
@@ -280,255 +310,265 @@ recipient_is_signatory(participant) if {
 # Layer 3: each signal, per recipient type
 # =============================================================================================
 #
-# The work is split so that a case of 50 signals stays cheap. Signals that agree on everything
-# these rules look at (form, source type, classes, flags, offered fields) share one signature and
-# are judged once: first what holds whoever receives them (facts_by_signature), then per recipient
-# type (outcomes_by_type). Per recipient and signal only a lookup remains.
+# A case of 50 signals must be decided in a few milliseconds, and OPA spends microseconds on
+# every step it evaluates. So nothing below runs per signal and recipient, and no reason is built
+# per signal. Each fact about the signals is one pass over input.signals that collects the ids
+# of the signals it holds for (a set of ids); the rules are set arithmetic on those sets, once
+# for the whole case (signal_refusals) or once per recipient type (recipient_refusals). A reason
+# is built once and carries the set of signals it holds for. Set lookups (`s[x]`) are cheaper
+# than `x in s`, and one pass per fact is cheaper than one pass that builds a record per signal.
 
-signed := [[signal.id, object.get(signal, "party", ""), sprintf("%v", [part]), part] |
+signal_ids := {signal.id | some signal in input.signals}
+
+# --- Facts about the signals, as sets of signal ids ---------------------------------------------
+
+# The signals that carry each data class, grouped from [class, id] pairs: linear in the number of
+# signals (a rule `class_members[c] contains id` copies ever larger sets, quadratic at scale).
+class_members := {data_class: {pair[1] | some pair in class_pairs; pair[0] == data_class} |
+	some data_class in {pair[0] | some pair in class_pairs}
+}
+
+class_pairs := [[data_class, signal.id] | some signal in input.signals; some data_class in signal.data_classes]
+
+# Flags: only `true` counts; a flag that is absent, false or null is not set.
+minor_signals := {signal.id | some signal in input.signals; signal.flags.minor == true}
+
+consent_signals := {signal.id | some signal in input.signals; signal.flags.consent == true}
+
+protected_signals := {signal.id | some signal in input.signals; signal.flags.source_protected == true}
+
+# An embargo holds up to and including its date, in Dutch local time (Convenant art. 11 lid 2).
+embargo_signals := {signal.id |
 	some signal in input.signals
-	part := signature_part(signal)
-]
-
-# Every key has a default, so that no signal can drop out of the decision unexplained; an
-# incomplete signal is withheld (signaal-onvolledig).
-signature_part(signal) := {
-	"form": object.get(signal, "form", ""),
-	"party_type": object.get(signal, "party_type", ""),
-	"data_classes": object.get(signal, "data_classes", []),
-	"indicators": object.get(signal, "indicators", []),
-	"flags": object.get(signal, "flags", {}),
-	"fields": object.get(signal, "fields", []),
+	until := signal.flags.embargo_until
+	is_string(until)
+	today <= substring(until, 0, 10)
 }
 
-signature_of := {id: key | some [id, _, key, _] in signed}
+today := lib.local_date(input.now)
 
-# One representative per signature: signals with the same signature have equal parts.
-signature_parts := {key: part | some [_, _, key, part] in signed}
+# Complete: a form, the type of the source partner and at least one data class. Any other
+# signal is withheld (signaal-onvolledig), never silently left out.
+complete_signals := {signal.id |
+	some signal in input.signals
+	signal.form != ""
+	signal.party_type != ""
+	signal.data_classes[0]
+}
 
-facts_by_signature := {key: facts_of(part) | some key, part in signature_parts}
+# The signals of each form outside the covenant (mensensmokkel).
+out_of_scope_members := {form: ids |
+	some form in data.covenant.forms.out_of_scope
+	ids := {signal.id | some signal in input.signals; signal.form == form}
+	ids != set()
+}
 
-facts_of(signal) := {
-	"care": care,
-	"minor": minor,
-	"embargo": embargo,
-	"classes": classes,
-	"source_type": signal.party_type,
-	"profile": sprintf("%v|%v|%v|%v|%v", [classes, care, minor, embargo, signal.party_type]),
-	"blockers": blockers,
-	"open": count(blockers) == 0,
-	"releasable": verdict.releasable,
-	"withheld_fields": verdict.withheld,
-	"independent": independent_source(signal, classes),
-	"urgent": urgency_flag(signal),
+# CIE and forms outside the covenant: withheld from everyone, whatever else holds.
+never_released_signals := object.get(class_members, "cie", set()) | union({ids | some ids in out_of_scope_members})
+
+# Care data: data under professional secrecy, or health data from a care partner (Convenant
+# art. 10). The same definition as lib.is_care_data, in sets.
+care_signals := members(class_members, data.covenant.care_data.classes) | care_source_signals
+
+# Health data from a care partner; the source type is looked at only when there is health data.
+care_source_signals := {signal.id |
+	some signal in input.signals
+	source_class_signals[signal.id]
+	care_source_types[signal.party_type]
 } if {
-	classes := {data_class | some data_class in signal.data_classes}
-	care := care_flag(signal.party_type, classes)
-	minor := object.get(signal.flags, "minor", false) == true
-	embargo := embargo_flag(signal)
-	consent := object.get(signal.flags, "consent", null) == true
-	verdict := field_verdict(signal, classes)
-	blockers := signal_refusals(signal, classes, care, minor, consent) | no_fields_left(verdict.releasable)
-}
-
-# Recipient checks depend only on a signal's profile (its classes, whether it is care data, about
-# a minor or under embargo, and the type of partner it came from), so signatures that share a
-# profile are judged once per recipient type.
-profiles := {facts.profile: {
-	"classes": facts.classes,
-	"care": facts.care,
-	"minor": facts.minor,
-	"embargo": facts.embargo,
-	"source_type": facts.source_type,
-} |
-	some facts in facts_by_signature
-}
-
-case_types := {recipient_type(participant) | some participant in input.participants}
-
-profile_blockers := {party_type: {key: recipient_refusals(party_type, profile) | some key, profile in profiles} |
-	some party_type in case_types
-}
-
-# Per recipient type and signature: released with these fields, or withheld for these reasons.
-outcomes_by_type := {party_type: {key: outcome(party_type, facts) | some key, facts in facts_by_signature} |
-	some party_type in case_types
-}
-
-outcome(party_type, facts) := {
-	"open": true,
-	"release": {"fields": fields},
-	"profile": facts.profile,
-	"not_needed": facts.releasable - fields,
-} if {
-	facts.open
-	count(profile_blockers[party_type][facts.profile]) == 0
-	fields := fields_for_type(party_type, facts.releasable)
-	count(fields) > 0
-} else := {"open": false, "blockers": (facts.blockers | profile_blockers[party_type][facts.profile]) | need_to_know_left_nothing(party_type, facts)}
-
-releases_by_type := {party_type: release_to_type(party_type) | some party_type in case_types}
-
-release_to_type(party_type) := {
-	"signals": {id: outcomes[key].release | some id, key in signature_of; open_keys[key]},
-	"withheld": [{"signal": id, "reasons": outcomes[key].blockers} | some id, key in signature_of; closed_keys[key]],
-	"reasons": release_grounds(party_type, {outcomes[key].profile | some key in open_keys}),
-	"withheld_fields": need_to_know_withholdings(party_type, {outcomes[key] | some key in open_keys}),
-} if {
-	outcomes := outcomes_by_type[party_type]
-	open_keys := {key | some key, outcome in outcomes; outcome.open}
-	closed_keys := {key | some key, outcome in outcomes; not outcome.open}
-}
-
-# Fields withheld from every recipient (source protection, BSN, fields outside the signal's
-# classes), reported once per signal rather than once per recipient.
-fields_withheld := {id: withheld |
-	some id, key in signature_of
-	withheld := facts_by_signature[key].withheld_fields
-	count(withheld) > 0
-}
-
-no_fields_left(fields) := {lib.reason(
-	"geen-vrijgeefbare-velden",
-	"Van dit signaal blijft geen enkel veld over dat verstrekt mag worden.",
-	"AVG art. 5 lid 1 sub c; Convenant art. 9 lid 7",
-)} if count(fields) == 0 else := set()
-
-need_to_know_left_nothing(party_type, facts) := {lib.reason(
-	"geen-velden-nodig-voor-ontvanger",
-	sprintf("Partnertype %q heeft geen van de vrij te geven velden van dit signaal nodig voor zijn taak.", [party_type]),
-	"AVG art. 5 lid 1 sub c; Convenant art. 9 lid 7",
-)} if {
-	count(facts.releasable) > 0
-	count(fields_for_type(party_type, facts.releasable)) == 0
+	source_class_signals := members(class_members, data.covenant.care_data.source_classes)
+	source_class_signals != set()
 } else := set()
 
-# --- Blockers that hold for every recipient ----------------------------------------------------
+care_source_types := {party_type | some party_type in data.covenant.care_data.source_types}
 
-# Every rule that holds whoever the recipient is, one function each.
-signal_refusals(signal, classes, care, minor, consent) := union({
-	incomplete_refusal(signal, classes),
-	cie_refusal(classes),
-	out_of_scope_refusal(signal),
-	care_refusals(care, consent),
-	minor_case_refusals(minor),
+# The signals listed under any of these keys.
+members(sets, keys) := union({sets[key] | some key in keys})
+
+# Care data is discussed only when the meeting is not split, or in its care part.
+care_may_be_discussed if object.get(input.case, "meeting_part", null) == null
+
+care_may_be_discussed if input.case.meeting_part == "zorg"
+
+# --- Fields ------------------------------------------------------------------------------------
+
+# The fields that belong to a signal: the identifying fields under `gewoon` belong to every
+# signal; the fields of a special class only when the signal carries that class.
+fields_of_class := {data_class: {field | some field in fields} | some data_class, fields in data.covenant.fields}
+
+reporter_fields := {field | some field in data.covenant.source_protection.reporter_fields}
+
+party_identity_fields := {field | some field in data.covenant.source_protection.party_identity_fields}
+
+never_released := {field | some field, _ in data.covenant.never_released_fields}
+
+# The fields a signal with this list of classes may pass on: the ordinary fields and those of its
+# classes, never a reporter field or a never-released field. Once per distinct list of classes.
+fields_for_classes := {classes: (union({fields | some data_class in classes; fields := passable_fields[data_class]}) | ordinary_fields) |
+	some classes in {signal.data_classes | some signal in input.signals}
+}
+
+passable_fields := {data_class: (fields - (reporter_fields | never_released)) | some data_class, fields in fields_of_class}
+
+ordinary_fields := object.get(passable_fields, "gewoon", set())
+
+# Per signal: [the fields that may go to any recipient that receives it, the fields withheld
+# from everyone]. A signal without a list of classes has no entry (it is incomplete).
+field_verdicts := {signal.id: [offered & allowed, offered - allowed] |
+	some signal in input.signals
+	offered := {field | some field in signal.fields}
+	allowed := fields_for_classes[signal.data_classes]
+}
+
+# A source-protected signal also loses the fields that name the partner that reported it.
+releasable_fields := object.union({id: verdict[0] | some id, verdict in field_verdicts}, {id: (verdict[0] - party_identity_fields) |
+	some id in protected_signals
+	verdict := field_verdicts[id]
 })
 
-incomplete_refusal(signal, classes) := {lib.reason(
+# The signals with at least one field that may be released.
+signals_with_fields := {id | some id, fields in releasable_fields; fields != set()}
+
+# Fields withheld from every recipient (source protection, BSN, fields outside the signal's
+# classes): one entry per field and reason, with the signals it holds for.
+fields_withheld := {withheld_field_group(field, reason, ids) |
+	some field in {pair[0] | some pair in field_pairs}
+	ids := {pair[1] | some pair in field_pairs; pair[0] == field}
+	some reason in field_reasons(field)
+} | {withheld_field_group(field, identity_reason(field), ids) |
+	some field in party_identity_fields
+	ids := {id | some id in protected_signals; field_verdicts[id][0][field]}
+	ids != set()
+}
+
+# [field, signal] for each field withheld from every recipient because of what the field is.
+field_pairs := [[field, id] | some id, verdict in field_verdicts; some field in verdict[1]]
+
+# Why such a field is withheld: it names the reporter, it is never released, or it does not
+# belong to the classes of the signal that carries it.
+field_reasons(field) := {lib.reason(
+	"bronbescherming-melder",
+	sprintf("Veld %q noemt de melder; wie meldde wordt nooit verstrekt.", [field]),
+	"Convenant art. 13 lid 1",
+) |
+	reporter_fields[field]
+} | {lib.reason(
+	"veld-nooit-verstrekken",
+	sprintf("Veld %q wordt niet verstrekt: %s.", [field, rule.reason]),
+	rule.basis,
+) |
+	rule := data.covenant.never_released_fields[field]
+} | {lib.reason(
+	"veld-buiten-gegevensklasse",
+	sprintf("Veld %q hoort niet bij de gegevensklassen van dit signaal.", [field]),
+	"AVG art. 5 lid 1 sub c; Convenant art. 9 lid 7",
+) |
+	not reporter_fields[field]
+	not never_released[field]
+}
+
+identity_reason(field) := lib.reason(
+	"bronbescherming-partij",
+	sprintf("Het signaal is bronbeschermd: veld %q (welke partner aanleverde) wordt niet verstrekt.", [field]),
+	"Convenant art. 13 lid 2",
+)
+
+# Partner types with a need-to-know list receive only those fields (Convenant art. 9 lid 7).
+need_to_know[party_type] := {field | some field in fields} if {
+	some party_type in judged_types
+	fields := data.covenant.party_types[party_type].need_to_know_fields
+}
+
+# --- Refusals that hold whoever the recipient is -------------------------------------------------
+#
+# Each entry is [reason, ids]: one reason and the signals it holds for. A new rule of this kind
+# is one more `signal_refusals contains [reason, ids] if { ... }`; an empty set of ids is ignored.
+
+signal_refusals contains [lib.reason(
 	"signaal-onvolledig",
 	"Het signaal mist de vorm, het type van de aanleverende partner of de gegevensklassen; een onvolledig signaal wordt niet verstrekt.",
 	"AVG art. 5 lid 1 sub d; Convenant art. 9 lid 1",
-) |
-	not signal_complete(signal, classes)
-}
+), signal_ids - complete_signals]
 
-signal_complete(signal, classes) if {
-	signal.form != ""
-	signal.party_type != ""
-	count(classes) > 0
-}
-
-cie_refusal(classes) := {lib.reason(
+signal_refusals contains [lib.reason(
 	"cie-nooit-verstrekken",
 	"CIE-informatie wordt nooit verstrekt.",
 	"Wpg art. 12; Convenant art. 5 lid 3",
-) |
-	"cie" in classes
-}
+), class_members.cie]
 
-out_of_scope_refusal(signal) := {lib.reason(
+signal_refusals contains [lib.reason(
 	"buiten-reikwijdte-convenant",
-	sprintf("Vorm %q valt buiten het convenant; het signaal is alleen gelabeld en wordt niet verstrekt.", [signal.form]),
+	sprintf("Vorm %q valt buiten het convenant; het signaal is alleen gelabeld en wordt niet verstrekt.", [form]),
 	"AVG art. 5 lid 1 sub b; Convenant art. 5 lid 4",
-) |
-	lib.form_out_of_scope(signal.form)
-}
+), ids] if some form, ids in out_of_scope_members
 
 # Care data needs the client's consent or acute danger established in the case; in the general
 # part of a split meeting it is not discussed at all (Convenant art. 10).
-care_refusals(true, consent) := {lib.reason(
+signal_refusals contains [lib.reason(
 	"zorg-zonder-toestemming-of-acuut-gevaar",
 	"Zorggegevens onder beroepsgeheim: de cliënt heeft geen toestemming gegeven en in de casus is geen acuut gevaar vastgesteld.",
 	"BW art. 7:457; AVG art. 9 lid 2 sub a en c; Convenant art. 10 lid 1",
-) |
-	not consent
-	not case_has_acute_danger
-} | {lib.reason(
+), care_signals - consent_signals] if not case_has_acute_danger
+
+signal_refusals contains [lib.reason(
 	"zorgdeel-gescheiden-overleg",
 	"Dit is het algemene deel van een gesplitst casusoverleg, zonder de zorgcoördinator: zorggegevens worden alleen in het zorgdeel besproken.",
 	"Convenant art. 10 lid 3",
-) |
-	not care_may_be_discussed
-}
-
-care_refusals(false, _) := set()
+), care_signals] if not care_may_be_discussed
 
 # Minors: the case purpose must be one of minors.purposes and a privacy officer must have
 # approved (Convenant art. 12; the CBP found case meetings without such safeguards unlawful).
-minor_case_refusals(true) := {lib.reason(
+signal_refusals contains [lib.reason(
 	"minderjarige-doel-niet-toegestaan",
 	sprintf("Gegevens over een minderjarige worden niet verstrekt voor het doel %q.", [case_purpose_id]),
 	"AVG overweging 38; Convenant art. 12 lid 1",
-) |
-	not case_purpose_id in data.covenant.minors.purposes
-} | {lib.reason(
+), minor_signals] if not case_purpose_id in data.covenant.minors.purposes
+
+signal_refusals contains [lib.reason(
 	"minderjarige-goedkeuring-ontbreekt",
 	sprintf("Gegevens over een minderjarige: goedkeuring door een %s ontbreekt.", [data.covenant.minors.required_approval]),
 	"AVG overweging 38; Convenant art. 12 lid 1",
-) |
-	not data.covenant.minors.required_approval in approved_roles
-}
+), minor_signals] if not data.covenant.minors.required_approval in approved_roles
 
-minor_case_refusals(false) := set()
+signal_refusals contains [lib.reason(
+	"geen-vrijgeefbare-velden",
+	"Van dit signaal blijft geen enkel veld over dat verstrekt mag worden.",
+	"AVG art. 5 lid 1 sub c; Convenant art. 9 lid 7",
+), signal_ids - signals_with_fields]
 
-# --- Blockers that depend on the recipient -----------------------------------------------------
+# The same refusals as reasons with their signals (in the decision once, not per participant).
+signal_refusal_groups := {withheld_group(reason, ids) | some [reason, ids] in signal_refusals; ids != set()}
 
-# Every rule that depends on the recipient, one function each. A new rule of this kind is a new
-# function below plus one line here.
-recipient_refusals(party_type, profile) := union({
-	class_refusals(party_type, profile),
-	embargo_refusal(party_type, profile),
-	care_recipient_refusal(party_type, profile),
-	minor_recipient_refusal(party_type, profile),
-})
+# The signals no rule above withholds.
+open_signals := signals_with_fields - union({ids | some [_, ids] in signal_refusals})
 
-embargo_refusal(party_type, profile) := {lib.reason(
-	"embargo-lopend-onderzoek",
-	"Het signaal staat onder embargo van politie of OM (lopend onderzoek): tot en met de embargodatum ontvangen alleen politie en OM het.",
-	"Convenant art. 11 lid 2",
-) |
-	profile.embargo
-	not party_type in data.covenant.embargo.exempt_recipient_types
-}
+# --- Refusals that depend on the recipient's type ------------------------------------------------
+#
+# recipient_refusals[party_type] holds [reason, ids] entries, like signal_refusals. A new rule of
+# this kind is one more `recipient_refusals[party_type] contains [reason, ids] if { ... }` that
+# starts with `some party_type in judged_types`.
 
-care_recipient_refusal(party_type, profile) := {lib.reason(
-	"zorg-alleen-via-zorgcoordinator",
-	"Zorggegevens worden alleen aan of via de zorgcoördinator verstrekt.",
-	"BW art. 7:457; Convenant art. 10 lid 2",
-) |
-	profile.care
-	not party_type in data.covenant.care_data.recipient_types
-}
-
-minor_recipient_refusal(party_type, profile) := {lib.reason(
-	"minderjarige-ontvanger-niet-toegestaan",
-	sprintf("Gegevens over een minderjarige worden niet aan partnertype %q verstrekt.", [party_type]),
-	"AVG overweging 38; Convenant art. 12 lid 1",
-) |
-	profile.minor
-	not party_type in data.covenant.minors.recipient_types
+# The types of the participants that are not refused as a whole (layer 2).
+judged_types := {recipient_type(participant) |
+	some participant in input.participants
+	count(participant_blockers[participant.party]) == 0
 }
 
 # Each data class needs a basis for this recipient type (Wpg, AVG art. 9 and 10, AWR art. 67).
-class_refusals(party_type, profile) := {lib.reason(
+recipient_refusals[party_type] contains [lib.reason(
 	object.get(class_refusal_code, data_class, "gegevensklasse-geen-grondslag"),
-	sprintf("Partnertype %q heeft geen grondslag voor %s.", [party_type, lib.class_name(data_class)]),
+	sprintf("Partnertype %q heeft geen grondslag voor %s.", [party_type, class_names[data_class]]),
 	lib.class_basis(data_class),
-) |
-	some data_class in profile.classes
-	data_class != "cie"
-	not lib.type_may_receive(party_type, data_class)
+), class_members[data_class]] if {
+	some party_type in judged_types
+	some data_class in case_classes - object.keys(data.covenant.party_types[party_type].may_receive)
 }
+
+# The classes in the case that need a basis (CIE is never released, whoever receives it).
+case_classes := object.keys(class_members) - {"cie"}
+
+# The human names of the classes in the case, for messages ("politiegegevens (Wpg)").
+class_names := {data_class: lib.class_name(data_class) | some data_class, _ in class_members}
 
 class_refusal_code := {
 	"gewoon": "gegevensklasse-geen-grondslag",
@@ -541,167 +581,106 @@ class_refusal_code := {
 	"verblijfsstatus": "verblijfsstatus-geen-grondslag",
 }
 
-# --- Why a recipient receives what it receives -------------------------------------------------
+recipient_refusals[party_type] contains [lib.reason(
+	"embargo-lopend-onderzoek",
+	"Het signaal staat onder embargo van politie of OM (lopend onderzoek): tot en met de embargodatum ontvangen alleen politie en OM het.",
+	"Convenant art. 11 lid 2",
+), embargo_signals] if {
+	embargo_signals != set()
+	some party_type in judged_types
+	not party_type in data.covenant.embargo.exempt_recipient_types
+}
 
-release_grounds(party_type, released_profiles) := ((({lib.reason(
+recipient_refusals[party_type] contains [lib.reason(
+	"zorg-alleen-via-zorgcoordinator",
+	"Zorggegevens worden alleen aan of via de zorgcoördinator verstrekt.",
+	"BW art. 7:457; Convenant art. 10 lid 2",
+), care_signals] if {
+	care_signals != set()
+	some party_type in judged_types
+	not party_type in data.covenant.care_data.recipient_types
+}
+
+recipient_refusals[party_type] contains [lib.reason(
+	"minderjarige-ontvanger-niet-toegestaan",
+	sprintf("Gegevens over een minderjarige worden niet aan partnertype %q verstrekt.", [party_type]),
+	"AVG overweging 38; Convenant art. 12 lid 1",
+), minor_signals] if {
+	minor_signals != set()
+	some party_type in judged_types
+	not party_type in data.covenant.minors.recipient_types
+}
+
+recipient_refusals[party_type] contains [lib.reason(
+	"geen-velden-nodig-voor-ontvanger",
+	sprintf("Partnertype %q heeft geen van de vrij te geven velden van dit signaal nodig voor zijn taak.", [party_type]),
+	"AVG art. 5 lid 1 sub c; Convenant art. 9 lid 7",
+), {id | some id in signals_with_fields; releasable_fields[id] & needed == set()}] if {
+	some party_type, needed in need_to_know
+}
+
+# --- What each recipient type receives -----------------------------------------------------------
+
+releases_by_type[party_type] := release_to_type(party_type, object.get(recipient_refusals, party_type, set())) if {
+	some party_type in judged_types
+}
+
+release_to_type(party_type, refusals) := {
+	"signals": fields_for_type(party_type, released),
+	"withheld": {withheld_group(reason, ids) | some [reason, ids] in refusals; ids != set()},
+	"reasons": release_grounds(party_type, released),
+	"withheld_fields": need_to_know_withholdings(party_type, released),
+} if {
+	released := open_signals - union({ids | some [_, ids] in refusals})
+}
+
+# The fields per released signal: all its releasable fields, or those the type needs.
+fields_for_type(party_type, released) := {id: (releasable_fields[id] & needed) | some id in released} if {
+	needed := need_to_know[party_type]
+} else := object.filter(releasable_fields, released)
+
+need_to_know_withholdings(party_type, released) := {withheld_field_group(field, lib.reason(
+	"veld-buiten-noodzaak",
+	sprintf("Partnertype %q heeft veld %q niet nodig voor zijn taak.", [party_type, field]),
+	"AVG art. 5 lid 1 sub c; Convenant art. 9 lid 7",
+), ids) |
+	needed := need_to_know[party_type]
+	pairs := [[field, id] | some id in released; some field in releasable_fields[id] - needed]
+	some field in {pair[0] | some pair in pairs}
+	ids := {pair[1] | some pair in pairs; pair[0] == field}
+}
+
+# --- Why a recipient receives what it receives ---------------------------------------------------
+
+release_grounds(party_type, released) := {lib.reason(
 	"grondslag-ontvanger",
-	sprintf("Partnertype %q ontvangt %s.", [party_type, lib.class_name(data_class)]),
-	lib.receive_basis(party_type, data_class),
+	sprintf("Partnertype %q ontvangt %s.", [party_type, class_names[data_class]]),
+	ground.basis,
 ) |
-	some data_class in {data_class | some key in released_profiles; some data_class in profiles[key].classes}
+	some data_class, ground in data.covenant.party_types[party_type].may_receive
+	any_released(class_members[data_class], released)
 } | {lib.reason(
 	"zorg-toestemming-of-acuut-gevaar",
 	"Zorggegevens: de cliënt heeft toestemming gegeven, of de casusregisseur heeft acuut gevaar vastgesteld (conflict van plichten).",
 	"AVG art. 9 lid 2 sub a en c; Convenant art. 10 lid 1",
 ) |
-	some key in released_profiles
-	profiles[key].care
-}) | {lib.reason(
+	any_released(care_signals, released)
+} | {lib.reason(
 	"embargo-uitzondering-politie-om",
 	"Signalen onder embargo: politie en OM ontvangen ze wel.",
 	"Convenant art. 11 lid 2",
 ) |
-	some key in released_profiles
-	profiles[key].embargo
-}) | {lib.reason(
+	any_released(embargo_signals, released)
+} | {lib.reason(
 	"minderjarige-waarborgen",
 	"Minderjarige: doel, goedkeuring door de privacy officer en ontvanger voldoen aan de extra waarborgen.",
 	"Convenant art. 12 lid 1",
 ) |
-	some key in released_profiles
-	profiles[key].minor
-})
-
-# --- Fields ------------------------------------------------------------------------------------
-
-# The fields that belong to a signal: the identifying fields under `gewoon` belong to every
-# signal; the fields of a special class only when the signal carries that class.
-fields_of_class := {data_class: {field | some field in fields} | some data_class, fields in data.covenant.fields}
-
-base_fields := object.get(fields_of_class, "gewoon", set())
-
-reporter_fields := {field | some field in data.covenant.source_protection.reporter_fields}
-
-party_identity_fields := {field | some field in data.covenant.source_protection.party_identity_fields}
-
-never_released := {field | some field, _ in data.covenant.never_released_fields}
-
-# Which offered fields may go to any recipient that receives the signal, and why the others may
-# not. Most fields are ordinary identifying fields; only the others need a closer look.
-field_verdict(signal, classes) := {"releasable": releasable, "withheld": withheld} if {
-	offered := {field | some field in signal.fields}
-	special := offered - base_fields
-	reporter := special & reporter_fields
-	never := special & never_released
-	identity := party_identity_withheld(signal, offered)
-	outside := {field |
-		some field in (special - reporter_fields) - never_released
-		not field_belongs_to(field, classes)
-	}
-	releasable := offered - (((reporter | never) | identity) | outside)
-	withheld := (({reporter_withheld[field] | some field in reporter} |
-		{never_released_withheld[field] | some field in never}) |
-		{party_identity_withheld_field[field] | some field in identity}) |
-		{withheld_field(field, class_field_reason(field)) | some field in outside}
+	any_released(minor_signals, released)
 }
 
-withheld_field(field, reason) := {"field": field, "reasons": {reason}}
-
-field_belongs_to(field, classes) if {
-	some data_class in classes
-	field in fields_of_class[data_class]
+# At least one of these signals is released (stops at the first).
+any_released(ids, released) if {
+	some id in ids
+	released[id]
 }
-
-party_identity_withheld(signal, offered) := offered & party_identity_fields if {
-	object.get(signal.flags, "source_protected", false) == true
-} else := set()
-
-# Who reported is never released (Convenant art. 13 lid 1).
-reporter_withheld := {field: withheld_field(field, lib.reason(
-	"bronbescherming-melder",
-	sprintf("Veld %q noemt de melder; wie meldde wordt nooit verstrekt.", [field]),
-	"Convenant art. 13 lid 1",
-)) |
-	some field in reporter_fields
-}
-
-never_released_withheld := {field: withheld_field(field, lib.reason(
-	"veld-nooit-verstrekken",
-	sprintf("Veld %q wordt niet verstrekt: %s.", [field, rule.reason]),
-	rule.basis,
-)) |
-	some field, rule in data.covenant.never_released_fields
-}
-
-party_identity_withheld_field := {field: withheld_field(field, lib.reason(
-	"bronbescherming-partij",
-	sprintf("Het signaal is bronbeschermd: veld %q (welke partner aanleverde) wordt niet verstrekt.", [field]),
-	"Convenant art. 13 lid 2",
-)) |
-	some field in party_identity_fields
-}
-
-class_field_reason(field) := lib.reason(
-	"veld-buiten-gegevensklasse",
-	sprintf("Veld %q hoort niet bij de gegevensklassen van dit signaal.", [field]),
-	"AVG art. 5 lid 1 sub c; Convenant art. 9 lid 7",
-)
-
-# Partner types with a need-to-know list receive only those fields (Convenant art. 9 lid 7).
-need_to_know := {party_type: {field | some field in rules.need_to_know_fields} |
-	some party_type, rules in data.covenant.party_types
-	rules.need_to_know_fields
-}
-
-fields_for_type(party_type, fields) := fields & need_to_know[party_type] if {
-	need_to_know[party_type]
-} else := fields
-
-need_to_know_withholdings(party_type, outcomes) := {withheld_field(field, lib.reason(
-	"veld-buiten-noodzaak",
-	sprintf("Partnertype %q heeft veld %q niet nodig voor zijn taak.", [party_type, field]),
-	"AVG art. 5 lid 1 sub c; Convenant art. 9 lid 7",
-)) |
-	some field in {field | some outcome in outcomes; some field in outcome.not_needed}
-}
-
-# --- Facts about a signal and the case ---------------------------------------------------------
-
-# Independent sources for proportionality: not the RIEC (its analyses derive from others'
-# data), and only signals that could be released at all.
-independent_source(signal, classes) := true if {
-	not signal.party_type in proportionality.not_independent_types
-	not lib.form_out_of_scope(signal.form)
-	not "cie" in classes
-} else := false
-
-urgency_flag(signal) := true if {
-	lib.is_urgent(signal.form, signal.indicators, signal.flags)
-} else := false
-
-care_classes := {data_class | some data_class in data.covenant.care_data.classes}
-
-care_source_classes := {data_class | some data_class in data.covenant.care_data.source_classes}
-
-# Care data: data under professional secrecy, or health data from a care partner (Convenant
-# art. 10). The same definition as lib.is_care_data, with set operations.
-care_flag(source_type, classes) := true if {
-	count(classes & care_classes) > 0
-} else := true if {
-	source_type in data.covenant.care_data.source_types
-	count(classes & care_source_classes) > 0
-} else := false
-
-today := lib.local_date(input.now)
-
-# An embargo holds up to and including its date (Convenant art. 11 lid 2).
-embargo_flag(signal) := true if {
-	until := object.get(signal.flags, "embargo_until", null)
-	is_string(until)
-	today <= substring(until, 0, 10)
-} else := false
-
-# Care data is discussed only when the meeting is not split, or in its care part.
-care_may_be_discussed if object.get(input.case, "meeting_part", null) == null
-
-care_may_be_discussed if input.case.meeting_part == "zorg"

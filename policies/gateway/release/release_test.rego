@@ -85,25 +85,31 @@ request_with(signals, participants) := request({
 with_case(overrides) := request({"case": object.union(standard_case, overrides)})
 
 # --- Reading a decision ------------------------------------------------------------------------
+#
+# The output contract (README.md, "Uitkomst"): per participant `signals` maps each released
+# signal to its fields. A signal it does not receive is withheld for the reasons that list it,
+# in `withheld` (every participant) or in the participant's own `withheld`; each reason lists the
+# signals it holds for. `fields_withheld` lists, per field and reason, the signals whose field
+# goes to nobody.
 
 case_codes(d) := {r.code | some r in d.reasons}
 
-withheld_codes(d, party_id, signal_id) := {r.code |
-	some w in d.releases[party_id].withheld
-	w.signal == signal_id
-	some r in w.reasons
+withheld_codes(d, party_id, signal_id) := {group.code |
+	d.releases[party_id]
+	some group in d.withheld | d.releases[party_id].withheld
+	signal_id in group.signals
 }
 
 recipient_codes(d, party_id) := {r.code | some r in d.releases[party_id].reasons}
 
 released(d, party_id, signal_id) if d.releases[party_id].signals[signal_id]
 
-released_fields(d, party_id, signal_id) := {f | some f in d.releases[party_id].signals[signal_id].fields}
+released_fields(d, party_id, signal_id) := {f | some f in d.releases[party_id].signals[signal_id]}
 
-field_codes(d, signal_id, field) := {r.code |
-	some w in d.fields_withheld[signal_id]
-	w.field == field
-	some r in w.reasons
+field_codes(d, signal_id, field) := {group.code |
+	some group in d.fields_withheld
+	group.field == field
+	signal_id in group.signals
 }
 
 # =============================================================================================
@@ -129,9 +135,20 @@ test_every_signal_is_either_released_or_withheld_with_a_reason if {
 	)
 	every p in input_participants(d) {
 		every s in ["s-gemeente", "s-politie", "s-zorg", "s-cie"] {
-			count([1 | released(d, p, s)]) + count([1 | some w in d.releases[p].withheld; w.signal == s; count(w.reasons) > 0]) == 1
+			released_or_withheld(d, p, s)
 		}
 	}
+}
+
+# Exactly one of the two: released (and under no reason), or withheld under at least one reason.
+released_or_withheld(d, p, s) if {
+	released(d, p, s)
+	count(withheld_codes(d, p, s)) == 0
+}
+
+released_or_withheld(d, p, s) if {
+	not released(d, p, s)
+	count(withheld_codes(d, p, s)) > 0
 }
 
 input_participants(d) := {p | some p, _ in d.releases}
@@ -630,8 +647,8 @@ test_the_housing_association_receives_only_the_fields_it_needs if {
 	released_fields(d, "woningcorporatie-maasoever", "s-tel") == {"naam", "adres"}
 	some w in d.releases["woningcorporatie-maasoever"].withheld_fields
 	w.field == "telefoon"
-	some r in w.reasons
-	r.code == "veld-buiten-noodzaak"
+	w.code == "veld-buiten-noodzaak"
+	"s-tel" in w.signals
 	"telefoon" in released_fields(d, "gemeente-rotterdam", "s-tel")
 }
 
@@ -667,4 +684,99 @@ test_a_case_where_every_signal_is_withheld_is_not_allowed if {
 test_a_case_that_releases_something_has_no_nothing_released_reason if {
 	d := release.decision with input as request({})
 	not "niets-verstrekt" in case_codes(d)
+}
+
+# =============================================================================================
+# The output contract (README.md, "Uitkomst")
+# =============================================================================================
+
+test_signals_withheld_for_the_same_reason_share_one_entry if {
+	second := signal("s-politie-2", "politie-rotterdam", {"data_classes": ["gewoon", "politiegegevens"]})
+	d := release.decision with input as request_with([second], [])
+	groups := [group |
+		some group in d.releases["gemeente-rotterdam"].withheld
+		group.code == "politiegegevens-geen-grondslag"
+	]
+	count(groups) == 1
+	{s | some s in groups[0].signals} == {"s-politie", "s-politie-2"}
+	groups[0].basis != ""
+	contains(groups[0].message, "politiegegevens")
+}
+
+test_every_withheld_entry_names_at_least_one_signal if {
+	d := release.decision with input as request_with([care_signal(no_flags), minor_signal], ["woningcorporatie-maasoever", "gemeente-alblasserdam"])
+	every _, release in d.releases {
+		every group in release.withheld {
+			count(group.signals) > 0
+		}
+	}
+	every group in d.withheld {
+		count(group.signals) > 0
+	}
+	every group in d.fields_withheld {
+		count(group.signals) > 0
+	}
+}
+
+test_a_blocked_case_withholds_every_signal_under_each_case_reason if {
+	d := release.decision with input as with_case({"stage": "weging", "approvals": []})
+	every p in ["politie-rotterdam", "gemeente-rotterdam"] {
+		d.releases[p].signals == {}
+		every s in ["s-gemeente", "s-politie"] {
+			count({"alleen-metadata-voor-casusoverleg", "goedkeuring-ontbreekt"} - withheld_codes(d, p, s)) == 0
+		}
+	}
+	# Once for the whole case, not once per participant.
+	{group.code | some group in d.withheld} == {"alleen-metadata-voor-casusoverleg", "goedkeuring-ontbreekt"}
+	d.releases["politie-rotterdam"].withheld == set()
+}
+
+test_a_reason_that_holds_for_every_recipient_is_listed_once if {
+	d := release.decision with input as request_with([care_signal(no_flags)], ["zorgcoordinator-rr"])
+	some group in d.withheld
+	group.code == "zorg-zonder-toestemming-of-acuut-gevaar"
+	group.signals == {"s-zorg"}
+	every _, release in d.releases {
+		every own in release.withheld {
+			own.code != "zorg-zonder-toestemming-of-acuut-gevaar"
+		}
+	}
+	"zorg-zonder-toestemming-of-acuut-gevaar" in withheld_codes(d, "zorgcoordinator-rr", "s-zorg")
+}
+
+test_a_field_withheld_from_everyone_lists_its_signals_once if {
+	also_reported := signal("s-melding-2", "politie-rotterdam", {"fields": ["naam", "melder_naam"]})
+	d := release.decision with input as request_with([reported, also_reported], [])
+	groups := [group | some group in d.fields_withheld; group.field == "melder_naam"]
+	count(groups) == 1
+	groups[0].code == "bronbescherming-melder"
+	{s | some s in groups[0].signals} == {"s-melding", "s-melding-2"}
+}
+
+test_flags_that_are_not_set_may_be_left_out if {
+	without_flags := object.remove(signal("s-kaal", "gemeente-rotterdam", {}), ["flags"])
+	only_minor := signal("s-alleen-minor", "gemeente-rotterdam", {"form": "criminele_uitbuiting", "flags": {"minor": true}})
+	d := release.decision with input as request_with([without_flags, only_minor], ["woningcorporatie-maasoever"])
+	released(d, "politie-rotterdam", "s-kaal")
+	released(d, "politie-rotterdam", "s-alleen-minor")
+	"minderjarige-ontvanger-niet-toegestaan" in withheld_codes(d, "woningcorporatie-maasoever", "s-alleen-minor")
+	not "minderjarige-ontvanger-niet-toegestaan" in withheld_codes(d, "woningcorporatie-maasoever", "s-kaal")
+}
+
+test_a_flag_that_is_null_or_false_is_not_set if {
+	consent_null := care_signal({"consent": null})
+	d := release.decision with input as request_with([consent_null], ["zorgcoordinator-rr"])
+	"zorg-zonder-toestemming-of-acuut-gevaar" in withheld_codes(d, "zorgcoordinator-rr", "s-zorg")
+}
+
+test_a_signal_without_fields_is_withheld if {
+	no_fields := object.remove(signal("s-leeg", "gemeente-rotterdam", {}), ["fields"])
+	d := release.decision with input as request_with([no_fields], [])
+	"geen-vrijgeefbare-velden" in withheld_codes(d, "politie-rotterdam", "s-leeg")
+}
+
+test_two_participants_of_one_type_receive_the_same if {
+	d := release.decision with input as request_with([], ["gemeente-vlaardingen"])
+	d.releases["gemeente-vlaardingen"].signals == d.releases["gemeente-rotterdam"].signals
+	d.releases["gemeente-vlaardingen"].withheld == d.releases["gemeente-rotterdam"].withheld
 }
