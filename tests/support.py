@@ -6,8 +6,6 @@ import base64
 import json
 import os
 import secrets
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,10 +15,10 @@ from typing import Any
 
 import httpx
 import jwt
-import uvicorn
 
 from gateway.api.app import create_app
 from gateway.auth.tokens import TOKEN_TYPE, body_digest
+from gateway.demo import serving
 from gateway.parties.keys import SigningKey, load_signing_key
 from gateway.runtime import Runtime
 
@@ -144,23 +142,8 @@ class Caller:
 @contextmanager
 def live_server(rt: Runtime) -> Iterator[str]:
     """Serve ``rt`` with uvicorn on a free loopback port in a thread; yields the base URL."""
-    config = uvicorn.Config(
-        create_app(rt), host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(create_app(rt)) as url:
+        yield url
 
 
 def future(seconds: int) -> datetime:

@@ -29,6 +29,13 @@ PRIVACY = {"roles": ["privacy_officer"], "claims": {"sub": "privacy-07"}}
 VICTIM_NAME = {"family_name": "Zwaluwstaart", "given_names": "Mirela", "birth_date": "1999-04-02"}
 
 
+CARE = {
+    "details": {"zorgtraject": "Opvang gestart"},
+    "data_classes": ["zorg_beroepsgeheim"],
+    "flags": {"minor": False, "consent": True, "embargo_until": None, "source_protected": False},
+}
+
+
 def sealed_signal(rt, party: str, victim: str, *, details: dict[str, str], **meta: Any) -> dict:
     """A wire signal whose sealed part holds real clear content, sealed as an adapter does."""
     document = signal(
@@ -218,21 +225,11 @@ def test_an_embargo_holds_back_all_but_police_and_om(caller, server, keys):
 
 def test_care_data_needs_consent_and_goes_via_the_care_coordinator(caller, server, keys):
     _, rt = server
-    care = {
-        "details": {"zorgtraject": "Opvang gestart"},
-        "data_classes": ["zorg_beroepsgeheim"],
-        "flags": {
-            "minor": False,
-            "consent": True,
-            "embargo_until": None,
-            "source_protected": False,
-        },
-    }
     case_id, _ = case_in_meeting(
         caller,
         rt,
         participants=["politie-rotterdam", "zorgcoordinator-rr"],
-        extra=[("zorgcoordinator-rr", care)],
+        extra=[("zorgcoordinator-rr", CARE)],
     )
     body = post(caller, RIEC, f"/v1/cases/{case_id}/release", {}, **DIRECTOR).json()
     coordinator = fetch_and_open(
@@ -353,21 +350,11 @@ def test_the_recipient_opens_its_package_on_the_command_line(caller, server, key
 @pytest.mark.parametrize("part", ["algemeen"])
 def test_the_general_part_of_a_split_meeting_gets_no_care_data(caller, server, part):
     _, rt = server
-    care = {
-        "details": {"zorgtraject": "Opvang gestart"},
-        "data_classes": ["zorg_beroepsgeheim"],
-        "flags": {
-            "minor": False,
-            "consent": True,
-            "embargo_until": None,
-            "source_protected": False,
-        },
-    }
     case_id, _ = case_in_meeting(
         caller,
         rt,
         participants=["politie-rotterdam", "zorgcoordinator-rr"],
-        extra=[("zorgcoordinator-rr", care)],
+        extra=[("zorgcoordinator-rr", CARE)],
     )
     body = post(
         caller, RIEC, f"/v1/cases/{case_id}/release", {"meeting_part": part}, **DIRECTOR

@@ -38,7 +38,9 @@ class SignalMeta:
             "form": self.opened.form,
             "indicators": list(self.opened.indicators),
             "data_classes": list(self.data_classes),
-            "flags": dict(self.flags),
+            # Only the flags that are set: absent, false and null mean the same to the policy,
+            # and every KiB of input costs the decision time.
+            "flags": {k: v for k, v in self.flags.items() if v not in (None, False)},
             "fields": self.opened.field_names(),
         }
 

@@ -16,9 +16,8 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
+from gateway.api.auditing import audit_call
 from gateway.api.security import runtime, signed_call
-from gateway.audit import store as audit
-from gateway.audit.chain import AuditEvent
 from gateway.auth.signed_calls import VerifiedCall
 from gateway.cases import model
 from gateway.cases.model import CaseAction, CaseState, Stage
@@ -106,20 +105,7 @@ def _audit(
     detail: dict[str, Any],
     revision: str,
 ) -> None:
-    audit.append(
-        connection,
-        [
-            AuditEvent(
-                event=event,
-                actor_party=call.party.id,
-                actor_sub=call.subject,
-                object={"case": case_id} if case_id else {},
-                detail=detail,
-                policy_revision=revision,
-            )
-        ],
-        now=rt.clock(),
-    )
+    audit_call(rt, call, connection, event, {"case": case_id} if case_id else {}, detail, revision)
 
 
 def _ask(

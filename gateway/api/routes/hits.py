@@ -13,9 +13,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import Connection
 
+from gateway.api.auditing import audit_call
 from gateway.api.security import runtime, signed_call
-from gateway.audit import store as audit
-from gateway.audit.chain import AuditEvent
 from gateway.auth.signed_calls import VerifiedCall
 from gateway.errors import FieldError, InvalidInput, NotFound, PolicyRefused
 from gateway.hits.network import network_view
@@ -91,20 +90,7 @@ def _audit(
     detail: dict[str, Any],
     decision: Decision,
 ) -> None:
-    audit.append(
-        connection,
-        [
-            AuditEvent(
-                event=event,
-                actor_party=call.party.id,
-                actor_sub=call.subject,
-                object=obj,
-                detail=detail,
-                policy_revision=decision.revision,
-            )
-        ],
-        now=rt.clock(),
-    )
+    audit_call(rt, call, connection, event, obj, detail, decision.revision)
 
 
 def _since(value: str | None) -> datetime | None:
