@@ -77,7 +77,8 @@ def test_every_planted_pattern_is_one_hit_and_the_shelter_is_a_hub(server, keys,
 
 
 def test_the_riec_views_of_the_region_hold_no_pseudonym_or_identifier(server, keys, region, caller):
-    """Every hit, its history and network view, and the hubs, as the RIEC receives them: no
+    """Every hit, its history and network view, the hubs and the regional figures, as the RIEC
+    receives them: no
     generated identifier, name or free text, and no stored pseudonym in any encoding."""
     url, rt = server
     out, truth = region
@@ -92,6 +93,9 @@ def test_the_riec_views_of_the_region_hold_no_pseudonym_or_identifier(server, ke
     listed = json.loads(get("/v1/hits?status=alle&limit=200"))
     assert len(listed["hits"]) >= len(truth["patterns"])
     texts = [get("/v1/hits?status=alle&limit=200"), get("/v1/hubs")]
+    # The regional monitor too, down to its finest cells.
+    for dimensions in ("gemeente,vorm,maand", "indicator,partijtype", "barriere,zekerheid"):
+        texts.append(get(f"/v1/stats?dimensions={dimensions}"))
     for hit in listed["hits"]:
         texts.append(get(f"/v1/hits/{hit['id']}"))
         texts.append(get(f"/v1/hits/{hit['id']}/network"))

@@ -365,3 +365,97 @@ def test_the_general_part_of_a_split_meeting_gets_no_care_data(caller, server, p
         for r in w["reasons"]
     }
     assert "zorgdeel-gescheiden-overleg" in codes
+
+
+def codes_for(body: dict, party: str) -> dict[str, set[str]]:
+    """Withheld signal -> reason codes, for one recipient."""
+    return {
+        w["signal"]: {r["code"] for r in w["reasons"]}
+        for w in body["recipients"][party]["withheld"]
+    }
+
+
+def test_the_rules_show_in_what_each_recipient_gets(caller, server, keys):
+    """One case, one signal per rule; each rule visible in a recipient's package or reasons."""
+    _, rt = server
+
+    def flags(**set_: Any) -> dict[str, Any]:
+        return {
+            "minor": False,
+            "consent": None,
+            "embargo_until": None,
+            "source_protected": False,
+            **set_,
+        }
+
+    extra = [
+        # Tax data: only with an explicit basis (OM yes, municipality and housing no).
+        (
+            "belastingdienst",
+            {"details": {"fiscale_bevinding": "Geen loonaangifte"}, "data_classes": ["fiscaal"]},
+        ),
+        # A minor: extra safeguards, and not for a housing association.
+        (
+            "arbeidsinspectie",
+            {"details": {"toelichting": "Minderjarige aangetroffen"}, "flags": flags(minor=True)},
+        ),
+        # Care data without consent, admitted because urgent (a minor in sexual exploitation),
+        # but released only when the case director judges the danger acute: here not.
+        (
+            "zorgcoordinator-rr",
+            {
+                "details": {"zorgtraject": "Zonder toestemming"},
+                "data_classes": ["zorg_beroepsgeheim"],
+                "form": "seksuele_uitbuiting",
+                "indicators": ["SEKS-MINDERJARIG"],
+                "flags": flags(minor=True),
+            },
+        ),
+        # Source protection: the reporting party's identity stays hidden.
+        (
+            "woningcorporatie-maasoever",
+            {"details": {"vhe": "VHE-9"}, "flags": flags(source_protected=True)},
+        ),
+    ]
+    participants = [
+        "gemeente-rotterdam",
+        "politie-rotterdam",
+        "om-rotterdam",
+        "woningcorporatie-maasoever",
+        "zorgcoordinator-rr",
+    ]
+    case_id, sent = case_in_meeting(caller, rt, participants=participants, extra=extra)
+    body = post(caller, RIEC, f"/v1/cases/{case_id}/release", {}, **DIRECTOR).json()
+    ids = {}
+    with rt.engine.connect() as connection:
+        from gateway.storage.tables import SignalRow
+
+        table = SignalRow.__table__
+        for party, document in sent.items():
+            row_id = connection.execute(
+                select(table.c.id).where(table.c.party == party, table.c.ref == document["ref"])
+            ).scalar_one()
+            ids[party] = f"s{row_id}"
+    released = {p: {r["signal"] for r in e["released"]} for p, e in body["recipients"].items()}
+    # Tax data reaches the OM, not the municipality.
+    assert ids["belastingdienst"] in released["om-rotterdam"]
+    assert "fiscaal-geen-grondslag" in codes_for(body, "gemeente-rotterdam")[ids["belastingdienst"]]
+    # The minor's signal reaches the police, not the housing association.
+    assert ids["arbeidsinspectie"] in released["politie-rotterdam"]
+    housing = codes_for(body, "woningcorporatie-maasoever")
+    assert "minderjarige-ontvanger-niet-toegestaan" in housing[ids["arbeidsinspectie"]]
+    # Care data without consent or acute danger reaches nobody, not even the care coordinator.
+    for party in participants:
+        assert ids["zorgcoordinator-rr"] not in released[party]
+    coordinator = codes_for(body, "zorgcoordinator-rr")
+    assert "zorg-zonder-toestemming-of-acuut-gevaar" in coordinator[ids["zorgcoordinator-rr"]]
+    # The source-protected signal is released without naming its source.
+    police = fetch_and_open(
+        caller, keys[1], "politie-rotterdam", body["recipients"]["politie-rotterdam"]["package"]
+    )
+    protected = next(
+        r for r in police["records"] if r["signaal"] == ids["woningcorporatie-maasoever"]
+    )
+    assert "bron_partij" not in protected and "bron_referentie" not in protected
+    unprotected = next(r for r in police["records"] if r["signaal"] == ids["gemeente-rotterdam"])
+    assert unprotected["bron_partij"] == "gemeente-rotterdam"
