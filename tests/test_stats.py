@@ -532,3 +532,18 @@ def test_the_migration_counts_signals_stored_before_it(tmp_path, monkeypatch) ->
         counted = stats_store.counts(connection, query, text_labels)
     assert counted == count_facts(query, facts, text_labels) and sum(counted.values()) > 0
     engine.dispose()
+
+
+def test_a_table_with_more_cells_than_the_covenant_allows_is_refused(caller, server, monkeypatch):
+    import gateway.api.routes.stats as route
+
+    _, rt = server
+    assert route._max_cells(rt) == rt.policy.data["covenant"]["stats"]["max_cells"]
+    post(caller, many(6, form="criminele_uitbuiting") + many(6, form="arbeidsuitbuiting"))
+    monkeypatch.setattr(route, "_max_cells", lambda rt: 1)
+    response = stats(caller, dimensions="vorm")
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["code"] == "te-veel-cellen" and error["location"] == "query.dimensions"
+    monkeypatch.setattr(route, "_max_cells", lambda rt: 2)
+    assert stats(caller, dimensions="vorm").status_code == 200

@@ -202,6 +202,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _max_cells(rt: Runtime) -> int | None:
+    """``data.covenant.stats.max_cells``: the most cells one table may have (policy data)."""
+    value = rt.policy.data.get("covenant", {}).get("stats", {}).get("max_cells")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _threshold(decision: Decision) -> int | None:
     value = decision.document.get("small_cell_threshold")
     if isinstance(value, int) and not isinstance(value, bool) and value >= 2:
@@ -304,6 +310,22 @@ def regional_stats(
     with _collector_paused():
         with rt.engine.connect() as connection:
             cells = stats_store.counts(connection, query, labels)
+        limit = _max_cells(rt)
+        if limit is not None and len(cells) > limit:
+            # Not a report any more, and a map for re-identification: narrow it first.
+            raise InvalidInput(
+                f"deze tabel heeft {len(cells)} cellen; het convenant staat er hoogstens "
+                f"{limit} toe",
+                [
+                    FieldError(
+                        "query.dimensions",
+                        "kies minder of grovere dimensies, een venster (since/until) of een "
+                        "filter (gemeente, vorm)",
+                        "te-veel-cellen",
+                        "Convenant art. 16 lid 3",
+                    )
+                ],
+            )
         table = suppress(cells, dimensions=len(grouped), threshold=threshold)
         body = report.document(query, table, revision=decision.revision, reasons=explained)
         rendered = JSONResponse(body)
