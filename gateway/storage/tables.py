@@ -117,7 +117,15 @@ class LinkKeyRow(SQLModel, table=True):
     __tablename__ = "link_keys"
     __table_args__ = (
         Index("ix_link_keys_cluster_id", "cluster_id"),
-        Index("uq_link_keys_hub_id", "hub_id", unique=True),
+        # Partial: with a plain unique index SQLite answers "hub_id IS NULL" by walking all
+        # non-hub keys (seconds at a million); only hubs have an id to keep unique.
+        Index(
+            "uq_link_keys_hub_id",
+            "hub_id",
+            unique=True,
+            sqlite_where=text("hub_id IS NOT NULL"),
+            postgresql_where=text("hub_id IS NOT NULL"),
+        ),
         # SQLite: keyed by the pseudonym itself, one B-tree instead of rowid table + key index.
         {"sqlite_with_rowid": False},
     )
@@ -144,7 +152,9 @@ class HitRow(SQLModel, table=True):
             sqlite_where=text("cluster_id IS NOT NULL"),
             postgresql_where=text("cluster_id IS NOT NULL"),
         ),
-        Index("ix_hits_status_updated_at", "status", "updated_at"),
+        # With the id, newest-first pages need no sort (the list orders by updated_at, id).
+        Index("ix_hits_status_updated_at", "status", "updated_at", "id"),
+        Index("ix_hits_updated_at", "updated_at", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=32)

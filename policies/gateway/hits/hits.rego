@@ -79,14 +79,26 @@ observed_ns(signal) := time.parse_rfc3339_ns(signal.observed_at)
 # turn opens a window of window_days, and the partners with a signal inside it are counted. The
 # window is between the signals, not back from today, so a hit does not lapse by the clock alone;
 # old signals leave through the retention period instead (Convenant art. 15).
-most_parties_in_window(counted) := max([count(parties) |
-	some start in counted
-	parties := {signal.party |
-		some signal in counted
-		observed_ns(signal) >= observed_ns(start)
-		observed_ns(signal) - observed_ns(start) <= window_days * lib.day_ns
-	}
-]) if count(counted) > 0 else := 0
+most_parties_in_window(counted) := 0 if {
+	count(counted) == 0
+} else := count({signal.party | some signal in counted}) if {
+	# Every signal within one window of the first: all partners count, no pairs to compare.
+	times := [observed_ns(signal) | some signal in counted]
+	max(times) - min(times) <= window_days * lib.day_ns
+} else := most if {
+	# Otherwise each distinct moment opens a window, over distinct (moment, partner) pairs,
+	# each moment parsed once: at most days x partners pairs, not signals x signals.
+	seen := {[observed_ns(signal), signal.party] | some signal in counted}
+	starts := {at | some [at, _] in seen}
+	most := max([count(parties) |
+		some start in starts
+		parties := {party |
+			some [at, party] in seen
+			at >= start
+			at - start <= window_days * lib.day_ns
+		}
+	])
+}
 
 # The urgency rules that match a signal; the hits input carries the minor flag on the signal.
 urgency_rules_for(signal) := lib.urgency_rules_matching(

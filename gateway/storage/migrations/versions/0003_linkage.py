@@ -46,7 +46,14 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_index("ix_link_keys_cluster_id", "link_keys", ["cluster_id"])
-    op.create_index("uq_link_keys_hub_id", "link_keys", ["hub_id"], unique=True)
+    op.create_index(
+        "uq_link_keys_hub_id",
+        "link_keys",
+        ["hub_id"],
+        unique=True,
+        sqlite_where=sa.text("hub_id IS NOT NULL"),
+        postgresql_where=sa.text("hub_id IS NOT NULL"),
+    )
     op.create_table(
         "hits",
         sa.Column("id", sa.String(32), primary_key=True),
@@ -69,7 +76,8 @@ def upgrade() -> None:
         sqlite_where=sa.text("cluster_id IS NOT NULL"),
         postgresql_where=sa.text("cluster_id IS NOT NULL"),
     )
-    op.create_index("ix_hits_status_updated_at", "hits", ["status", "updated_at"])
+    op.create_index("ix_hits_status_updated_at", "hits", ["status", "updated_at", "id"])
+    op.create_index("ix_hits_updated_at", "hits", ["updated_at", "id"])
     op.create_table(
         "hit_facets",
         sa.Column("hit_id", sa.String(32), primary_key=True),
