@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         description="How often `serve` looks for a changed policy directory (0: never). A change "
         "goes live only if it parses and its tests pass.",
     )
+    stats_catchup_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="How often `serve` brings the statistics rollup up to date in the background "
+        "(0: only when /v1/stats is read), so no reader pays for a large backlog.",
+    )
     oprf_elements_per_minute: int = Field(
         default=100_000, ge=1, description="Pseudonym evaluations allowed per party per minute."
     )

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import random
 import secrets
+import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
@@ -547,3 +549,31 @@ def test_a_table_with_more_cells_than_the_covenant_allows_is_refused(caller, ser
     assert error["code"] == "te-veel-cellen" and error["location"] == "query.dimensions"
     monkeypatch.setattr(route, "_max_cells", lambda rt: 2)
     assert stats(caller, dimensions="vorm").status_code == 200
+
+
+def test_the_background_catch_up_counts_new_signals_before_anyone_reads(caller, server):
+    _, rt = server
+    post(caller, many(3, form="criminele_uitbuiting"))
+    stop, errors = threading.Event(), []
+    worker = threading.Thread(
+        target=stats_store.run_catch_up,
+        kwargs={
+            "engine": rt.engine,
+            "barriers": labels(rt).barriers,
+            "interval_s": 0.01,
+            "stop": stop,
+            "on_error": errors.append,
+        },
+    )
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with rt.engine.connect() as connection:
+                found = stats_store.counts(connection, StatsQuery((Dimension.VORM,)), labels(rt))
+            if found or time.monotonic() > deadline:
+                break
+    finally:
+        stop.set()
+        worker.join()
+    assert found == {("criminele_uitbuiting",): 3} and errors == []

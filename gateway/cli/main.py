@@ -129,6 +129,22 @@ def serve() -> None:
         threading.Thread(
             target=reloader.run, args=(settings.policy_reload_s, stop), daemon=True
         ).start()
+    if settings.stats_catchup_s > 0:
+        from gateway.storage.stats import run_catch_up
+
+        threading.Thread(
+            target=run_catch_up,
+            kwargs={
+                "engine": rt.engine,
+                "barriers": {code: b.value for code, b in rt.catalogue.barriers.items()},
+                "interval_s": settings.stats_catchup_s,
+                "stop": stop,
+                "on_error": lambda exc: get_logger("gateway.stats").error(
+                    "stats.catch_up_failed", problem=exc.__class__.__name__
+                ),
+            },
+            daemon=True,
+        ).start()
     console.print(
         f"OK: gateway {rt.covenant.gateway_id} luistert op http://{settings.host}:{settings.port}"
         " (Ctrl-C om te stoppen; health: /readyz, API: /docs)"

@@ -257,3 +257,21 @@ def counts(connection: Connection, query: StatsQuery, labels: Labels) -> dict[tu
     if selected:
         statement = statement.group_by(*selected)
     return table(query, columns, connection.execute(statement).fetchall(), labels)
+
+
+def run_catch_up(
+    engine: Any,
+    *,
+    barriers: Mapping[str, str],
+    interval_s: float,
+    stop: Any,
+    on_error: Any,
+) -> None:
+    """Catch up every ``interval_s`` seconds until ``stop`` (a ``threading.Event``) is set; a
+    failure is reported to ``on_error`` and tried again next time, never raised."""
+    while not stop.wait(interval_s):
+        try:
+            with engine.begin() as connection:
+                catch_up(connection, barriers=barriers)
+        except Exception as exc:  # the loop must outlive a locked or unreachable database
+            on_error(exc)
