@@ -41,8 +41,11 @@ def dev_keys(workdir: Path) -> tuple[Covenant, Path, Path]:
 
 
 @contextmanager
-def gateway_process(workdir: Path, database_url: str, **settings: str) -> Iterator[str]:
-    """Run ``gateway serve`` with the dev keys of ``workdir``; yields the base URL."""
+def gateway_server(
+    workdir: Path, database_url: str, *, policies: Path | None = None, **settings: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run ``gateway serve`` with the dev keys of ``workdir``; yields the base URL and the
+    process (for its peak memory). The database is migrated first (a no-op when it is)."""
     _, public, private = dev_keys(workdir)
     engine = create_db_engine(database_url)
     migrate(engine)
@@ -53,7 +56,7 @@ def gateway_process(workdir: Path, database_url: str, **settings: str) -> Iterat
         GATEWAY_DATABASE_URL=database_url,
         GATEWAY_KEYS_DIR=str(public),
         GATEWAY_PRIVATE_KEYS_DIR=str(private),
-        GATEWAY_POLICIES_DIR=str(REPO / "policies"),
+        GATEWAY_POLICIES_DIR=str(policies or REPO / "policies"),
         GATEWAY_PORT=str(port),
         GATEWAY_LOG_LEVEL="WARNING",
         PYTHONPATH=str(REPO),
@@ -67,20 +70,27 @@ def gateway_process(workdir: Path, database_url: str, **settings: str) -> Iterat
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                if httpx.get(base + "/readyz", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
                 raise SystemExit("gateway did not start")
             time.sleep(0.1)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextmanager
+def gateway_process(workdir: Path, database_url: str, **settings: str) -> Iterator[str]:
+    """Run ``gateway serve`` with the dev keys of ``workdir``; yields the base URL."""
+    with gateway_server(workdir, database_url, **settings) as (base, _):
+        yield base
 
 
 def signed_post(

@@ -75,7 +75,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.harness import dev_keys, free_port  # noqa: E402
+from bench import harness  # noqa: E402
+from bench.harness import dev_keys  # noqa: E402
 from gateway.api.routes import signals as signal_routes  # noqa: E402
 from gateway.audit import store as audit  # noqa: E402
 from gateway.audit.chain import AuditEvent  # noqa: E402
@@ -1176,42 +1177,9 @@ def hits_policy_cost(policy: Any, sizes: tuple[int, ...], reps: int = 3) -> list
 
 @contextmanager
 def gateway_server(workdir: Path, url: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``gateway serve`` on the filled database (like ``bench.harness.gateway_process``, but the
-    process is handed out too, for its peak memory)."""
-    _, public, private = dev_keys(workdir)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env.update(
-        GATEWAY_DATABASE_URL=url,
-        GATEWAY_KEYS_DIR=str(public),
-        GATEWAY_PRIVATE_KEYS_DIR=str(private),
-        GATEWAY_POLICIES_DIR=str(POLICIES),
-        GATEWAY_PORT=str(port),
-        GATEWAY_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(REPO),
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit("gateway did not start")
-            time.sleep(0.1)
-        yield base, process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    """``gateway serve`` on the filled database, with the bench's policy directory."""
+    with harness.gateway_server(workdir, url, policies=POLICIES) as served:
+        yield served
 
 
 def peak_rss_of(pid: int) -> float | None:

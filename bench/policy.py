@@ -84,9 +84,7 @@ def release_input(seed: int, shape: str = "contract") -> dict[str, Any]:
     class_fields: dict[str, list[str]] = covenant.get("fields", {})
     reporter = covenant.get("source_protection", {}).get("reporter_fields", ["melder"])
     indicators = sorted(
-        json.loads((REPO / "policies" / "catalogue" / "data.json").read_text("utf-8"))[
-            "indicators"
-        ]
+        json.loads((REPO / "policies" / "catalogue" / "data.json").read_text("utf-8"))["indicators"]
     )
     signals = []
     for index in range(SIGNALS):
@@ -94,8 +92,13 @@ def release_input(seed: int, shape: str = "contract") -> dict[str, Any]:
         chosen = ["gewoon"] + rng.sample(classes[1:], k=rng.randint(0, len(classes) - 1))
         if index % 17 == 16:
             chosen.append("cie")
-        fields = [f for c in chosen for f in rng.sample(class_fields.get(c, ["naam"]),
-                                                         k=min(3, len(class_fields.get(c, []))))]
+        fields = [
+            f
+            for c in chosen
+            for f in rng.sample(
+                class_fields.get(c, ["naam"]), k=min(3, len(class_fields.get(c, [])))
+            )
+        ]
         if rng.random() < 0.3:
             fields.append(rng.choice(reporter))
         signals.append(
@@ -126,10 +129,19 @@ def release_input(seed: int, shape: str = "contract") -> dict[str, Any]:
                 del signal[ignored]
             signal["flags"] = {k: v for k, v in signal["flags"].items() if v not in (None, False)}
     participants = [
-        {"party": p, "type": covenant["parties"][p]["type"],
-         "signatory": covenant["parties"][p]["signatory"]}
-        for p in ("politie-rotterdam", "om-rotterdam", "gemeente-rotterdam", "zorgcoordinator-rr",
-                  "arbeidsinspectie", "gemeente-alblasserdam")
+        {
+            "party": p,
+            "type": covenant["parties"][p]["type"],
+            "signatory": covenant["parties"][p]["signatory"],
+        }
+        for p in (
+            "politie-rotterdam",
+            "om-rotterdam",
+            "gemeente-rotterdam",
+            "zorgcoordinator-rr",
+            "arbeidsinspectie",
+            "gemeente-alblasserdam",
+        )
     ]
     return {
         "now": "2026-10-01T10:00:00Z",
@@ -237,8 +249,10 @@ def main() -> None:
         size = len(json.dumps(document))
         print(f"policy set: {which}")
         print(f"revision:   {policy_set.revision}")
-        print(f"input:      {SIGNALS} signals, {len(document['participants'])} participants, "
-              f"{size / 1024:.1f} KiB JSON ({args.input})")
+        print(
+            f"input:      {SIGNALS} signals, {len(document['participants'])} participants, "
+            f"{size / 1024:.1f} KiB JSON ({args.input})"
+        )
 
         embedded = EmbeddedEngine(policy_set)
         pair = EmbeddedEngine(policy_set, instances=2)
@@ -251,8 +265,10 @@ def main() -> None:
         decision = embedded.decide("release", document)
         if decision.error:
             raise SystemExit(f"the release decision failed: {decision.error}")
-        print(f"decision:   allow={decision.allow}; reasons: "
-              + ", ".join(sorted({r.code for r in decision.reasons})))
+        print(
+            f"decision:   allow={decision.allow}; reasons: "
+            + ", ".join(sorted({r.code for r in decision.reasons}))
+        )
         print(f"output:     {len(json.dumps(decision.document)) / 1024:.1f} KiB JSON")
         # The same input, and the real decision as a constant (JSON is a Rego literal).
         output_dir = Path(tmp) / "output-floor"
@@ -269,12 +285,13 @@ def main() -> None:
                 raise SystemExit("the two backends disagree on the benchmark input")
             measurements: list[tuple[str, Callable[[int], tuple[list[float], float]]]] = [
                 ("floor: one-line policy, same input", lambda n: concurrent(floor, document, n, 1)),
-                ("floor + output: constant decision",
-                 lambda n: concurrent(output_floor, document, n, 1)),
+                (
+                    "floor + output: constant decision",
+                    lambda n: concurrent(output_floor, document, n, 1),
+                ),
                 ("embedded, 1 caller (baseline)", lambda n: concurrent(embedded, document, n, 1)),
                 ("opa over loopback, 1 caller", lambda n: concurrent(remote, document, n, 1)),
-                ("embedded, 2 callers, 1 instance",
-                 lambda n: concurrent(embedded, document, n, 2)),
+                ("embedded, 2 callers, 1 instance", lambda n: concurrent(embedded, document, n, 2)),
                 ("embedded, 2 callers, 2 instances", lambda n: concurrent(pair, document, n, 2)),
             ]
             # Warm-up: prepared queries, HTTP connections, allocator; not measured.
@@ -300,8 +317,10 @@ def main() -> None:
         print(f"engine-internal median (Decision.duration_ms): {engine_ms:.2f} ms")
         input_ms = percentile(results[1][1], 0.50)
         output_ms = percentile(results[2][1], 0.50) - input_ms
-        print(f"where the p50 goes: input {input_ms:.2f} ms, output {output_ms:.2f} ms, "
-              f"rules {p50 - input_ms - output_ms:.2f} ms")
+        print(
+            f"where the p50 goes: input {input_ms:.2f} ms, output {output_ms:.2f} ms, "
+            f"rules {p50 - input_ms - output_ms:.2f} ms"
+        )
         embedded.close()
         pair.close()
         floor.close()

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Engine
@@ -92,7 +93,7 @@ class Runtime:
         """The gateway's public HPKE key that adapters seal identifying details to."""
         return next(k for k in self.gateway_keys["keys"] if k.get("use") == "enc")
 
-    @property
+    @cached_property
     def party_types(self) -> dict[str, str]:
         """Party id -> party type, as the hit rules and the RIEC's views name parties."""
         return {p.id: p.type.value for p in self.covenant.parties.values()}

@@ -289,7 +289,7 @@ def test_fail_closed_leaves_no_package(caller, server, monkeypatch):
     def broken_audit(*args, **kwargs):
         raise RuntimeError("audit store unavailable")
 
-    monkeypatch.setattr(route, "_audit", broken_audit)
+    monkeypatch.setattr(route, "audit_case", broken_audit)
     failed = post(caller, RIEC, target, {}, **DIRECTOR)
     assert failed.status_code == 500
     assert package_count(rt) == 0

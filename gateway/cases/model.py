@@ -9,7 +9,7 @@ so the policy can tell "the same person approved twice" without seeing who.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -78,7 +78,6 @@ class CaseState:
     interventions: tuple[Intervention, ...] = ()
     signals: int = 0
     opened_at: datetime | None = None
-    history: tuple[dict[str, Any], ...] = field(default=())
 
 
 def requester(party: Party, roles: Iterable[str]) -> dict[str, Any]:

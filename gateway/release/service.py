@@ -7,7 +7,6 @@ commits the result with its decision and audit entry, or drops it (fail closed).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +21,7 @@ from gateway.policy.engine import Decision
 from gateway.release import packages as pkg
 from gateway.release.fields import OpenedSignal, parse_content
 from gateway.runtime import Runtime
+from gateway.storage.cases import new_id
 from gateway.storage.signals import as_utc
 
 _log = get_logger("gateway.release")
@@ -36,10 +36,6 @@ class Prepared:
     package_ids: dict[str, str] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(8)}"
 
 
 def open_signals(rt: Runtime, rows: Sequence[Any]) -> list[pkg.SignalMeta]:

@@ -245,14 +245,3 @@ def update_intervention(
         .where(_interventions.c.id == intervention_id)
         .values(status=status, updated_at=now)
     )
-
-
-def case_states_of(connection: Connection, signal_id: int) -> list[str]:
-    """Stages of the cases holding ``signal_id`` (for the reporting party's status view)."""
-    return list(
-        connection.execute(
-            select(_cases.c.stage)
-            .join(_case_signals, _case_signals.c.case_id == _cases.c.id)
-            .where(_case_signals.c.signal_id == signal_id)
-        ).scalars()
-    )

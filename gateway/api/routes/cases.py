@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from gateway.api.auditing import audit_call
+from gateway.api.problems import parse_body
 from gateway.api.security import runtime, signed_call
 from gateway.auth.signed_calls import VerifiedCall
 from gateway.cases import model
@@ -73,17 +74,6 @@ class UpdateIntervention(_Body):
     status: Annotated[str, Field(pattern=_CODE)]
 
 
-def _parse(model_type: type[_Body], request: Request) -> Any:
-    from pydantic import ValidationError
-
-    from gateway.api.problems import invalid_input
-
-    try:
-        return model_type.model_validate_json(request.state.body or b"{}")
-    except ValidationError as exc:
-        raise invalid_input(exc) from None
-
-
 def _record(connection: Connection, document: dict[str, Any], decision: Decision, now: Any) -> None:
     decisions.record(
         connection,
@@ -96,7 +86,7 @@ def _record(connection: Connection, document: dict[str, Any], decision: Decision
     )
 
 
-def _audit(
+def audit_case(
     rt: Runtime,
     call: VerifiedCall,
     connection: Connection,
@@ -105,6 +95,7 @@ def _audit(
     detail: dict[str, Any],
     revision: str,
 ) -> None:
+    """An audit entry about a case (or about opening one: no id yet)."""
     audit_call(rt, call, connection, event, {"case": case_id} if case_id else {}, detail, revision)
 
 
@@ -128,7 +119,7 @@ def _ask(
         return document, decision
     with rt.engine.begin() as connection:
         _record(connection, document, decision, rt.clock())
-        _audit(
+        audit_case(
             rt,
             call,
             connection,
@@ -175,7 +166,7 @@ def _step(
             revision=decision.revision,
             now=now,
         )
-        _audit(rt, call, connection, f"case.{action.value}", case_id, detail, decision.revision)
+        audit_case(rt, call, connection, f"case.{action.value}", case_id, detail, decision.revision)
     _log.info(f"case.{action.value}", party=call.party.id)
     return detail
 
@@ -210,7 +201,7 @@ def _view(rt: Runtime, case_id: str) -> dict[str, Any]:
 @router.post("", status_code=201, summary="Open a case from a hit (the RIEC's case director)")
 def open_case(request: Request, call: Caller) -> dict[str, Any]:
     rt = runtime(request)
-    body: OpenCase = _parse(OpenCase, request)
+    body: OpenCase = parse_body(OpenCase, request)
     with rt.engine.connect() as connection:
         hit = store.hit_facts(connection, body.hit)
         row = get_hit(connection, body.hit)
@@ -247,12 +238,12 @@ def open_case(request: Request, call: Caller) -> dict[str, Any]:
             revision=decision.revision,
             now=now,
         )
-        _audit(rt, call, connection, "case.open", case_id, detail, decision.revision)
+        audit_case(rt, call, connection, "case.open", case_id, detail, decision.revision)
     _log.info("case.open", party=call.party.id)
     return _view(rt, case_id)
 
 
-def _may_read(call: VerifiedCall, case: CaseState, rt: Runtime) -> None:
+def _may_read(call: VerifiedCall, case: CaseState) -> None:
     """The RIEC and the participants see a case's course (never signal content); others get
     the same 404 as for a case that does not exist."""
     if call.party.id in case.participants or call.party.type.value == "riec":
@@ -267,14 +258,14 @@ def get_case(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any]:
         case = store.load(connection, case_id)
     if case is None:
         raise NotFound("geen casus met dit kenmerk")
-    _may_read(call, case, rt)
+    _may_read(call, case)
     return _view(rt, case_id)
 
 
 @router.post("/{case_id}/transitions", summary="Move the case to its next stage, or close it")
 def transition(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any]:
     rt = runtime(request)
-    body: Transition = _parse(Transition, request)
+    body: Transition = parse_body(Transition, request)
 
     def effect(connection: Connection, case: CaseState, decision: Decision) -> dict[str, Any]:
         store.set_stage(connection, case.id, body.to, rt.clock())
@@ -289,7 +280,7 @@ def transition(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any
 @router.post("/{case_id}/signals", summary="A participant adds its own signals to the case")
 def add_signals(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any]:
     rt = runtime(request)
-    body: AddSignals = _parse(AddSignals, request)
+    body: AddSignals = parse_body(AddSignals, request)
     with rt.engine.connect() as connection:
         own = store.own_current_signals(connection, call.party.id, body.refs)
     missing = [i for i, ref in enumerate(body.refs) if ref not in own]
@@ -323,7 +314,7 @@ def add_signals(request: Request, call: Caller, case_id: CaseId) -> dict[str, An
 @router.post("/{case_id}/approvals", summary="Approve the case's release in one's role")
 def approve(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any]:
     rt = runtime(request)
-    body: Approve = _parse(Approve, request)
+    body: Approve = parse_body(Approve, request)
     if body.role not in {r.value for r in call.roles}:
         raise PolicyRefused(
             "goedkeuren kan alleen in een rol die het token draagt",
@@ -349,7 +340,7 @@ def approve(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any]:
 @router.post("/{case_id}/interventions", status_code=201, summary="Assign an intervention")
 def assign_intervention(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any]:
     rt = runtime(request)
-    body: AssignIntervention = _parse(AssignIntervention, request)
+    body: AssignIntervention = parse_body(AssignIntervention, request)
 
     def effect(connection: Connection, case: CaseState, decision: Decision) -> dict[str, Any]:
         intervention_id = store.assign_intervention(
@@ -377,7 +368,7 @@ def update_intervention(
     intervention_id: Annotated[str, Path(pattern=r"^int-[0-9a-f]{16}$")],
 ) -> dict[str, Any]:
     rt = runtime(request)
-    body: UpdateIntervention = _parse(UpdateIntervention, request)
+    body: UpdateIntervention = parse_body(UpdateIntervention, request)
     with rt.engine.connect() as connection:
         case = store.load(connection, case_id)
     found = [i for i in (case.interventions if case else ()) if i.id == intervention_id]

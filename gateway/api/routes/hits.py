@@ -113,6 +113,13 @@ def _since(value: str | None) -> datetime | None:
     return parsed
 
 
+def _hit_or_404(connection: Connection, hit_id: str) -> Any:
+    row = store.get_hit(connection, hit_id)
+    if row is None:
+        raise NotFound("geen hit met dit kenmerk")
+    return row
+
+
 @router.get("/v1/hits", summary="Hits, newest change first, with filters and paging")
 def list_hits(
     request: Request,
@@ -163,9 +170,7 @@ def get_hit(
     decision = allowed.decision
     with rt.engine.begin() as connection:
         allowed.record(connection, rt.clock())
-        row = store.get_hit(connection, hit_id)
-        if row is None:
-            raise NotFound("geen hit met dit kenmerk")
+        row = _hit_or_404(connection, hit_id)
         facets = store.hit_facets(connection, [hit_id]).get(hit_id, {})
         body = store.hit_summary(row, facets) | {"history": store.history(connection, hit_id)}
         _audit(rt, call, connection, "hits.viewed", {"hit": hit_id}, {}, decision)
@@ -184,9 +189,7 @@ def get_network(
     decision = allowed.decision
     with rt.engine.begin() as connection:
         allowed.record(connection, rt.clock())
-        row = store.get_hit(connection, hit_id)
-        if row is None:
-            raise NotFound("geen hit met dit kenmerk")
+        row = _hit_or_404(connection, hit_id)
         if row.cluster_id is None:
             # Merged into another hit: its signals are shown there.
             view: dict[str, Any] = {"nodes": [], "edges": [], "counts": {}}

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from gateway.api.routes.cases import CaseId, _audit, _parse
+from gateway.api.problems import parse_body
+from gateway.api.routes.cases import CaseId, audit_case
 from gateway.api.security import runtime, signed_call
 from gateway.auth.signed_calls import VerifiedCall
 from gateway.errors import Conflict, FieldError, NotFound, PolicyRefused
@@ -50,7 +51,7 @@ def _existing_answer(connection: Connection, release: Any) -> dict[str, Any]:
 @router.post("/v1/cases/{case_id}/release", summary="Release the case to its participants")
 def release_case(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any]:
     rt = runtime(request)
-    body: ReleaseRequest = _parse(ReleaseRequest, request)
+    body: ReleaseRequest = parse_body(ReleaseRequest, request)
     part = body.meeting_part or WHOLE_MEETING
     with rt.engine.connect() as connection:
         case = case_store.load(connection, case_id)
@@ -98,7 +99,7 @@ def release_case(request: Request, call: Caller, case_id: CaseId) -> dict[str, A
     if not decision.allow:
         with rt.engine.begin() as connection:
             record(connection)
-            _audit(
+            audit_case(
                 rt,
                 call,
                 connection,
@@ -142,7 +143,7 @@ def release_case(request: Request, call: Caller, case_id: CaseId) -> dict[str, A
                 revision=decision.revision,
                 now=now,
             )
-            _audit(
+            audit_case(
                 rt,
                 call,
                 connection,
@@ -183,7 +184,7 @@ def get_package(
         if row is None or row.recipient != call.party.id:
             raise NotFound("geen pakket met dit kenmerk voor uw organisatie")
         releases.mark_fetched(connection, package_id, rt.clock())
-        _audit(
+        audit_case(
             rt,
             call,
             connection,
