@@ -49,12 +49,14 @@ COPY keys/ /app/keys/
 # Writable home for the embedded SQLite default when run without a database URL.
 RUN mkdir -p /app/var && chown 10001:10001 /app/var
 
+# GOGC: fewer Go collections inside the embedded policy engine (gateway/policy/goruntime.py).
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     GATEWAY_HOST=0.0.0.0 \
     GATEWAY_KEYS_DIR=/app/keys \
-    GATEWAY_POLICIES_DIR=/app/policies
+    GATEWAY_POLICIES_DIR=/app/policies \
+    GOGC=400
 
 USER 10001:10001
 

@@ -20,9 +20,10 @@ $(VENV)/.installed: pyproject.toml Makefile
 
 setup: $(VENV)/.installed
 
+# GOGC=400: fewer Go collections inside the embedded policy engine (gateway/policy/goruntime.py).
 run: setup
 	$(BIN)/gateway init
-	$(BIN)/gateway serve
+	GOGC=$${GOGC:-400} $(BIN)/gateway serve
 
 test: setup
 	$(BIN)/ruff check gateway adapters bench tests

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -22,7 +23,28 @@ from gateway.auth.tokens import mint_call_token  # noqa: E402
 from gateway.bootstrap import create_dev_keys  # noqa: E402
 from gateway.parties.covenant import Covenant, load_covenant  # noqa: E402
 from gateway.parties.keys import SigningKey  # noqa: E402
+from gateway.policy.goruntime import (  # noqa: E402
+    RECOMMENDED_GOGC,
+    effective_gogc,
+    restart_with_gogc,
+)
 from gateway.storage.database import create_db_engine, migrate  # noqa: E402
+
+
+def add_gogc_option(parser: argparse.ArgumentParser) -> None:
+    """``--gogc``: the Go runtime setting of the embedded engine to measure with."""
+    parser.add_argument(
+        "--gogc",
+        default=RECOMMENDED_GOGC,
+        help=f"GOGC of the embedded engine's Go runtime (default {RECOMMENDED_GOGC}, what make run "
+        "and the image ship; 100 is Go's own default); the bench re-executes itself to apply it",
+    )
+
+
+def apply_gogc(args: argparse.Namespace) -> None:
+    """Re-execute with the requested GOGC (Go reads it only at process start) and say which."""
+    restart_with_gogc(args.gogc)
+    print(f"GOGC:       {effective_gogc()}")
 
 
 def free_port() -> int:

@@ -48,6 +48,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.harness import add_gogc_option, apply_gogc  # noqa: E402
 from gateway.policy import load_policy_set  # noqa: E402
 from gateway.policy.bundle import PolicySet  # noqa: E402
 from gateway.policy.embedded import EmbeddedEngine  # noqa: E402
@@ -241,7 +242,9 @@ def main() -> None:
         default="auto",
         help="auto: the real release policy when it exists, else the stand-in",
     )
+    add_gogc_option(parser)
     args = parser.parse_args()
+    apply_gogc(args)
 
     with tempfile.TemporaryDirectory() as tmp:
         policy_set, which = choose_policy_set(Path(tmp), args.policy)

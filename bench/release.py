@@ -27,7 +27,7 @@ from types import SimpleNamespace
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.harness import dev_keys  # noqa: E402
+from bench.harness import add_gogc_option, apply_gogc, dev_keys  # noqa: E402
 from gateway import sealing  # noqa: E402
 from gateway.cases.model import Approval, CaseState, HitFacts, Stage  # noqa: E402
 from gateway.release.service import prepare  # noqa: E402
@@ -122,7 +122,9 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200)
+    add_gogc_option(parser)
     args = parser.parse_args()
+    apply_gogc(args)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         _, public, private = dev_keys(work)

@@ -124,6 +124,12 @@ def test_serve_answers_signed_calls_and_the_audit_log_verifies(workdir: Path):
     lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
     events = [line["event"] for line in lines]
     assert "gateway.starting" in events and "signals.ingested" in events
+    starting = next(line for line in lines if line["event"] == "gateway.starting")
+    assert starting["policy_engine"] == "embedded"
+    assert starting["gogc"] == os.environ.get("GOGC", "100")
+    # Started without the recommended GOGC (unless the test run itself has it): said, once.
+    warned = [line for line in lines if line["event"] == "gateway.gogc_not_recommended"]
+    assert len(warned) == (0 if os.environ.get("GOGC") == "400" else 1)
     assert any(e.get("route") == "/v1/signals/{ref}/status" for e in lines)
     assert "nla-1" not in logs  # raw paths are not logged, only route templates
 

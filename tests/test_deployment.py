@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from gateway.policy.goruntime import RECOMMENDED_GOGC
 from gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -364,6 +365,15 @@ def test_dockerfile_cmd_serves_on_all_interfaces(final: Stage) -> None:
     assert {k for k in env if k.startswith(prefix)} <= known
     # keys/dev is not in the image, so the default keys_dir must be overridden.
     assert env["GATEWAY_KEYS_DIR"] == "/app/keys"
+
+
+def test_image_and_make_run_start_the_go_runtime_with_the_recommended_gogc(final: Stage) -> None:
+    # Go reads GOGC only from the environment the process starts with (goruntime.py), so it is
+    # set where the process is started: the image's ENV and the README's `make run`.
+    assert _env_of(final)["GOGC"] == RECOMMENDED_GOGC
+    run = re.search(r"^run:.*?(?=^\S|\Z)", (ROOT / "Makefile").read_text(), re.M | re.S)
+    assert run is not None
+    assert f"GOGC=$${{GOGC:-{RECOMMENDED_GOGC}}} $(BIN)/gateway serve" in run.group(0)
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out() -> None:

@@ -104,6 +104,7 @@ def serve() -> None:
 
     from gateway.api.app import create_app
     from gateway.observability.logs import configure_logging, get_logger
+    from gateway.policy.goruntime import RECOMMENDED_GOGC, effective_gogc
     from gateway.runtime import Runtime
     from gateway.storage.database import migrate
 
@@ -155,7 +156,15 @@ def serve() -> None:
         port=settings.port,
         parties=len(rt.covenant.parties),
         database="sqlite" if settings.is_sqlite else "postgresql",
+        policy_engine=settings.policy_engine,
+        gogc=effective_gogc(),
     )
+    if settings.policy_engine == "embedded" and effective_gogc() != RECOMMENDED_GOGC:
+        get_logger("gateway").warning(
+            "gateway.gogc_not_recommended",
+            gogc=effective_gogc(),
+            recommended_gogc=RECOMMENDED_GOGC,
+        )
     try:
         uvicorn.run(
             create_app(rt),

@@ -51,6 +51,9 @@ ALLOWED_KEYS = frozenset(
         "exception",
         "created",
         "parties",
+        "policy_engine",
+        "gogc",
+        "recommended_gogc",
     }
 )
 MASK = "[verwijderd]"
