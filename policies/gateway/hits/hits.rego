@@ -81,23 +81,34 @@ observed_ns(signal) := time.parse_rfc3339_ns(signal.observed_at)
 # old signals leave through the retention period instead (Convenant art. 15).
 most_parties_in_window(counted) := 0 if {
 	count(counted) == 0
-} else := count({signal.party | some signal in counted}) if {
-	# Every signal within one window of the first: all partners count, no pairs to compare.
-	times := [observed_ns(signal) | some signal in counted]
-	max(times) - min(times) <= window_days * lib.day_ns
-} else := most if {
-	# Otherwise each distinct moment opens a window, over distinct (moment, partner) pairs,
-	# each moment parsed once: at most days x partners pairs, not signals x signals.
-	seen := {[observed_ns(signal), signal.party] | some signal in counted}
-	starts := {at | some [at, _] in seen}
-	most := max([count(parties) |
-		some start in starts
-		parties := {party |
-			some [at, party] in seen
-			at >= start
-			at - start <= window_days * lib.day_ns
-		}
-	])
+} else := most_parties_among({[observed_ns(signal), signal.party] | some signal in counted})
+
+window_ns := window_days * lib.day_ns
+
+# seen: the distinct [moment, partner] pairs, each moment parsed once.
+# Fast: when the window that opens at the first moment, or the one that closes at the last,
+# holds every partner, no window holds more (a window may as well open at the first signal
+# inside it, so both are windows between signals).
+most_parties_among(seen) := count(parties) if {
+	parties := {party | some [_, party] in seen}
+	moments := {at | some [at, _] in seen}
+	some start in {min(moments), max(moments) - window_ns}
+	count({party | some [at, party] in seen; at >= start; at - start <= window_ns}) == count(parties)
+} else := max([count(parties) |
+	# Otherwise each distinct moment opens a window; per partner, one moment inside it suffices.
+	moments_by_party := {party: moments |
+		some party in {party | some [_, party] in seen}
+		moments := {at | some [at, other] in seen; other == party}
+	}
+	some start in {at | some [at, _] in seen}
+	parties := {party | some party, moments in moments_by_party; in_window(moments, start)}
+])
+
+# Some moment lies in the window that opens at start (stops at the first).
+in_window(moments, start) if {
+	some at in moments
+	at >= start
+	at - start <= window_ns
 }
 
 # The urgency rules that match a signal; the hits input carries the minor flag on the signal.

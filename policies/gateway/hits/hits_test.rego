@@ -130,6 +130,24 @@ test_any_window_with_enough_partners_makes_the_hit if {
 	not d3.hits.c1.hit
 }
 
+test_a_window_in_the_middle_can_hold_the_most_partners if {
+	# Neither the year from the first signal nor the year up to the last holds more than one
+	# partner; the year from the police signal holds three (its last day included).
+	first := signal({"observed_at": "2022-01-01T09:00:00Z"})
+	police := signal(object.union(from_police, {"observed_at": "2023-03-01T09:00:00Z"}))
+	inspectorate := signal(object.union(from_labour_inspectorate, {"observed_at": "2023-09-01T09:00:00Z"}))
+	care := signal({"party": "zorgcoordinator-rr", "party_type": "zorg", "observed_at": "2024-02-29T09:00:00Z"})
+	last := signal({"party": "om-rotterdam", "party_type": "om", "observed_at": "2025-06-01T09:00:00Z"})
+	signals := [first, police, inspectorate, care, last]
+	hits.most_parties_in_window(signals) == 3 with data.covenant.thresholds.hits as pinned_thresholds
+	d3 := hits.decision with input as request(riec_analyst, [cluster("c1", signals)])
+		with data.covenant.thresholds.hits as {"min_parties": 3, "window_days": 365}
+	d3.hits.c1.hit
+	d4 := hits.decision with input as request(riec_analyst, [cluster("c1", signals)])
+		with data.covenant.thresholds.hits as {"min_parties": 4, "window_days": 365}
+	not d4.hits.c1.hit
+}
+
 test_the_threshold_comes_from_the_covenant_data if {
 	d := hits.decision with input as request(riec_analyst, [two_party_cluster])
 		with data.covenant.thresholds.hits as {"min_parties": 3, "window_days": 365}
