@@ -39,10 +39,12 @@ from __future__ import annotations
 import argparse
 import base64
 import bisect
+import cProfile
 import gc
 import json
 import math
 import os
+import pstats
 import random
 import resource
 import secrets
@@ -1292,6 +1294,9 @@ def main() -> None:
         metavar="DDL",
         help="experiment: run this DDL on the bench database before measuring (repeatable)",
     )
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile (c)'s measured batches (slows them)"
+    )
     parser.add_argument("--fill-into", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     use_policies(args.policies.resolve())
@@ -1438,6 +1443,7 @@ def main() -> None:
         ):
             client = httpx.Client(base_url=served[0], timeout=600) if served else None
             signing = {p: load_signing_key(private, p) for p in ADAPTER_PARTIES} if served else {}
+            profiler = cProfile.Profile() if args.profile else None
             for rnd in range(rounds):
                 order = methods[rnd % len(methods) :] + methods[: rnd % len(methods)]
                 for m in order:
@@ -1467,9 +1473,14 @@ def main() -> None:
                             raise SystemExit(f"(d): {response.status_code} {response.text[:400]}")
                     else:
                         body = json.dumps({"signals": docs}).encode()
+                        profiling = profiler is not None and m == "c" and rnd > 0
+                        if profiling:
+                            profiler.enable()
                         t0 = time.perf_counter()
                         plan = ingest_gateway(rt, calls[party], body, linkage=m == "c", timer=timer)
                         elapsed = time.perf_counter() - t0
+                        if profiling:
+                            profiler.disable()
                         if len(plan.inserts) != len(docs):
                             raise SystemExit(f"({m}): stored {len(plan.inserts)} of {len(docs)}")
                     if m in ("a", "b") and retired:
@@ -1491,6 +1502,9 @@ def main() -> None:
                     flush=True,
                 )
             rss_ingest = rss_mb()
+            if profiler is not None:
+                print("\n== cProfile of (c), measured rounds, by cumulative time (top 30)")
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
             catch_up_note = ""
             if stats_store is not None and hasattr(stats_store, "catch_up"):
                 # What the first stats reader after the ingest phase pays.
