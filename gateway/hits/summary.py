@@ -1,8 +1,10 @@
 """What the hit rules and the RIEC's list see of a cluster: metadata, never pseudonyms or refs.
 
-The ``hits`` input is compact (issue 5): alike signals of a cluster are sent once with a
-``count``, and observation times are cut to the day, because OPA's cost grows with the input
-and the rules only ask "which parties, within which window, any urgent signal".
+The ``hits`` input is compact (issue 5): it carries only what the rules read (partner, form,
+indicators, the minor flag, the day), alike signals of a cluster are sent once with a ``count``,
+and observation times are cut to the day, because OPA's cost grows with the input (converting it
+was a quarter of a batch's ``hits`` decision) and the rules only ask "which parties, within
+which window, any urgent signal". A rule that needs more (the certainty, say) adds it here.
 """
 
 from __future__ import annotations
@@ -34,11 +36,9 @@ def _grouped(facts: Iterable[SignalFacts]) -> tuple[tuple[tuple[Any, ...], int],
     for f in facts:
         key = (
             f.party,
-            f.party_type,
             f.form,
             tuple(sorted(set(f.indicators))),
             f.minor,
-            f.certainty,
             f.observed_at.date().isoformat(),
         )
         groups[key] = groups.get(key, 0) + 1
@@ -49,15 +49,13 @@ def _signals(grouped: tuple[tuple[tuple[Any, ...], int], ...]) -> list[dict[str,
     return [
         {
             "party": party,
-            "party_type": party_type,
             "form": form,
             "indicators": list(indicators),
             "minor": minor,
-            "certainty": certainty,
             "observed_at": f"{day}T00:00:00Z",
             "count": count,
         }
-        for (party, party_type, form, indicators, minor, certainty, day), count in grouped
+        for (party, form, indicators, minor, day), count in grouped
     ]
 
 

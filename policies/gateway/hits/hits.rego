@@ -73,7 +73,11 @@ window_days := data.covenant.thresholds.hits.window_days
 # A signal counts when its form is within the covenant (not human smuggling).
 counts(signal) if not lib.form_out_of_scope(signal.form)
 
-observed_ns(signal) := time.parse_rfc3339_ns(signal.observed_at)
+observed_ns(signal) := moment_ns(signal.observed_at)
+
+# Parsed once per distinct moment in the whole input (OPA keeps a function's result per
+# argument within one evaluation), not once per signal: the input is cut to the day.
+moment_ns(at) := time.parse_rfc3339_ns(at)
 
 # The most partners whose signals lie within one window of each other: each counted signal in
 # turn opens a window of window_days, and the partners with a signal inside it are counted. The
@@ -111,12 +115,14 @@ in_window(moments, start) if {
 	at - start <= window_ns
 }
 
-# The urgency rules that match a signal; the hits input carries the minor flag on the signal.
-urgency_rules_for(signal) := lib.urgency_rules_matching(
-	signal.form,
-	object.get(signal, "indicators", []),
-	{"minor": object.get(signal, "minor", false)},
-)
+# The urgency rules that match any of these signals; the hits input carries the minor flag on
+# the signal. Asked once per distinct form, indicators and flag, not once per signal.
+urgency_rules_among(signals) := {id |
+	some [form, indicators, minor] in {[signal.form, object.get(signal, "indicators", []), object.get(signal, "minor", false)] |
+		some signal in signals
+	}
+	some id in lib.urgency_rules_matching(form, indicators, {"minor": minor})
+}
 
 # One of the two grounds suffices for a hit.
 either(a, b) := true if {
@@ -131,10 +137,7 @@ weight(signal) := object.get(signal, "count", 1)
 cluster_result(cluster) := {"hit": hit, "urgent": urgent, "reasons": reasons} if {
 	counted := [signal | some signal in cluster.signals; counts(signal)]
 	parties := most_parties_in_window(counted)
-	urgent_rules := {id |
-		some signal in counted
-		some id in urgency_rules_for(signal)
-	}
+	urgent_rules := urgency_rules_among(counted)
 	urgent := count(urgent_rules) > 0
 	enough_parties := parties >= min_parties
 	hit := either(enough_parties, urgent)
@@ -172,6 +175,6 @@ not_counted_reason(cluster, counted) := lib.reason(
 	"signalen-niet-meegeteld",
 	sprintf("%d signaal/signalen telden niet mee: buiten de reikwijdte van het convenant (mensensmokkel).", [total_weight(cluster.signals) - total_weight(counted)]),
 	"Convenant art. 5 lid 4; art. 6 lid 1",
-) if total_weight(cluster.signals) > total_weight(counted) else := null
+) if count(cluster.signals) > count(counted) else := null
 
 total_weight(signals) := sum([weight(signal) | some signal in signals])
