@@ -29,6 +29,7 @@ TABLES = {
     "jwt_replay",
     "audit_log",
     "audit_head",
+    "audit_nodes",
     "policy_decisions",
     "clusters",
     "link_keys",

@@ -7,13 +7,14 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, tuple_, update
 
-from gateway.audit import chain
-from gateway.storage.tables import AuditHeadRow, AuditRow
+from gateway.audit import chain, merkle
+from gateway.storage.tables import AuditHeadRow, AuditNodeRow, AuditRow
 
 _log = AuditRow.__table__
 _head = AuditHeadRow.__table__
+_nodes = AuditNodeRow.__table__
 
 
 def append(
@@ -45,11 +46,103 @@ def append(
             for e in entries
         ],
     )
+    completed = merkle.completed_nodes(
+        head.seq,
+        [e.leaf_hash for e in entries],
+        read_nodes(connection, set(merkle.range_nodes(0, head.seq))),
+    )
+    if completed:
+        connection.execute(
+            insert(_nodes), [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in completed]
+        )
     last = entries[-1]
     connection.execute(
         update(_head).where(_head.c.id == 1).values(seq=last.seq, chain_hash=last.chain_hash)
     )
     return [e.seq for e in entries]
+
+
+def read_nodes(connection: Connection, wanted: set[merkle.Node]) -> dict[merkle.Node, bytes]:
+    """Stored Merkle nodes: level 0 from the entries' leaf hashes (entry ``seq`` is leaf
+    ``seq - 1``), higher levels from ``audit_nodes``. A missing node is a broken store."""
+    found: dict[merkle.Node, bytes] = {}
+    leaves = sorted(index + 1 for level, index in wanted if level == 0)
+    if leaves:
+        for row in connection.execute(
+            select(_log.c.seq, _log.c.leaf_hash).where(_log.c.seq.in_(leaves))
+        ):
+            found[(0, row.seq - 1)] = bytes(row.leaf_hash)
+    interior = sorted(node for node in wanted if node[0] > 0)
+    if interior:
+        for row in connection.execute(
+            select(_nodes.c.level, _nodes.c.idx, _nodes.c.hash).where(
+                tuple_(_nodes.c.level, _nodes.c.idx).in_(interior)
+            )
+        ):
+            found[(row.level, row.idx)] = bytes(row.hash)
+    missing = wanted - found.keys()
+    if missing:
+        raise chain.AuditChainBroken(min(i for _, i in missing) + 1, "Merkle node missing")
+    return found
+
+
+def tree_size(connection: Connection) -> int:
+    return connection.execute(select(_head.c.seq).where(_head.c.id == 1)).scalar_one()
+
+
+def root(connection: Connection, size: int) -> bytes:
+    return merkle.root(size, lambda wanted: read_nodes(connection, wanted))
+
+
+def inclusion_proof(connection: Connection, seq: int, size: int) -> tuple[bytes, list[bytes]]:
+    """The leaf hash of entry ``seq`` and its audit path in the tree of ``size`` entries."""
+    leaf = read_nodes(connection, {(0, seq - 1)})[(0, seq - 1)]
+    return leaf, merkle.inclusion_proof(seq - 1, size, lambda w: read_nodes(connection, w))
+
+
+def consistency_proof(connection: Connection, old: int, new: int) -> list[bytes]:
+    return merkle.consistency_proof(old, new, lambda w: read_nodes(connection, w))
+
+
+def verify_tree(connection: Connection, *, batch: int = 10_000) -> int:
+    """Recompute every stored Merkle node from the level below it, level by level, streaming;
+    returns the number of nodes checked. ``verify`` has checked the leaves (level 0) already."""
+    size = tree_size(connection)
+    checked, level = 0, 0
+    while (size >> level) >= 2:
+        below = _level_stream(connection, level, batch)
+        stored = connection.execute(
+            select(_nodes.c.idx, _nodes.c.hash)
+            .where(_nodes.c.level == level + 1)
+            .order_by(_nodes.c.idx)
+            .execution_options(yield_per=batch)
+        )
+        expected = 0
+        for row in stored:
+            if row.idx != expected:
+                raise chain.AuditChainBroken(
+                    (expected << (level + 1)) + 1, f"Merkle node ({level + 1}, {expected}) missing"
+                )
+            left, right = next(below), next(below)
+            if merkle.node_hash(left, right) != bytes(row.hash):
+                raise chain.AuditChainBroken(
+                    (row.idx << (level + 1)) + 1,
+                    f"Merkle node ({level + 1}, {row.idx}) does not match the entries below it",
+                )
+            expected += 1
+            checked += 1
+        if expected != size >> (level + 1):
+            raise chain.AuditChainBroken((expected << (level + 1)) + 1, "Merkle nodes missing")
+        level += 1
+    return checked
+
+
+def _level_stream(connection: Connection, level: int, batch: int):  # type: ignore[no-untyped-def]
+    if level == 0:
+        query = select(_log.c.leaf_hash.label("hash")).order_by(_log.c.seq)
+    else:
+        query = select(_nodes.c.hash).where(_nodes.c.level == level).order_by(_nodes.c.idx)
+    return (bytes(row.hash) for row in connection.execute(query.execution_options(yield_per=batch)))
 
 
 def verify(connection: Connection, *, batch: int = 10_000) -> int:

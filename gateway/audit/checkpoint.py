@@ -1,0 +1,124 @@
+"""Signed checkpoints of the audit log: C2SP tlog-checkpoint text in a C2SP signed note (Ed25519).
+
+A checkpoint says "the log named ``origin`` had ``size`` entries with this Merkle root"; signed
+with the gateway's Ed25519 key it commits the gateway to that history. A partner that keeps the
+checkpoints it saw can later demand a consistency proof (the log only grew) and inclusion proofs
+(its entries are in it) and check both itself (RFC 9162, :mod:`gateway.audit.merkle`). Formats,
+so that existing tooling (Go ``sumdb/note``, transparency-dev) reads them too:
+
+- checkpoint (c2sp.org/tlog-checkpoint): ``<origin>\\n<size>\\n<base64 root>\\n``;
+- signed note (c2sp.org/signed-note): the text, an empty line, then
+  ``— <key name> <base64(key id || signature)>\\n``, the signature over the text (its final
+  newline included), key id = ``SHA-256(key name || 0x0A || 0x01 || public key)[:4]``;
+- verifier key: ``<key name>+<hex key id>+<base64(0x01 || public key)>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+ED25519 = 0x01
+SIGNATURE_PREFIX = "— "  # U+2014 EM DASH and a space
+_MAX_SIGNATURES = 100
+
+
+class NoteError(Exception):
+    """A note or checkpoint that does not parse or does not verify."""
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    origin: str
+    size: int
+    root: bytes
+
+    def text(self) -> str:
+        return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n"
+
+
+def _raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def _check_name(name: str) -> None:
+    if not name or any(c.isspace() or c == "+" for c in name):
+        raise NoteError(f"key name {name!r}: empty, or holds a space or '+'")
+
+
+def key_id(name: str, public_key: Ed25519PublicKey) -> bytes:
+    return hashlib.sha256(
+        name.encode() + b"\n" + bytes([ED25519]) + _raw_public(public_key)
+    ).digest()[:4]
+
+
+def verifier_key(name: str, public_key: Ed25519PublicKey) -> str:
+    """The text a verifier is configured with (Go ``note.NewVerifier`` reads it)."""
+    _check_name(name)
+    encoded = base64.b64encode(bytes([ED25519]) + _raw_public(public_key)).decode()
+    return f"{name}+{key_id(name, public_key).hex()}+{encoded}"
+
+
+def sign(text: str, name: str, private_key: Ed25519PrivateKey) -> str:
+    """``text`` as a signed note with one Ed25519 signature line."""
+    _check_name(name)
+    if not text.endswith("\n") or "\n\n" in text or text.startswith("\n"):
+        raise NoteError("note text must be non-empty lines, each ending in a newline")
+    signature = private_key.sign(text.encode())
+    blob = base64.b64encode(key_id(name, private_key.public_key()) + signature).decode()
+    return f"{text}\n{SIGNATURE_PREFIX}{name} {blob}\n"
+
+
+def open_note(note: str, name: str, public_key: Ed25519PublicKey) -> str:
+    """The text of ``note`` if it carries a valid signature by this key; else :class:`NoteError`.
+
+    Lines by other keys are ignored (a note may carry a witness's signature too); a line that
+    names this key and fails to verify rejects the note, as the C2SP specification requires.
+    """
+    split = note.rfind("\n\n")
+    if split < 0 or not note.endswith("\n"):
+        raise NoteError("no signature block")
+    text, lines = note[: split + 1], note[split + 2 :].splitlines()
+    if not lines or len(lines) > _MAX_SIGNATURES:
+        raise NoteError("no signature lines, or too many")
+    wanted = key_id(name, public_key)
+    for line in lines:
+        if not line.startswith(SIGNATURE_PREFIX):
+            raise NoteError("malformed signature line")
+        signer, _, blob = line[len(SIGNATURE_PREFIX) :].partition(" ")
+        try:
+            raw = base64.b64decode(blob, validate=True)
+        except (binascii.Error, ValueError):
+            raise NoteError("malformed signature line") from None
+        if signer != name or raw[:4] != wanted:
+            continue
+        try:
+            public_key.verify(raw[4:], text.encode())
+        except InvalidSignature:
+            raise NoteError("signature does not verify") from None
+        return text
+    raise NoteError(f"no signature by {name}")
+
+
+def parse(text: str, *, origin: str) -> Checkpoint:
+    """The checkpoint in a note's verified text; its origin must be the expected one."""
+    lines = text.split("\n")
+    if len(lines) < 4 or lines[-1] != "":
+        raise NoteError("a checkpoint has an origin, a size and a root, each on its own line")
+    if lines[0] != origin:
+        raise NoteError(f"checkpoint of {lines[0]!r}, not of {origin!r}")
+    if not lines[1].isdigit() or (lines[1].startswith("0") and lines[1] != "0"):
+        raise NoteError("tree size is not a decimal number")
+    try:
+        root = base64.b64decode(lines[2], validate=True)
+    except (binascii.Error, ValueError):
+        raise NoteError("root is not base64") from None
+    if len(root) != 32:
+        raise NoteError("root is not a SHA-256 hash")
+    return Checkpoint(origin=origin, size=int(lines[1]), root=root)
