@@ -1117,7 +1117,7 @@ def ingest_gateway(
         raise SystemExit(f"ingest refused: {decided.decision.reasons}")
     if linkage:
         with timer("transaction"):
-            return signal_routes._store(rt, call, batch, "bench", decided)
+            return signal_routes._store(rt, call, batch, "bench", decided)[0]
     with timer("transaction"), rt.engine.begin() as connection:
         now = rt.clock()
         plan = service.ingest(

@@ -7,15 +7,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Engine
 
 from gateway.auth.signed_calls import CallVerifier
+from gateway.crypto import unb64u
 from gateway.errors import ConfigurationError
 from gateway.observability.metrics import Metrics
 from gateway.parties.covenant import Covenant, load_covenant
-from gateway.parties.keys import KeyRing, load_keyring
+from gateway.parties.keys import KeyRing, load_keyring, load_signing_key
 from gateway.policy.bundle import PolicySet, load_policy_set
 from gateway.policy.engine import PolicyEngine
 from gateway.policy.factory import open_policy_engine
@@ -85,13 +88,26 @@ class Runtime:
             clock,
             keyholder=_keyholder(settings, covenant),
             oprf_budget=ElementBudget(settings.oprf_elements_per_minute),
-            gateway_keys=_gateway_public_keys(settings, covenant),
+            gateway_keys=gateway_public_keys(settings, covenant),
             policy=policy or open_policy(settings),
         )
 
     def release_key(self) -> dict[str, Any]:
         """The gateway's public HPKE key that adapters seal identifying details to."""
         return next(k for k in self.gateway_keys["keys"] if k.get("use") == "enc")
+
+    @property
+    def audit_origin(self) -> str:
+        """The audit log's name in its checkpoints (C2SP origin and key name)."""
+        return audit_origin(self.covenant.gateway_id)
+
+    def audit_public_key(self) -> Ed25519PublicKey:
+        return audit_public_key(self.gateway_keys)
+
+    @cached_property
+    def audit_signer(self) -> Ed25519PrivateKey:
+        """The gateway's own Ed25519 signing key, for checkpoints; read when first needed."""
+        return audit_signer(self.settings.private_keys_dir, self.covenant.gateway_id)
 
     @cached_property
     def party_types(self) -> dict[str, str]:
@@ -125,7 +141,26 @@ def _keyholder(settings: Settings, covenant: Covenant) -> KeyHolder:
     return LocalKeyHolder(seed=seed, domains=[covenant.pseudonym_domain])
 
 
-def _gateway_public_keys(settings: Settings, covenant: Covenant) -> dict[str, Any]:
+def audit_origin(gateway_id: str) -> str:
+    return f"{gateway_id}/audit"
+
+
+def audit_public_key(gateway_keys: dict[str, Any]) -> Ed25519PublicKey:
+    """The gateway's published Ed25519 key (its JWKS), which checkpoints verify with."""
+    jwk = next(
+        k for k in gateway_keys["keys"] if k.get("use") == "sig" and k.get("crv") == "Ed25519"
+    )
+    return Ed25519PublicKey.from_public_bytes(unb64u(jwk["x"]))
+
+
+def audit_signer(private_keys_dir: Path, gateway_id: str) -> Ed25519PrivateKey:
+    key = load_signing_key(private_keys_dir, gateway_id).key
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigurationError("de ondertekensleutel van de gateway is geen Ed25519-sleutel")
+    return key
+
+
+def gateway_public_keys(settings: Settings, covenant: Covenant) -> dict[str, Any]:
     path = settings.keys_dir / f"{covenant.gateway_id}.jwks.json"
     try:
         document = json.loads(path.read_text("utf-8"))

@@ -154,3 +154,68 @@ def test_module_and_console_script_agree():
     assert result.returncode == 0
     for command in ("init", "serve", "audit"):
         assert command in result.stdout
+
+
+def test_audit_checkpoint_is_signed_and_verify_holds_the_log_to_it(workdir: Path):
+    """An operator publishes ``gateway audit checkpoint``; later ``audit verify --checkpoint``
+    says whether the log still has that history. Rewriting it, even with every hash recomputed
+    (the chain, the Merkle nodes, the head), no longer matches the signed root."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from gateway.audit import store
+    from gateway.audit.chain import AuditEvent, canonical_json, chain_hash, leaf_hash
+    from gateway.storage.database import create_db_engine
+
+    engine = create_db_engine(f"sqlite:///{workdir / 'var/gateway.db'}")
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    for i in range(5):
+        with engine.begin() as connection:
+            store.append(connection, [AuditEvent(event="test.cli", object={"i": i})], now=now)
+    published = run(workdir, "audit", "checkpoint")
+    assert published.returncode == 0, published.stderr
+    assert published.stdout.startswith("gateway.rr-demo/audit\n5\n")
+    assert "\n\n— gateway.rr-demo/audit " in published.stdout
+    saved = workdir / "checkpoint.txt"
+    saved.write_text(published.stdout)
+
+    with engine.begin() as connection:  # the log grows: the old checkpoint still holds
+        store.append(connection, [AuditEvent(event="test.cli", object={"i": 5})], now=now)
+    ok = run(workdir, "audit", "verify", "--checkpoint", str(saved))
+    assert ok.returncode == 0, ok.stderr
+    assert "OK: 6 auditregels" in ok.stderr and "checkpoint" in ok.stderr
+
+    forged = workdir / "forged.txt"
+    forged.write_text(published.stdout.replace("\n5\n", "\n4\n", 1))
+    refused = run(workdir, "audit", "verify", "--checkpoint", str(forged))
+    assert refused.returncode == 1 and "handtekening klopt niet" in refused.stderr
+
+    # A forger rewrites entry 2 and recomputes everything the gateway stores.
+    with engine.begin() as connection:
+        rows = connection.execute(text("SELECT seq, body FROM audit_log ORDER BY seq")).all()
+        previous, leaves = bytes(32), []
+        for seq, body in rows:
+            if seq == 2:
+                document = json.loads(body)
+                document["object"] = {"i": 99}
+                body = canonical_json(document)
+            leaf = leaf_hash(body)
+            previous = chain_hash(previous, leaf)
+            leaves.append(leaf)
+            connection.execute(
+                text("UPDATE audit_log SET body=:b, leaf_hash=:l, chain_hash=:c WHERE seq=:s"),
+                {"b": body, "l": leaf, "c": previous, "s": seq},
+            )
+        connection.execute(text("UPDATE audit_head SET chain_hash=:c"), {"c": previous})
+        connection.execute(text("DELETE FROM audit_nodes"))
+        from gateway.audit import merkle
+
+        for level, idx, h in merkle.completed_nodes(0, leaves, {}):
+            connection.execute(
+                text("INSERT INTO audit_nodes (level, idx, hash) VALUES (:l, :i, :h)"),
+                {"l": level, "i": idx, "h": h},
+            )
+    assert run(workdir, "audit", "verify").returncode == 0  # self-consistent again...
+    rewritten = run(workdir, "audit", "verify", "--checkpoint", str(saved))
+    assert rewritten.returncode == 1 and "geschiedenis herschreven" in rewritten.stderr

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 from gateway import __version__
 from gateway.api import problems
 from gateway.api.routes import (
+    audit,
     cases,
     gateway_info,
     health,
@@ -42,6 +43,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(stats.router)
     app.include_router(cases.router)
     app.include_router(release.router)
+    app.include_router(audit.router)
 
     @app.middleware("http")
     async def access_log(

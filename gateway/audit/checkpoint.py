@@ -30,7 +30,8 @@ _MAX_SIGNATURES = 100
 
 
 class NoteError(Exception):
-    """A note or checkpoint that does not parse or does not verify."""
+    """A note or checkpoint that does not parse or does not verify (message in Dutch, for the
+    operator who runs ``gateway audit verify``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ def _raw_public(key: Ed25519PublicKey) -> bytes:
 
 def _check_name(name: str) -> None:
     if not name or any(c.isspace() or c == "+" for c in name):
-        raise NoteError(f"key name {name!r}: empty, or holds a space or '+'")
+        raise NoteError(f"sleutelnaam {name!r} is leeg of bevat een spatie of '+'")
 
 
 def key_id(name: str, public_key: Ed25519PublicKey) -> bytes:
@@ -69,7 +70,7 @@ def sign(text: str, name: str, private_key: Ed25519PrivateKey) -> str:
     """``text`` as a signed note with one Ed25519 signature line."""
     _check_name(name)
     if not text.endswith("\n") or "\n\n" in text or text.startswith("\n"):
-        raise NoteError("note text must be non-empty lines, each ending in a newline")
+        raise NoteError("de tekst moet uit niet-lege regels bestaan, elk met een regeleinde")
     signature = private_key.sign(text.encode())
     blob = base64.b64encode(key_id(name, private_key.public_key()) + signature).decode()
     return f"{text}\n{SIGNATURE_PREFIX}{name} {blob}\n"
@@ -83,42 +84,44 @@ def open_note(note: str, name: str, public_key: Ed25519PublicKey) -> str:
     """
     split = note.rfind("\n\n")
     if split < 0 or not note.endswith("\n"):
-        raise NoteError("no signature block")
+        raise NoteError("geen handtekeningen")
     text, lines = note[: split + 1], note[split + 2 :].splitlines()
     if not lines or len(lines) > _MAX_SIGNATURES:
-        raise NoteError("no signature lines, or too many")
+        raise NoteError("geen of te veel handtekeningregels")
     wanted = key_id(name, public_key)
     for line in lines:
         if not line.startswith(SIGNATURE_PREFIX):
-            raise NoteError("malformed signature line")
+            raise NoteError("onleesbare handtekeningregel")
         signer, _, blob = line[len(SIGNATURE_PREFIX) :].partition(" ")
         try:
             raw = base64.b64decode(blob, validate=True)
         except (binascii.Error, ValueError):
-            raise NoteError("malformed signature line") from None
+            raise NoteError("onleesbare handtekeningregel") from None
         if signer != name or raw[:4] != wanted:
             continue
         try:
             public_key.verify(raw[4:], text.encode())
         except InvalidSignature:
-            raise NoteError("signature does not verify") from None
+            raise NoteError("handtekening klopt niet") from None
         return text
-    raise NoteError(f"no signature by {name}")
+    raise NoteError(f"geen handtekening van {name}")
 
 
 def parse(text: str, *, origin: str) -> Checkpoint:
     """The checkpoint in a note's verified text; its origin must be the expected one."""
     lines = text.split("\n")
     if len(lines) < 4 or lines[-1] != "":
-        raise NoteError("a checkpoint has an origin, a size and a root, each on its own line")
+        raise NoteError(
+            "een checkpoint heeft een herkomst, een omvang en een wortel, elk op een eigen regel"
+        )
     if lines[0] != origin:
-        raise NoteError(f"checkpoint of {lines[0]!r}, not of {origin!r}")
+        raise NoteError(f"checkpoint van {lines[0]!r}, niet van {origin!r}")
     if not lines[1].isdigit() or (lines[1].startswith("0") and lines[1] != "0"):
-        raise NoteError("tree size is not a decimal number")
+        raise NoteError("de omvang is geen decimaal getal")
     try:
         root = base64.b64decode(lines[2], validate=True)
     except (binascii.Error, ValueError):
-        raise NoteError("root is not base64") from None
+        raise NoteError("de wortel is geen base64") from None
     if len(root) != 32:
-        raise NoteError("root is not a SHA-256 hash")
+        raise NoteError("de wortel is geen SHA-256-hash")
     return Checkpoint(origin=origin, size=int(lines[1]), root=root)

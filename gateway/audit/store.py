@@ -174,6 +174,14 @@ def entries(connection: Connection, *, event: str | None = None) -> list[dict[st
     return [json.loads(row.body) for row in connection.execute(query)]
 
 
+def entry(connection: Connection, seq: int) -> tuple[str | None, str, bytes] | None:
+    """One stored entry: (actor party, canonical body, leaf hash), or None."""
+    row = connection.execute(
+        select(_log.c.actor_party, _log.c.body, _log.c.leaf_hash).where(_log.c.seq == seq)
+    ).one_or_none()
+    return None if row is None else (row.actor_party, row.body, bytes(row.leaf_hash))
+
+
 def record(engine: Engine, event: chain.AuditEvent, *, now: datetime) -> int:
     """Append one entry in its own transaction: for events with no other effect to commit with
     (a refusal, a count of evaluations). Returns its sequence number."""

@@ -3,6 +3,7 @@ the same services as the API."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -178,9 +179,20 @@ def serve() -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Controleer de hash-keten van het auditlogboek van begin tot eind."""
-    from gateway.audit import store
+def audit_verify(
+    checkpoint_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="Een eerder uitgegeven checkpoint: klopt het nog met het logboek?",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Controleer het auditlogboek van begin tot eind: de hash-keten, elke knoop van de
+    Merkle-boom, en desgewenst een eerder uitgegeven checkpoint."""
+    from gateway.audit import checkpoint, store
     from gateway.audit.chain import AuditChainBroken
     from gateway.storage.database import create_db_engine
 
@@ -189,10 +201,67 @@ def audit_verify() -> None:
     try:
         with engine.connect() as connection:
             count = store.verify(connection)
+            nodes = store.verify_tree(connection)
+            if checkpoint_file is not None:
+                origin, public_key, _ = _audit_identity(settings)
+                try:
+                    text = checkpoint.open_note(
+                        checkpoint_file.read_text("utf-8"), origin, public_key
+                    )
+                    point = checkpoint.parse(text, origin=origin)
+                except (checkpoint.NoteError, UnicodeDecodeError) as exc:
+                    console.print(f"[red]FAIL:[/] {checkpoint_file}: {exc}")
+                    raise typer.Exit(1) from None
+                if point.size > count or store.root(connection, point.size) != point.root:
+                    console.print(
+                        f"[red]FAIL:[/] {checkpoint_file}: het logboek van {point.size} regels "
+                        "heeft niet de wortel die het checkpoint noemt (geschiedenis herschreven)"
+                    )
+                    raise typer.Exit(1)
     except AuditChainBroken as exc:
         console.print(f"[red]FAIL:[/] auditregel {exc.seq}: {exc.reason}")
         raise typer.Exit(1) from None
-    console.print(f"OK: {count} auditregels, keten intact")
+    console.print(f"OK: {count} auditregels, keten intact, {nodes} Merkle-knopen kloppen")
+    if checkpoint_file is not None:
+        console.print(
+            f"OK: checkpoint {checkpoint_file} ({point.size} regels) klopt met het logboek"
+        )
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Druk het ondertekende checkpoint van het auditlogboek af (C2SP signed note)."""
+    from gateway.audit import checkpoint, store
+    from gateway.storage.database import create_db_engine
+
+    settings = _settings()
+    origin, _, signer = _audit_identity(settings)
+    engine = create_db_engine(settings.database_url.get_secret_value())
+    with engine.connect() as connection:
+        size = store.tree_size(connection)
+        root = store.root(connection, size)
+    text = checkpoint.Checkpoint(origin, size, root).text()
+    sys.stdout.write(checkpoint.sign(text, origin, signer()))
+
+
+def _audit_identity(settings: Settings):  # type: ignore[no-untyped-def]
+    """(origin, public key, signer loader) of the audit log: covenant and keys only."""
+    from gateway.parties.covenant import load_covenant
+    from gateway.runtime import audit_origin, audit_public_key, audit_signer, gateway_public_keys
+
+    try:
+        covenant = load_covenant(settings.policies_dir)
+        public_key = audit_public_key(gateway_public_keys(settings, covenant))
+    except ConfigurationError as exc:
+        raise _fail(exc) from None
+
+    def signer():  # type: ignore[no-untyped-def]
+        try:
+            return audit_signer(settings.private_keys_dir, covenant.gateway_id)
+        except ConfigurationError as exc:
+            raise _fail(exc) from None
+
+    return audit_origin(covenant.gateway_id), public_key, signer
 
 
 @app.command()

@@ -2,7 +2,8 @@
 
 Public by design (it holds only public keys and limits), so that an adapter is configured with
 the gateway URL and its party's key alone. Partners should pin the ``release_key.kid`` they first
-saw and treat a change as an event to confirm with the RIEC (a key rotation is announced).
+saw and treat a change as an event to confirm with the RIEC (a key rotation is announced); the
+same holds for ``audit.verifier_key``, with which they check the audit log's checkpoints.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from gateway.api.security import runtime
+from gateway.audit import checkpoint
 
 router = APIRouter(prefix="/v1", tags=["gateway"])
 
@@ -27,6 +29,11 @@ def gateway_info(request: Request) -> dict[str, Any]:
         "release_key": rt.release_key(),
         "signing_keys": {"keys": [k for k in rt.gateway_keys["keys"] if k.get("use") == "sig"]},
         "token": {"typ": "gateway-call+jwt", "max_lifetime_s": rt.settings.token_max_lifetime_s},
+        "audit": {
+            "origin": rt.audit_origin,
+            "verifier_key": checkpoint.verifier_key(rt.audit_origin, rt.audit_public_key()),
+            "proofs": "RFC 9162",
+        },
         "limits": {
             "max_batch_signals": rt.settings.max_batch_signals,
             "max_body_bytes": rt.settings.max_body_bytes,

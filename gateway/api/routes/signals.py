@@ -146,7 +146,9 @@ def _policy_refusal(decided: Decided) -> PolicyRefused:
 
 def _store(
     rt: Runtime, call: VerifiedCall, batch: Any, batch_sha256: str, decided: Decided
-) -> service.IngestPlan:
+) -> tuple[service.IngestPlan, int]:
+    """Store the batch with its linkage, hits, decision record and audit entry; returns the plan
+    and the audit entry's sequence number (the party's handle for an inclusion proof)."""
     with rt.engine.begin() as connection:
         now = rt.clock()
         linker = SqlLinker(connection, link_rules(rt.policy.data), now=now)
@@ -204,7 +206,7 @@ def _store(
         duplicates=plan.duplicates,
         audit_seq=seq,
     )
-    return plan
+    return plan, seq
 
 
 @router.post("", summary="Submit a batch of pseudonymised, sealed signals (atomic, idempotent)")
@@ -223,13 +225,13 @@ def submit_signals(request: Request, call: Adapter) -> JSONResponse:
             _refused(rt, call, batch_sha256, refusal, decided)
             raise refusal
         try:
-            plan = _store(rt, call, batch, batch_sha256, decided)
+            plan, seq = _store(rt, call, batch, batch_sha256, decided)
         except IntegrityError:
             # A concurrent batch stored the same ref between our read and our write. Once more
             # against the new state: an identical signal is then a duplicate, a different one a
             # conflict, exactly as if the batches had arrived one after the other.
             try:
-                plan = _store(rt, call, batch, batch_sha256, decided)
+                plan, seq = _store(rt, call, batch, batch_sha256, decided)
             except IntegrityError:
                 raise Conflict(
                     "gelijktijdige wijziging van dezelfde signalen; probeer opnieuw"
@@ -246,6 +248,7 @@ def submit_signals(request: Request, call: Adapter) -> JSONResponse:
             "receipts": [r.as_dict() for r in plan.receipts],
             "stored": len(plan.inserts),
             "duplicates": plan.duplicates,
+            "audit_seq": seq,
         }
     )
 
