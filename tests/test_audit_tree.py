@@ -60,13 +60,16 @@ def test_verify_tree_names_the_first_entry_under_a_changed_node(engine: Engine) 
     _append(engine, [10, 10, 12])
     with engine.begin() as connection:
         connection.execute(
-            text("UPDATE audit_nodes SET hash = :h WHERE level = 2 AND idx = 3"), {"h": bytes(32)}
+            text("UPDATE audit_nodes SET hash = :h WHERE key = :k"),
+            {"h": bytes(32), "k": merkle.node_key(2, 3)},
         )
     with engine.connect() as connection, pytest.raises(AuditChainBroken) as caught:
         store.verify_tree(connection)
     assert caught.value.seq == 3 * 4 + 1  # node (2, 3) covers entries 13..16
     with engine.begin() as connection:
-        connection.execute(text("DELETE FROM audit_nodes WHERE level = 1 AND idx = 5"))
+        connection.execute(
+            text("DELETE FROM audit_nodes WHERE key = :k"), {"k": merkle.node_key(1, 5)}
+        )
     with engine.connect() as connection, pytest.raises(AuditChainBroken) as caught:
         store.verify_tree(connection)
     assert caught.value.seq == 5 * 2 + 1

@@ -213,8 +213,8 @@ def test_audit_checkpoint_is_signed_and_verify_holds_the_log_to_it(workdir: Path
 
         for level, idx, h in merkle.completed_nodes(0, leaves, {}):
             connection.execute(
-                text("INSERT INTO audit_nodes (level, idx, hash) VALUES (:l, :i, :h)"),
-                {"l": level, "i": idx, "h": h},
+                text("INSERT INTO audit_nodes (key, hash) VALUES (:k, :h)"),
+                {"k": merkle.node_key(level, idx), "h": h},
             )
     assert run(workdir, "audit", "verify").returncode == 0  # self-consistent again...
     rewritten = run(workdir, "audit", "verify", "--checkpoint", str(saved))

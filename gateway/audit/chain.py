@@ -53,9 +53,15 @@ class SealedEntry:
     chain_hash: bytes
 
 
+# Built once: json.dumps with these options builds a new encoder per call, which was a fifth of
+# what verify spends per entry.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_decode = json.JSONDecoder().decode
+
+
 def canonical_json(document: dict[str, Any]) -> str:
     """Sorted keys, no white space, UTF-8 kept: one byte string per document."""
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(document)
 
 
 def leaf_hash(body: str) -> bytes:
@@ -113,7 +119,7 @@ def verify(entries: Iterable[tuple[int, str, bytes, bytes]], *, head: tuple[int,
         if seq != expected_seq:
             raise AuditChainBroken(expected_seq, "entry missing or out of order")
         try:
-            document = json.loads(body)
+            document = _decode(body)
         except (ValueError, RecursionError):  # JSONDecodeError, over-long ints, deep nesting
             raise AuditChainBroken(seq, "body is not JSON") from None
         if (

@@ -29,6 +29,23 @@ Node = tuple[int, int]
 Range = tuple[int, int]
 
 
+_INDEX_BITS = 48
+
+
+def node_key(level: int, index: int) -> int:
+    """One integer per node, for storage: level in the high bits, index (< 2**48) below."""
+    return (level << _INDEX_BITS) | index
+
+
+def key_node(key: int) -> Node:
+    return key >> _INDEX_BITS, key & ((1 << _INDEX_BITS) - 1)
+
+
+def level_keys(level: int) -> tuple[int, int]:
+    """The first and last key of a level."""
+    return node_key(level, 0), node_key(level + 1, 0) - 1
+
+
 def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 

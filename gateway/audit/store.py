@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, union_all, update
 
 from gateway.audit import chain, merkle
 from gateway.storage.tables import AuditHeadRow, AuditNodeRow, AuditRow
@@ -15,6 +15,9 @@ from gateway.storage.tables import AuditHeadRow, AuditNodeRow, AuditRow
 _log = AuditRow.__table__
 _head = AuditHeadRow.__table__
 _nodes = AuditNodeRow.__table__
+# Node keys are level << 48 | index with level >= 1, so every one is at least this; leaf rows
+# come back as their plain index (below it), which tells the two halves of the union apart.
+_FIRST_NODE_KEY = merkle.node_key(1, 0)
 
 
 def append(
@@ -53,7 +56,8 @@ def append(
     )
     if completed:
         connection.execute(
-            insert(_nodes), [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in completed]
+            insert(_nodes),
+            [{"key": merkle.node_key(lv, ix), "hash": h} for lv, ix, h in completed],
         )
     last = entries[-1]
     connection.execute(
@@ -63,23 +67,25 @@ def append(
 
 
 def read_nodes(connection: Connection, wanted: set[merkle.Node]) -> dict[merkle.Node, bytes]:
-    """Stored Merkle nodes: level 0 from the entries' leaf hashes (entry ``seq`` is leaf
-    ``seq - 1``), higher levels from ``audit_nodes``. A missing node is a broken store."""
+    """Stored Merkle nodes, in one query of a fixed shape (so it is compiled once): level 0 from
+    the entries' leaf hashes (entry ``seq`` is leaf ``seq - 1``), higher levels from
+    ``audit_nodes`` by key. A missing node is a broken store."""
+    if not wanted:
+        return {}
+    seqs = [index + 1 for level, index in wanted if level == 0] or [0]
+    keys = [merkle.node_key(level, index) for level, index in wanted if level > 0] or [-1]
+    query = union_all(
+        select(_log.c.seq - 1, _log.c.leaf_hash).where(
+            _log.c.seq.in_(bindparam("seqs", expanding=True))
+        ),
+        select(_nodes.c.key, _nodes.c.hash).where(
+            _nodes.c.key.in_(bindparam("keys", expanding=True))
+        ),
+    )
     found: dict[merkle.Node, bytes] = {}
-    leaves = sorted(index + 1 for level, index in wanted if level == 0)
-    if leaves:
-        for row in connection.execute(
-            select(_log.c.seq, _log.c.leaf_hash).where(_log.c.seq.in_(leaves))
-        ):
-            found[(0, row.seq - 1)] = bytes(row.leaf_hash)
-    interior = sorted(node for node in wanted if node[0] > 0)
-    if interior:
-        for row in connection.execute(
-            select(_nodes.c.level, _nodes.c.idx, _nodes.c.hash).where(
-                tuple_(_nodes.c.level, _nodes.c.idx).in_(interior)
-            )
-        ):
-            found[(row.level, row.idx)] = bytes(row.hash)
+    for key, hashed in connection.execute(query, {"seqs": seqs, "keys": keys}):
+        node = merkle.key_node(key) if key >= _FIRST_NODE_KEY else (0, key)
+        found[node] = bytes(hashed)
     missing = wanted - found.keys()
     if missing:
         raise chain.AuditChainBroken(min(i for _, i in missing) + 1, "Merkle node missing")
@@ -95,9 +101,17 @@ def root(connection: Connection, size: int) -> bytes:
 
 
 def inclusion_proof(connection: Connection, seq: int, size: int) -> tuple[bytes, list[bytes]]:
-    """The leaf hash of entry ``seq`` and its audit path in the tree of ``size`` entries."""
-    leaf = read_nodes(connection, {(0, seq - 1)})[(0, seq - 1)]
-    return leaf, merkle.inclusion_proof(seq - 1, size, lambda w: read_nodes(connection, w))
+    """The leaf hash of entry ``seq`` and its audit path in the tree of ``size`` entries, read
+    together in one query."""
+    leaf: list[bytes] = []
+
+    def read(wanted: set[merkle.Node]) -> dict[merkle.Node, bytes]:
+        found = read_nodes(connection, wanted | {(0, seq - 1)})
+        leaf.append(found[(0, seq - 1)])
+        return found
+
+    path = merkle.inclusion_proof(seq - 1, size, read)
+    return leaf[0], path
 
 
 def consistency_proof(connection: Connection, old: int, new: int) -> list[bytes]:
@@ -111,10 +125,11 @@ def verify_tree(connection: Connection, *, batch: int = 10_000) -> int:
     checked, level = 0, 0
     while (size >> level) >= 2:
         below = _level_stream(connection, level, batch)
+        first, last = merkle.level_keys(level + 1)
         stored = connection.execute(
-            select(_nodes.c.idx, _nodes.c.hash)
-            .where(_nodes.c.level == level + 1)
-            .order_by(_nodes.c.idx)
+            select((_nodes.c.key - first).label("idx"), _nodes.c.hash)
+            .where(_nodes.c.key.between(first, last))
+            .order_by(_nodes.c.key)
             .execution_options(yield_per=batch)
         )
         expected = 0
@@ -141,7 +156,10 @@ def _level_stream(connection: Connection, level: int, batch: int):  # type: igno
     if level == 0:
         query = select(_log.c.leaf_hash.label("hash")).order_by(_log.c.seq)
     else:
-        query = select(_nodes.c.hash).where(_nodes.c.level == level).order_by(_nodes.c.idx)
+        first, last = merkle.level_keys(level)
+        query = (
+            select(_nodes.c.hash).where(_nodes.c.key.between(first, last)).order_by(_nodes.c.key)
+        )
     return (bytes(row.hash) for row in connection.execute(query.execution_options(yield_per=batch)))
 
 
@@ -161,7 +179,7 @@ def verify(connection: Connection, *, batch: int = 10_000) -> int:
         select(_log.c.seq, _log.c.body, _log.c.leaf_hash, _log.c.chain_hash).order_by(_log.c.seq)
     )
     return chain.verify(
-        ((r.seq, r.body, bytes(r.leaf_hash), bytes(r.chain_hash)) for r in result),
+        ((seq, body, bytes(leaf), bytes(chained)) for seq, body, leaf, chained in result),
         head=stored_head,
     )
 

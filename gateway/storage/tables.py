@@ -18,7 +18,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    SmallInteger,
     Text,
     UniqueConstraint,
     text,
@@ -226,15 +225,14 @@ class AuditRow(SQLModel, table=True):
 
 
 class AuditNodeRow(SQLModel, table=True):
-    """A complete subtree of the audit log's Merkle tree (RFC 9162), level 1 and up: ``(level,
-    idx)`` covers entries ``idx * 2**level + 1 .. (idx + 1) * 2**level``. Level 0 are the entries'
-    ``leaf_hash``. Written once, when an append completes the subtree; roots and proofs read
-    O(log n) of them (``gateway.audit.merkle``)."""
+    """A complete subtree of the audit log's Merkle tree (RFC 9162), level 1 and up, under
+    ``key = level << 48 | index``: it covers entries ``index * 2**level + 1 .. (index + 1) *
+    2**level``. Level 0 are the entries' ``leaf_hash``. Written once, when an append completes the
+    subtree; a root or proof reads O(log n) of them by key (``gateway.audit.merkle``)."""
 
     __tablename__ = "audit_nodes"
 
-    level: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
-    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    key: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     hash: bytes = Field(sa_type=LargeBinary(32))
 
 

@@ -25,8 +25,7 @@ _CHUNK = 10_000
 def upgrade() -> None:
     nodes = op.create_table(
         "audit_nodes",
-        sa.Column("level", sa.SmallInteger(), primary_key=True, autoincrement=False),
-        sa.Column("idx", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("key", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("hash", sa.LargeBinary(32), nullable=False),
     )
     connection = op.get_bind()
@@ -46,7 +45,7 @@ def upgrade() -> None:
         known.update({(level, idx): h for level, idx, h in completed})
         size += len(leaves)
         frontier = {node: known[node] for node in merkle.range_nodes(0, size)}
-        pending.extend({"level": lv, "idx": ix, "hash": h} for lv, ix, h in completed)
+        pending.extend({"key": merkle.node_key(lv, ix), "hash": h} for lv, ix, h in completed)
         if len(pending) >= _CHUNK:
             connection.execute(sa.insert(nodes), pending)
             pending = []
