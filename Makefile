@@ -36,6 +36,7 @@ bench: setup
 	$(BIN)/python bench/push.py
 	$(BIN)/python bench/policy.py
 	$(BIN)/python bench/release.py
+	$(BIN)/python bench/audit.py
 
 clean:
 	rm -rf $(VENV) var keys/dev
