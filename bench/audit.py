@@ -30,6 +30,7 @@ from sqlalchemy import delete, insert, select, text, update
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.harness import percentile  # noqa: E402
 from gateway.audit import chain, checkpoint, store  # noqa: E402
 from gateway.audit.chain import AuditEvent  # noqa: E402
 from gateway.storage.database import create_db_engine, migrate  # noqa: E402
@@ -61,11 +62,6 @@ def reset(engine) -> None:  # type: ignore[no-untyped-def]
         c.execute(update(AuditHeadRow.__table__).values(seq=0, chain_hash=chain.GENESIS))
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=200_000)
@@ -91,18 +87,7 @@ def main() -> None:
 
         # 1a. baseline: the same rows, prepared in advance, inserted with bare Core.
         sealed = chain.seal(events(n), after_seq=0, after_hash=chain.GENESIS, now=NOW)
-        rows = [
-            {
-                "seq": e.seq,
-                "recorded_at": e.recorded_at,
-                "event": e.event,
-                "actor_party": e.actor_party,
-                "body": e.body,
-                "leaf_hash": e.leaf_hash,
-                "chain_hash": e.chain_hash,
-            }
-            for e in sealed
-        ]
+        rows = store.log_rows(sealed)
         t0 = time.perf_counter()
         for i in range(0, n, batch):
             with engine.begin() as c:

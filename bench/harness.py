@@ -47,6 +47,12 @@ def apply_gogc(args: argparse.Namespace) -> None:
     print(f"GOGC:       {effective_gogc()}")
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The value below which a fraction ``q`` of ``values`` lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

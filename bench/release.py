@@ -27,7 +27,7 @@ from types import SimpleNamespace
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.harness import add_gogc_option, apply_gogc, dev_keys  # noqa: E402
+from bench.harness import add_gogc_option, apply_gogc, dev_keys, percentile  # noqa: E402
 from gateway import sealing  # noqa: E402
 from gateway.cases.model import Approval, CaseState, HitFacts, Stage  # noqa: E402
 from gateway.release.service import prepare  # noqa: E402
@@ -112,11 +112,6 @@ def make_rows(rt: Runtime, rng: random.Random) -> list[SimpleNamespace]:
             )
         )
     return rows
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:

@@ -34,21 +34,7 @@ def append(
         select(_head.c.seq, _head.c.chain_hash).where(_head.c.id == 1).with_for_update()
     ).one()
     entries = chain.seal(events, after_seq=head.seq, after_hash=head.chain_hash, now=now)
-    connection.execute(
-        insert(_log),
-        [
-            {
-                "seq": e.seq,
-                "recorded_at": e.recorded_at,
-                "event": e.event,
-                "actor_party": e.actor_party,
-                "body": e.body,
-                "leaf_hash": e.leaf_hash,
-                "chain_hash": e.chain_hash,
-            }
-            for e in entries
-        ],
-    )
+    connection.execute(insert(_log), log_rows(entries))
     completed = merkle.completed_nodes(
         head.seq,
         [e.leaf_hash for e in entries],
@@ -64,6 +50,22 @@ def append(
         update(_head).where(_head.c.id == 1).values(seq=last.seq, chain_hash=last.chain_hash)
     )
     return [e.seq for e in entries]
+
+
+def log_rows(entries: Sequence[chain.SealedEntry]) -> list[dict[str, object]]:
+    """``audit_log`` rows of sealed entries."""
+    return [
+        {
+            "seq": e.seq,
+            "recorded_at": e.recorded_at,
+            "event": e.event,
+            "actor_party": e.actor_party,
+            "body": e.body,
+            "leaf_hash": e.leaf_hash,
+            "chain_hash": e.chain_hash,
+        }
+        for e in entries
+    ]
 
 
 def read_nodes(connection: Connection, wanted: set[merkle.Node]) -> dict[merkle.Node, bytes]:
