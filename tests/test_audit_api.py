@@ -113,3 +113,28 @@ def test_proof_requests_outside_the_log_name_the_parameter(caller, server):
 def test_the_audit_api_needs_a_signed_call(caller, server):
     response = httpx.get(caller.base_url + "/v1/audit/checkpoint", timeout=10)
     assert response.status_code == 401
+
+
+def test_without_the_gateways_signing_key_there_is_no_checkpoint_but_proofs_work(
+    server, keys, tmp_path
+):
+    """A missing private key is the operator's problem, told in the log: the caller gets 503."""
+    import shutil
+
+    from gateway.runtime import Runtime
+    from tests.support import live_server
+
+    _, rt = server
+    private = tmp_path / "private"
+    shutil.copytree(keys[1], private)
+    (private / rt.covenant.gateway_id / "signing.jwk.json").unlink()
+    crippled = Runtime.build(
+        rt.settings.model_copy(update={"private_keys_dir": private}), engine=rt.engine
+    )
+    with live_server(crippled) as url:
+        caller = Caller(base_url=url, audience=rt.covenant.gateway_id, private_keys_dir=keys[1])
+        send(caller)
+        response = caller.call(PARTY, "GET", "/v1/audit/checkpoint")
+        assert response.status_code == 503
+        assert "signing" not in response.text and "jwk" not in response.text
+        assert caller.call(PARTY, "GET", "/v1/audit/proofs/inclusion?seq=1").status_code == 200

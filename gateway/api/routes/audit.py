@@ -19,9 +19,11 @@ from fastapi.responses import PlainTextResponse
 from gateway.api.security import runtime, signed_call
 from gateway.audit import checkpoint, store
 from gateway.auth.signed_calls import VerifiedCall
-from gateway.errors import FieldError, InvalidInput, NotFound
+from gateway.errors import ConfigurationError, FieldError, InvalidInput, NotFound, Unavailable
+from gateway.observability.logs import get_logger
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+_log = get_logger("gateway.audit")
 Caller = Annotated[VerifiedCall, Depends(signed_call())]
 CHECKPOINT_MEDIA_TYPE = "text/plain; charset=utf-8"
 
@@ -50,8 +52,14 @@ def latest_checkpoint(request: Request, call: Caller) -> PlainTextResponse:
     with rt.engine.connect() as connection:
         size = store.tree_size(connection)
         root = store.root(connection, size)
+    try:
+        signer = rt.audit_signer
+    except ConfigurationError:
+        # The operator reads why in the log; the caller learns only that none can be given now.
+        _log.error("audit.checkpoint_unsigned", problem="ConfigurationError")
+        raise Unavailable("er kan nu geen ondertekend checkpoint worden gegeven") from None
     text = checkpoint.Checkpoint(rt.audit_origin, size, root).text()
-    note = checkpoint.sign(text, rt.audit_origin, rt.audit_signer)
+    note = checkpoint.sign(text, rt.audit_origin, signer)
     return PlainTextResponse(note, media_type=CHECKPOINT_MEDIA_TYPE)
 
 
