@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from gateway.audit import store as audit
 from gateway.storage import decisions
 from gateway.storage.tables import DecisionRow, SignalRow
-from tests.support import REPO, batch, env_without_gateway, signal
+from tests.support import REPO, batch, env_without_gateway, pseudonym, signal
 
 PARTY = "gemeente-rotterdam"
 
@@ -129,4 +129,42 @@ def test_simulate_shows_which_recorded_decisions_a_change_would_flip(
         timeout=120,
     )
     assert "6 beslissingen herhaald; 0 zouden omslaan" in unchanged.stdout
+    assert "3 clusterbeoordelingen (hits) herhaald; 0 zouden een hit worden" in unchanged.stdout
     assert count(rt.engine, DecisionRow.__table__) == 6  # simulating records nothing
+
+
+def test_simulate_shows_which_clusters_a_changed_hit_rule_would_judge_differently(
+    caller, server, tmp_path: Path, settings
+):
+    """Two partners on one person make a hit; with min_parties 3 it would not be one. The
+    recorded hits evaluation is judged by the policy in force and by the change, per cluster."""
+    victim = pseudonym()
+    for party in ("gemeente-rotterdam", "politie-rotterdam"):
+        one = signal(subjects=[{"kind": "bsn", "role": "slachtoffer", "pseudonym": victim}])
+        assert caller.call(party, "POST", "/v1/signals", batch(one)).status_code == 200
+    changed = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", changed)
+    covenant_file = changed / "covenant/data.json"
+    covenant = json.loads(covenant_file.read_text("utf-8"))
+    covenant["thresholds"]["hits"]["min_parties"] = 3
+    covenant_file.write_text(json.dumps(covenant, ensure_ascii=False), encoding="utf-8")
+    env = env_without_gateway() | {
+        "PYTHONPATH": str(REPO),
+        "COLUMNS": "250",
+        "GATEWAY_DATABASE_URL": settings.database_url.get_secret_value(),
+        "GATEWAY_POLICIES_DIR": str(REPO / "policies"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway", "policy", "simulate", "--policies", str(changed)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    # The first batch judged one cluster (one signal, no hit either way); the second the merged
+    # cluster of two partners: a hit now, not with the change.
+    assert "2 clusterbeoordelingen (hits) herhaald; 0 zouden een hit worden, 1 geen hit meer" in (
+        result.stdout
+    )
+    assert "hit-meerdere-partijen" in result.stdout and "te-weinig-partijen" in result.stdout

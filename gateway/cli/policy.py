@@ -108,6 +108,7 @@ def simulate(
     candidate_set = _load(policies)
     settings = Settings()
     candidate = open_policy_engine(candidate_set, kind="embedded")
+    current = open_policy_engine(_load(settings.policies_dir), kind="embedded")
     engine = create_db_engine(settings.database_url.get_secret_value())
     replayed = 0
 
@@ -129,8 +130,14 @@ def simulate(
                 candidate,
                 include_reason_changes=reasons,
             )
+            judged, hit_flips = (0, [])
+            if point in (None, "hits"):
+                judged, hit_flips = simulation.hit_flips(
+                    decisions.recorded(connection, point="hits", limit=limit), current, candidate
+                )
     finally:
         candidate.close()
+        current.close()
         engine.dispose()
     if flips:
         table = Table(title=f"Wat zou veranderen met {policies}", show_lines=True)
@@ -159,3 +166,43 @@ def simulate(
         f" (revisie {candidate_set.revision})",
         highlight=False,
     )
+    _print_hit_flips(judged, hit_flips, policies)
+
+
+def _print_hit_flips(judged: int, flips: list, policies: Path) -> None:  # type: ignore[type-arg]
+    """Clusters the change would judge differently from the policy in force
+    (GATEWAY_POLICIES_DIR)."""
+    if flips:
+        table = Table(title=f"Clusters die anders beoordeeld zouden worden met {policies}")
+        for column in (
+            "moment",
+            "signalen",
+            "partners",
+            "nu",
+            "met wijziging",
+            "redenen nu",
+            "redenen straks",
+        ):
+            table.add_column(column)
+        for flip in flips:
+            table.add_row(
+                flip.recorded_at.strftime("%Y-%m-%d %H:%M"),
+                str(flip.signals),
+                str(flip.parties),
+                _verdict(flip.before_hit, flip.before_urgent),
+                _verdict(flip.after_hit, flip.after_urgent),
+                ", ".join(flip.before_reasons),
+                ", ".join(flip.after_reasons),
+            )
+        out.print(table)
+    became = sum(1 for f in flips if f.after_hit and not f.before_hit)
+    stopped = sum(1 for f in flips if f.before_hit and not f.after_hit)
+    out.print(
+        f"{judged} clusterbeoordelingen (hits) herhaald; {became} zouden een hit worden, "
+        f"{stopped} geen hit meer, {len(flips) - became - stopped} anders urgent",
+        highlight=False,
+    )
+
+
+def _verdict(hit: bool, urgent: bool) -> str:
+    return ("hit, urgent" if urgent else "hit") if hit else "geen hit"

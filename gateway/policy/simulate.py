@@ -78,3 +78,74 @@ def simulate(
                 )
             )
     return flips
+
+
+@dataclass(frozen=True, slots=True)
+class HitFlip:
+    """One cluster of a recorded ``hits`` evaluation that the candidate judges differently from
+    the policy in force: hit or not, urgent or not, with the reason codes of both."""
+
+    recorded_at: datetime
+    signals: int
+    parties: int
+    before_hit: bool
+    after_hit: bool
+    before_urgent: bool
+    after_urgent: bool
+    before_reasons: tuple[str, ...]
+    after_reasons: tuple[str, ...]
+
+
+def hit_flips(
+    records: Iterable[RecordedDecision], current: PolicyEngine, candidate: PolicyEngine
+) -> tuple[int, list[HitFlip]]:
+    """Judge the clusters of every recorded ``hits`` evaluation with both engines; returns how
+    many clusters were judged and those judged differently.
+
+    A ``hits`` evaluation is always allowed (the gateway asks it), so comparing ``allow`` says
+    nothing; what a privacy officer changing a threshold wants to see is which clusters would
+    become or stop being hits. The recorded input holds each cluster's signals (grouped, counted),
+    never which cluster it was, so a flip is shown by its size, not by a cluster or hit id.
+    """
+    judged, flips = 0, []
+    for record in records:
+        if record.point != "hits" or record.input.get("action") != "evaluate":
+            continue
+        before = _verdicts(current.decide("hits", record.input).document)
+        after = _verdicts(candidate.decide("hits", record.input).document)
+        for cluster in record.input.get("clusters", []):
+            entry = str(cluster.get("id"))
+            judged += 1
+            old, new = before.get(entry), after.get(entry)
+            if old is None or new is None or old[:2] == new[:2]:
+                continue
+            signals = cluster.get("signals", [])
+            flips.append(
+                HitFlip(
+                    recorded_at=record.recorded_at,
+                    signals=sum(int(s.get("count", 1)) for s in signals),
+                    parties=len({s.get("party") for s in signals}),
+                    before_hit=old[0],
+                    after_hit=new[0],
+                    before_urgent=old[1],
+                    after_urgent=new[1],
+                    before_reasons=old[2],
+                    after_reasons=new[2],
+                )
+            )
+    return judged, flips
+
+
+def _verdicts(document: Mapping[str, Any]) -> dict[str, tuple[bool, bool, tuple[str, ...]]]:
+    found = document.get("hits")
+    if not isinstance(found, Mapping):
+        return {}
+    return {
+        str(entry): (
+            verdict.get("hit") is True,
+            verdict.get("urgent") is True,
+            tuple(sorted(str(r.get("code")) for r in verdict.get("reasons", []))),
+        )
+        for entry, verdict in found.items()
+        if isinstance(verdict, Mapping)
+    }
