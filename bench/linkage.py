@@ -1378,6 +1378,8 @@ def main() -> None:
         )
         rt = Runtime.build(settings)
         engine = rt.engine
+        # A reused fill may predate a migration (the audit tree); serve would migrate it too.
+        migrate(engine)
         rng = random.Random(args.seed + 1)
         n_stored = counts["signals"]
         methods = ["a", "b", "c"] + ([] if args.no_http else ["d"])
