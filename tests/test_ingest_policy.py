@@ -84,18 +84,19 @@ def test_a_party_type_may_only_submit_its_own_data_classes(caller, server):
     assert count(rt.engine, SignalRow.__table__) == 0
 
 
-def test_simulate_shows_which_recorded_decisions_a_change_would_flip(
-    caller, server, tmp_path: Path, settings
-):
-    _, rt = server
-    for _ in range(3):
-        assert caller.call(PARTY, "POST", "/v1/signals", batch(signal())).status_code == 200
+def changed_policies(tmp_path: Path, change) -> Path:  # type: ignore[no-untyped-def]
+    """A copy of policies/ with ``change`` applied to its covenant data."""
     changed = tmp_path / "policies"
     shutil.copytree(REPO / "policies", changed)
     covenant_file = changed / "covenant/data.json"
     covenant = json.loads(covenant_file.read_text("utf-8"))
-    covenant["party_types"]["gemeente"]["may_submit"].remove("gewoon")
+    change(covenant)
     covenant_file.write_text(json.dumps(covenant, ensure_ascii=False), encoding="utf-8")
+    return changed
+
+
+def simulate(policies: Path, settings) -> str:  # type: ignore[no-untyped-def]
+    """``gateway policy simulate --policies`` against the test database; its output."""
     env = env_without_gateway() | {
         "PYTHONPATH": str(REPO),
         "COLUMNS": "250",
@@ -103,33 +104,32 @@ def test_simulate_shows_which_recorded_decisions_a_change_would_flip(
         "GATEWAY_POLICIES_DIR": str(REPO / "policies"),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "gateway", "policy", "simulate", "--policies", str(changed)],
+        [sys.executable, "-m", "gateway", "policy", "simulate", "--policies", str(policies)],
         capture_output=True,
         text=True,
         env=env,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    # Three ingest decisions flip; the three hits evaluations of those batches do not.
-    assert "6 beslissingen herhaald; 3 zouden omslaan" in result.stdout
-    assert "gegevensklasse-niet-voor-partijtype" in result.stdout
-    unchanged = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gateway",
-            "policy",
-            "simulate",
-            "--policies",
-            str(REPO / "policies"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
+    return result.stdout
+
+
+def test_simulate_shows_which_recorded_decisions_a_change_would_flip(
+    caller, server, tmp_path: Path, settings
+):
+    _, rt = server
+    for _ in range(3):
+        assert caller.call(PARTY, "POST", "/v1/signals", batch(signal())).status_code == 200
+    changed = changed_policies(
+        tmp_path, lambda c: c["party_types"]["gemeente"]["may_submit"].remove("gewoon")
     )
-    assert "6 beslissingen herhaald; 0 zouden omslaan" in unchanged.stdout
-    assert "3 clusterbeoordelingen (hits) herhaald; 0 zouden een hit worden" in unchanged.stdout
+    flipped = simulate(changed, settings)
+    # Three ingest decisions flip; the three hits evaluations of those batches do not.
+    assert "6 beslissingen herhaald; 3 zouden omslaan" in flipped
+    assert "gegevensklasse-niet-voor-partijtype" in flipped
+    unchanged = simulate(REPO / "policies", settings)
+    assert "6 beslissingen herhaald; 0 zouden omslaan" in unchanged
+    assert "3 clusterbeoordelingen (hits) herhaald; 0 zouden een hit worden" in unchanged
     assert count(rt.engine, DecisionRow.__table__) == 6  # simulating records nothing
 
 
@@ -142,29 +142,13 @@ def test_simulate_shows_which_clusters_a_changed_hit_rule_would_judge_differentl
     for party in ("gemeente-rotterdam", "politie-rotterdam"):
         one = signal(subjects=[{"kind": "bsn", "role": "slachtoffer", "pseudonym": victim}])
         assert caller.call(party, "POST", "/v1/signals", batch(one)).status_code == 200
-    changed = tmp_path / "policies"
-    shutil.copytree(REPO / "policies", changed)
-    covenant_file = changed / "covenant/data.json"
-    covenant = json.loads(covenant_file.read_text("utf-8"))
-    covenant["thresholds"]["hits"]["min_parties"] = 3
-    covenant_file.write_text(json.dumps(covenant, ensure_ascii=False), encoding="utf-8")
-    env = env_without_gateway() | {
-        "PYTHONPATH": str(REPO),
-        "COLUMNS": "250",
-        "GATEWAY_DATABASE_URL": settings.database_url.get_secret_value(),
-        "GATEWAY_POLICIES_DIR": str(REPO / "policies"),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway", "policy", "simulate", "--policies", str(changed)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
+    changed = changed_policies(
+        tmp_path, lambda c: c["thresholds"]["hits"].update({"min_parties": 3})
     )
-    assert result.returncode == 0, result.stderr
+    output = simulate(changed, settings)
     # The first batch judged one cluster (one signal, no hit either way); the second the merged
     # cluster of two partners: a hit now, not with the change.
     assert "2 clusterbeoordelingen (hits) herhaald; 0 zouden een hit worden, 1 geen hit meer" in (
-        result.stdout
+        output
     )
-    assert "hit-meerdere-partijen" in result.stdout and "te-weinig-partijen" in result.stdout
+    assert "hit-meerdere-partijen" in output and "te-weinig-partijen" in output
