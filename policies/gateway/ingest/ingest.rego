@@ -58,25 +58,26 @@ signal_allowed(signal) if {
 } else := false
 
 # Every signal gets an (possibly empty) set of blockers and of grounds, so lookups never fail.
-# The rules below produce [index, reason] pairs; grouping them once here keeps a batch of n
-# signals linear in n (a partial rule keyed by signal index is re-evaluated per lookup, which
-# made a 500-signal batch take tens of seconds).
-# (OPA indexes a comprehension that compares with a variable bound before it, so each group is
-# found without scanning every pair; the objects are materialised once and then looked up.)
+# The rules below produce [index, reason] pairs; they are grouped by index in one pass over the
+# pairs (a rule keyed by index collects them), so a batch of n kinds stays linear in n. A
+# comprehension per index that scans the pairs looking for its own was quadratic: OPA did not
+# index it, and at 1,000 kinds the decision took half again as long.
 signal_blockers := blockers_by_index
 
 signal_grounds := grounds_by_index
 
-blockers_by_index[index] := reasons if {
+refusals_of_index[index] contains reason if some [index, reason] in refusal_pairs
+
+grounds_of_index[index] contains reason if some [index, reason] in ground_pairs
+
+blockers_by_index[index] := object.get(refusals_of_index, index, set()) if {
 	some signal in batch
 	index := signal.index
-	reasons := {r | some [i, r] in refusal_pairs; i == index}
 }
 
-grounds_by_index[index] := reasons if {
+grounds_by_index[index] := object.get(grounds_of_index, index, set()) if {
 	some signal in batch
 	index := signal.index
-	reasons := {r | some [i, r] in ground_pairs; i == index}
 }
 
 # --- Batch: who is submitting ------------------------------------------------------------------
