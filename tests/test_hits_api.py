@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 from typing import Any
+
+from sqlalchemy import func, select
 
 from gateway.audit import store as audit
 from gateway.storage import decisions
+from gateway.storage.tables import DecisionRow
 from tests.support import Caller, batch, pseudonym, signal
 
 RIEC = "riec-rr"
@@ -208,10 +212,28 @@ def test_expired_signals_leave_and_their_hit_lapses(caller, server):
     recent_victim = pseudonym()
     two_party_hit(caller, recent_victim)
     assert len(riec(caller, "/v1/hits")["hits"]) == 2
+    # A decision recorded longer ago than retention.decision_record_days (365 days).
+    with rt.engine.begin() as connection:
+        decisions.record(
+            connection,
+            point="ingest",
+            input={"signals": []},
+            allow=False,
+            reasons=[],
+            revision="old",
+            now=rt.clock() - timedelta(days=400),
+        )
+        recorded = connection.execute(select(func.count()).select_from(DecisionRow)).scalar_one()
     dry = run_retention(rt, dry_run=True)
-    assert dry.due == 2 and dry.deleted_rows == 0
+    assert dry.due == 2 and dry.deleted_rows == 0 and dry.decisions == 1
     report = run_retention(rt)
     assert report.due == 2 and report.deleted_rows == 2 and report.hits_lapsed == 1
+    assert report.decisions == 1
+    with rt.engine.connect() as connection:
+        left_over = connection.execute(select(func.count()).select_from(DecisionRow)).scalar_one()
+        # Only the old one went (the emptied cluster needed no new hits decision).
+        assert left_over == recorded - 1
+        assert decisions.older_than(connection, rt.clock() - timedelta(days=365)) == 0
     (left,) = riec(caller, "/v1/hits")["hits"]
     assert left["signals"] == 2
     (lapsed,) = riec(caller, "/v1/hits?status=vervallen")["hits"]
@@ -225,6 +247,7 @@ def test_expired_signals_leave_and_their_hit_lapses(caller, server):
         "rows": 2,
         "clusters_changed": 0,
         "hits_lapsed": 1,
+        "decisions": 1,
     }
 
 

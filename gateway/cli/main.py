@@ -286,8 +286,8 @@ def retention_run(
         bool, typer.Option("--dry-run", help="Alleen tellen wat zou verlopen; niets wissen.")
     ] = False,
 ) -> None:
-    """Wis signalen die langer dan de bewaartermijn geleden zijn waargenomen, en toets de
-    clusters en hits die daardoor veranderen opnieuw."""
+    """Wis signalen die langer dan de bewaartermijn geleden zijn waargenomen, toets de clusters
+    en hits die daardoor veranderen opnieuw, en wis vastgelegde beslissingen na hun termijn."""
     from gateway.retention import run_retention
     from gateway.runtime import Runtime
 
@@ -306,6 +306,13 @@ def retention_run(
             f"opnieuw getoetst, {report.hits_lapsed} hits vervallen"
         )
     )
+    if report.decisions_cutoff is None:
+        console.print("OK: vastgelegde beslissingen bewaard (geen retention.decision_record_days)")
+    else:
+        console.print(
+            f"OK: {report.decisions} vastgelegde beslissingen van voor "
+            f"{report.decisions_cutoff.date().isoformat()} {verb}"
+        )
 
 
 @keyholder_app.command("serve")

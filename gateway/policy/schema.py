@@ -262,6 +262,7 @@ COVENANT_SCHEMA = Record(
         "retention": Record(
             optional={
                 "unlinked_signal_days": _DAYS,
+                "decision_record_days": _DAYS,
                 "closed_case_days": _DAYS,
                 "max_extension_days": _DAYS,
                 "basis": Text(),

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from gateway.policy.engine import Reason
 from gateway.policy.simulate import RecordedDecision
@@ -93,3 +93,17 @@ def recorded(
             revision=row.revision,
             recorded_at=as_utc(row.decided_at),
         )
+
+
+def older_than(connection: Connection, decided_before: datetime) -> int:
+    """How many recorded decisions were made before ``decided_before``."""
+    return connection.execute(
+        select(func.count()).select_from(_decisions).where(_decisions.c.decided_at < decided_before)
+    ).scalar_one()
+
+
+def prune(connection: Connection, decided_before: datetime) -> int:
+    """Delete the decisions made before ``decided_before``; returns how many."""
+    return connection.execute(
+        delete(_decisions).where(_decisions.c.decided_at < decided_before)
+    ).rowcount

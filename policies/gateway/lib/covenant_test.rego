@@ -199,7 +199,7 @@ test_purposes_named_in_rules_exist if {
 }
 
 test_retention_periods_are_positive_whole_days if {
-	every key in ["unlinked_signal_days", "closed_case_days", "max_extension_days"] {
+	every key in ["unlinked_signal_days", "decision_record_days", "closed_case_days", "max_extension_days"] {
 		is_number(covenant.retention[key])
 		covenant.retention[key] == round(covenant.retention[key])
 		covenant.retention[key] > 0
