@@ -475,9 +475,13 @@ def test_generated_inputs_decide_identically(engines: Engines, policy_set: Polic
     assert points, "the tested policy set defines no decision point"
     outcomes: dict[str, dict[str, int]] = {p: {} for p in points}
 
+    # derandomize: the same inputs on every run, so the "both outcomes seen" check below is a
+    # fact about the generator, not a coin toss (a point with few allowed inputs, such as
+    # ``case``, could otherwise draw none in a rare run and fail CI).
     @settings(
         max_examples=GENERATED_INPUTS,
         deadline=None,
+        derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(st.sampled_from(points).flatmap(lambda p: st.tuples(st.just(p), decision_inputs(p))))
