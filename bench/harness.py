@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -12,8 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
+from sqlalchemy import Connection, insert
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -29,6 +33,7 @@ from gateway.policy.goruntime import (  # noqa: E402
     restart_with_gogc,
 )
 from gateway.storage.database import create_db_engine, migrate  # noqa: E402
+from gateway.storage.tables import SignalRow, SubjectRow  # noqa: E402
 
 
 def add_gogc_option(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +56,65 @@ def percentile(values: list[float], q: float) -> float:
     """The value below which a fraction ``q`` of ``values`` lie (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def core_rows(
+    docs: list[dict[str, Any]], party: str, now: datetime
+) -> tuple[list[dict[str, Any]], list[list[tuple[str, str, bytes]]]]:
+    """The baseline's rows for signal documents as an adapter sends them: ``signals`` rows and,
+    per signal, its (kind, role, pseudonym) subjects; no validation, no policy, no linkage."""
+    rows = [
+        {
+            "party": party,
+            "ref": d["ref"],
+            "version": d.get("version", 1),
+            "is_current": True,
+            "content_sha256": secrets.token_bytes(32),
+            "observed_at": datetime.fromisoformat(d["observed_at"]),
+            "received_at": now,
+            "municipality": d["municipality"],
+            "form": d["form"],
+            "certainty": d["certainty"],
+            "indicators": d["indicators"],
+            "data_classes": d["data_classes"],
+            "minor": d["flags"]["minor"],
+            "consent": None,
+            "embargo_until": None,
+            "source_protected": False,
+            "sealed": _b64u(d["sealed"]),
+        }
+        for d in docs
+    ]
+    subjects = [
+        [(s["kind"], s["role"], _b64u(s["pseudonym"])) for s in d["subjects"]] for d in docs
+    ]
+    return rows, subjects
+
+
+def core_insert(
+    connection: Connection, rows: list[dict[str, Any]], subjects: list[list[tuple[str, str, bytes]]]
+) -> None:
+    """Insert ``core_rows`` with bare Core: signals with RETURNING, then their subjects."""
+    signals, subject_table = SignalRow.__table__, SubjectRow.__table__
+    ids = (
+        connection.execute(
+            insert(signals).returning(signals.c.id, sort_by_parameter_order=True), rows
+        )
+        .scalars()
+        .all()
+    )
+    connection.execute(
+        insert(subject_table),
+        [
+            {"signal_id": i, "kind": k, "role": r, "pseudonym": p}
+            for i, sub in zip(ids, subjects, strict=True)
+            for k, r, p in sub
+        ],
+    )
+
+
+def _b64u(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def free_port() -> int:

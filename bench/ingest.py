@@ -22,15 +22,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import insert, text
+from sqlalchemy import text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.harness import dev_keys, gateway_process, signed_post  # noqa: E402
+from bench.harness import core_insert, core_rows, dev_keys, gateway_process, signed_post  # noqa: E402
 from gateway.parties.keys import load_signing_key  # noqa: E402
 from gateway.storage.database import create_db_engine, migrate  # noqa: E402
-from gateway.storage.tables import SignalRow, SubjectRow  # noqa: E402
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PARTIES = [
@@ -80,61 +79,15 @@ def raw_core_rate(url: str, batches: list[list[dict]]) -> float:
     """Same rows, bare Core: one transaction per batch, signals with RETURNING, then subjects."""
     engine = create_db_engine(url)
     migrate(engine)
-    signals, subjects = SignalRow.__table__, SubjectRow.__table__
     now = datetime.now(UTC)
-    prepared = []
-    for n, docs in enumerate(batches):
-        rows = [
-            {
-                "party": PARTIES[n % len(PARTIES)],
-                "ref": d["ref"],
-                "version": 1,
-                "is_current": True,
-                "content_sha256": secrets.token_bytes(32),
-                "observed_at": datetime.fromisoformat(d["observed_at"]),
-                "received_at": now,
-                "municipality": d["municipality"],
-                "form": d["form"],
-                "certainty": d["certainty"],
-                "indicators": d["indicators"],
-                "data_classes": d["data_classes"],
-                "minor": False,
-                "consent": None,
-                "embargo_until": None,
-                "source_protected": False,
-                "sealed": base64.urlsafe_b64decode(d["sealed"] + "=="),
-            }
-            for d in docs
-        ]
-        subs = [
-            [
-                (s["kind"], s["role"], base64.urlsafe_b64decode(s["pseudonym"] + "=="))
-                for s in d["subjects"]
-            ]
-            for d in docs
-        ]
-        prepared.append((rows, subs))
+    prepared = [core_rows(docs, PARTIES[n % len(PARTIES)], now) for n, docs in enumerate(batches)]
     started = time.perf_counter()
     total = 0
     for n, (rows, subs) in enumerate(prepared):
         if n == 1:  # the first batch warms caches and connections, as in the HTTP run
             started, total = time.perf_counter(), 0
         with engine.begin() as connection:
-            ids = (
-                connection.execute(
-                    insert(signals).returning(signals.c.id, sort_by_parameter_order=True), rows
-                )
-                .scalars()
-                .all()
-            )
-            connection.execute(
-                insert(subjects),
-                [
-                    {"signal_id": i, "kind": k, "role": r, "pseudonym": p}
-                    for i, sub in zip(ids, subs, strict=True)
-                    for k, r, p in sub
-                ],
-            )
+            core_insert(connection, rows, subs)
         total += len(rows)
     elapsed = time.perf_counter() - started
     engine.dispose()

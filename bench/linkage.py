@@ -47,7 +47,6 @@ import os
 import pstats
 import random
 import resource
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -95,6 +94,9 @@ from gateway.settings import Settings  # noqa: E402
 from gateway.signals import service  # noqa: E402
 from gateway.signals.models import parse_batch  # noqa: E402
 from gateway.signals.reference import load_catalogue, municipalities  # noqa: E402
+from gateway.stats.dimensions import Dimension, Labels, StatsQuery  # noqa: E402
+from gateway.stats.suppression import suppress  # noqa: E402
+from gateway.storage import stats as stats_store  # noqa: E402
 from gateway.storage.database import create_db_engine, migrate  # noqa: E402
 from gateway.storage.hits import (  # noqa: E402
     HitFilter,
@@ -117,14 +119,6 @@ from gateway.storage.tables import (  # noqa: E402
     SubjectRow,
 )
 from gateway.vocabulary import Form, Role  # noqa: E402
-
-# Built at the same time as this bench; used when present.
-try:
-    from gateway.stats.dimensions import Dimension, Labels, StatsQuery
-    from gateway.stats.suppression import suppress
-    from gateway.storage import stats as stats_store
-except ImportError:  # pragma: no cover
-    stats_store = None  # type: ignore[assignment]
 
 SIGNALS = SignalRow.__table__
 SUBJECTS = SubjectRow.__table__
@@ -226,10 +220,6 @@ def use_policies(directory: Path) -> None:
 
 def b64u(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def b64u_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class Chooser:
@@ -707,12 +697,11 @@ def fill(
         )
         connection.commit()
         timings["link_keys"] = time.perf_counter() - t0
-        if stats_store is not None and hasattr(stats_store, "rebuild"):
-            # The regional monitor's rollup, as gateway.storage.stats keeps it.
-            t0 = time.perf_counter()
-            stats_store.rebuild(connection, barriers=BARRIERS)
-            connection.commit()
-            timings["stats_rollup"] = time.perf_counter() - t0
+        # The regional monitor's rollup, as gateway.storage.stats keeps it.
+        t0 = time.perf_counter()
+        stats_store.rebuild(connection, barriers=BARRIERS)
+        connection.commit()
+        timings["stats_rollup"] = time.perf_counter() - t0
         counts = {
             t.name: connection.execute(select(func.count()).select_from(t)).scalar_one()
             for t in (SIGNALS, SUBJECTS, CLUSTERS, KEYS, HITS, FACETS, EVENTS)
@@ -1052,53 +1041,12 @@ def timed_routes(rt: Runtime) -> Iterator[None]:
         rt.policy = policy
 
 
-def raw_rows(docs: list[dict], party: str, now: datetime) -> tuple[list[dict], list[list]]:
-    rows = [
-        {
-            "party": party,
-            "ref": d["ref"],
-            "version": d.get("version", 1),
-            "is_current": True,
-            "content_sha256": secrets.token_bytes(32),
-            "observed_at": datetime.fromisoformat(d["observed_at"]),
-            "received_at": now,
-            "municipality": d["municipality"],
-            "form": d["form"],
-            "certainty": d["certainty"],
-            "indicators": d["indicators"],
-            "data_classes": d["data_classes"],
-            "minor": d["flags"]["minor"],
-            "consent": None,
-            "embargo_until": None,
-            "source_protected": False,
-            "sealed": b64u_decode(d["sealed"]),
-        }
-        for d in docs
-    ]
-    subjects = [
-        [(s["kind"], s["role"], b64u_decode(s["pseudonym"])) for s in d["subjects"]] for d in docs
-    ]
-    return rows, subjects
-
-
 def ingest_raw(engine: Any, rows: list[dict], subjects: list[list], retired: list[int]) -> None:
     """(a) the baseline: the same state change in bare Core, one transaction."""
     with engine.begin() as c:
         if retired:
             c.execute(update(SIGNALS).where(SIGNALS.c.id.in_(retired)).values(is_current=False))
-        ids = (
-            c.execute(insert(SIGNALS).returning(SIGNALS.c.id, sort_by_parameter_order=True), rows)
-            .scalars()
-            .all()
-        )
-        c.execute(
-            insert(SUBJECTS),
-            [
-                {"signal_id": i, "kind": k, "role": r, "pseudonym": p}
-                for i, sub in zip(ids, subjects, strict=True)
-                for k, r, p in sub
-            ],
-        )
+        harness.core_insert(c, rows, subjects)
 
 
 def ingest_gateway(
@@ -1454,7 +1402,7 @@ def main() -> None:
                     docs, retired = makers[m].batch(f"bench{m}", rnd, party, now)
                     timer = Timer() if rnd == 0 else timers[m]
                     if m == "a":
-                        rows, subjects = raw_rows(docs, party, now)
+                        rows, subjects = harness.core_rows(docs, party, now)
                         t0 = time.perf_counter()
                         ingest_raw(engine, rows, subjects, retired)
                         elapsed = time.perf_counter() - t0
@@ -1507,16 +1455,14 @@ def main() -> None:
             if profiler is not None:
                 print("\n== cProfile of (c), measured rounds, by cumulative time (top 30)")
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
-            catch_up_note = ""
-            if stats_store is not None and hasattr(stats_store, "catch_up"):
-                # What the first stats reader after the ingest phase pays.
-                t0 = time.perf_counter()
-                with engine.begin() as c:
-                    caught = stats_store.catch_up(c, barriers=BARRIERS)
-                catch_up_note = (
-                    f"; catch-up after the ingest phase: {caught:,} signals in "
-                    f"{(time.perf_counter() - t0) * 1000:,.0f} ms (paid once, by a reader)"
-                )
+            # What the first stats reader after the ingest phase pays.
+            t0 = time.perf_counter()
+            with engine.begin() as c:
+                caught = stats_store.catch_up(c, barriers=BARRIERS)
+            catch_up_note = (
+                f"; catch-up after the ingest phase: {caught:,} signals in "
+                f"{(time.perf_counter() - t0) * 1000:,.0f} ms (paid once, by a reader)"
+            )
 
             # -- the HTTP reads, if the routes exist ---------------------------------------------
             if served:
@@ -1689,42 +1635,38 @@ def main() -> None:
             read_rows.append((label, times, note))
 
         stats_rows: list[tuple[str, list[float], str]] = []
-        stats_note = "gateway.storage.stats is not there"
-        if stats_store is not None and hasattr(stats_store, "counts"):
-            stats_note = "in process as the route does it: catch_up, counts (rollup), suppress"
-            labels = Labels(party_types=PARTY_TYPES, barriers=BARRIERS)
-            threshold = int(DATA.get("small_cell_threshold", 5))
-            catching_up = hasattr(stats_store, "catch_up")
-            stats_note += catch_up_note
-            D = Dimension
-            for dims, extra in (
-                ((D.VORM,), {}),
-                ((D.VORM, D.GEMEENTE), {}),
-                ((D.KWARTAAL, D.GEMEENTE, D.VORM), {}),
-                ((D.INDICATOR, D.JAAR), {"gemeente": "GM0599"}),
-                ((D.BARRIERE, D.PARTIJTYPE, D.MAAND), {}),
-            ):
-                query = StatsQuery(dimensions=dims, **extra)
+        stats_note = "in process as the route does it: catch_up, counts (rollup), suppress"
+        labels = Labels(party_types=PARTY_TYPES, barriers=BARRIERS)
+        threshold = int(DATA.get("small_cell_threshold", 5))
+        stats_note += catch_up_note
+        D = Dimension
+        for dims, extra in (
+            ((D.VORM,), {}),
+            ((D.VORM, D.GEMEENTE), {}),
+            ((D.KWARTAAL, D.GEMEENTE, D.VORM), {}),
+            ((D.INDICATOR, D.JAAR), {"gemeente": "GM0599"}),
+            ((D.BARRIERE, D.PARTIJTYPE, D.MAAND), {}),
+        ):
+            query = StatsQuery(dimensions=dims, **extra)
 
-                split: list[float] = []
+            split: list[float] = []
 
-                def stats_run(query: StatsQuery = query, split: list[float] = split) -> Any:
-                    if catching_up:  # as the route does before every read
-                        with engine.begin() as c:
-                            stats_store.catch_up(c, barriers=BARRIERS)
-                    with engine.connect() as c:
-                        cells = stats_store.counts(c, query, labels)
-                    t0 = time.perf_counter()
-                    table = suppress(cells, dimensions=len(query.dimensions), threshold=threshold)
-                    split.append(time.perf_counter() - t0)
-                    return table
+            def stats_run(query: StatsQuery = query, split: list[float] = split) -> Any:
+                with engine.begin() as c:  # as the route does before every read
+                    stats_store.catch_up(c, barriers=BARRIERS)
+                with engine.connect() as c:
+                    cells = stats_store.counts(c, query, labels)
+                t0 = time.perf_counter()
+                table = suppress(cells, dimensions=len(query.dimensions), threshold=threshold)
+                split.append(time.perf_counter() - t0)
+                return table
 
-                times, table = repeat(stats_run, args.reps)
-                label = "stats " + ",".join(d.value for d in dims)
-                label += "".join(f" {k}={v}" for k, v in extra.items())
-                suppressing = sorted(split)[len(split) // 2] * 1000
-                note = f"{len(table.cells):,} cells; suppress() p50 {suppressing:.0f} ms of it"
-                stats_rows.append((label, times, note))
+            times, table = repeat(stats_run, args.reps)
+            label = "stats " + ",".join(d.value for d in dims)
+            label += "".join(f" {k}={v}" for k, v in extra.items())
+            suppressing = sorted(split)[len(split) // 2] * 1000
+            note = f"{len(table.cells):,} cells; suppress() p50 {suppressing:.0f} ms of it"
+            stats_rows.append((label, times, note))
         rss_reads = rss_mb()
 
         print("hits policy cost by cluster size ...", flush=True)
