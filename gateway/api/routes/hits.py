@@ -72,25 +72,13 @@ def _may_view(rt: Runtime, call: VerifiedCall, what: str) -> _Allowed:
         return _Allowed(decision, document)
     with rt.engine.begin() as connection:
         _record(connection, document, decision, rt.clock())
-        _audit(rt, call, connection, "hits.view_refused", {"view": what}, {}, decision)
+        audit_call(rt, call, connection, "hits.view_refused", {"view": what}, {}, decision.revision)
     _log.info("hits.view_refused", party=call.party.id, view=what)
     raise PolicyRefused(
         "het convenantbeleid staat deze aanvrager niet toe hits te zien",
         [FieldError("requester", r.message, r.code, r.basis) for r in decision.reasons],
         revision=decision.revision,
     )
-
-
-def _audit(
-    rt: Runtime,
-    call: VerifiedCall,
-    connection: Connection,
-    event: str,
-    obj: dict[str, Any],
-    detail: dict[str, Any],
-    decision: Decision,
-) -> None:
-    audit_call(rt, call, connection, event, obj, detail, decision.revision)
 
 
 def _since(value: str | None) -> datetime | None:
@@ -156,7 +144,7 @@ def list_hits(
     with rt.engine.begin() as connection:
         allowed.record(connection, rt.clock())
         page, next_cursor = store.list_hits(connection, where, limit=limit, after=cursor)
-        _audit(rt, call, connection, "hits.listed", {}, {"hits": len(page)}, decision)
+        audit_call(rt, call, connection, "hits.listed", {}, {"hits": len(page)}, decision.revision)
     _log.info("hits.listed", party=call.party.id, hits=len(page))
     return {"hits": page, "next": next_cursor, "policy_revision": decision.revision}
 
@@ -173,7 +161,7 @@ def get_hit(
         row = _hit_or_404(connection, hit_id)
         facets = store.hit_facets(connection, [hit_id]).get(hit_id, {})
         body = store.hit_summary(row, facets) | {"history": store.history(connection, hit_id)}
-        _audit(rt, call, connection, "hits.viewed", {"hit": hit_id}, {}, decision)
+        audit_call(rt, call, connection, "hits.viewed", {"hit": hit_id}, {}, decision.revision)
     return body
 
 
@@ -197,14 +185,14 @@ def get_network(
             members = store.cluster_members(connection, row.cluster_id)
             hubs = store.hub_ids(connection, [p for m in members for p, _, _ in m.subjects])
             view = network_view(members, party_types=rt.party_types, hubs=hubs)
-        _audit(
+        audit_call(
             rt,
             call,
             connection,
             "hits.network_viewed",
             {"hit": hit_id},
-            {k: v for k, v in view["counts"].items()},
-            decision,
+            dict(view["counts"]),
+            decision.revision,
         )
     _log.info("hits.network_viewed", party=call.party.id, signals=view["counts"].get("signals"))
     return {
@@ -224,7 +212,7 @@ def list_hubs(request: Request, call: Caller) -> dict[str, Any]:
     with rt.engine.begin() as connection:
         allowed.record(connection, rt.clock())
         hubs = store.list_hubs(connection)
-        _audit(rt, call, connection, "hubs.listed", {}, {"hubs": len(hubs)}, decision)
+        audit_call(rt, call, connection, "hubs.listed", {}, {"hubs": len(hubs)}, decision.revision)
     return {
         "hubs": hubs,
         "threshold": rt.policy.data.get("covenant", {}).get("linkage", {}).get("hub_threshold"),

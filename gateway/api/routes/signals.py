@@ -13,10 +13,9 @@ from pydantic import ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from gateway.api.auditing import audit_call
 from gateway.api.problems import invalid_input
 from gateway.api.security import runtime, signed_call
-from gateway.audit import store as audit
-from gateway.audit.chain import AuditEvent
 from gateway.auth.signed_calls import VerifiedCall
 from gateway.errors import (
     Conflict,
@@ -55,19 +54,14 @@ def _refused(
     with rt.engine.begin() as connection:
         if decision is not None:
             decision.record(connection, now=rt.clock())
-        audit.append(
+        audit_call(
+            rt,
+            call,
             connection,
-            [
-                AuditEvent(
-                    event="signals.refused",
-                    actor_party=call.party.id,
-                    actor_sub=call.subject,
-                    object={"batch_sha256": batch_sha256},
-                    detail={"problem": exc.code, "errors": errors},
-                    policy_revision=rt.policy.revision,
-                )
-            ],
-            now=rt.clock(),
+            "signals.refused",
+            {"batch_sha256": batch_sha256},
+            {"problem": exc.code, "errors": errors},
+            rt.policy.revision,
         )
     rt.metrics.refusals.labels(problem=exc.code).inc()
     _log.info("signals.refused", party=call.party.id, problem=exc.code, errors=errors)
@@ -175,29 +169,24 @@ def _store(
             known=fresh,
         )
         decided.record(connection, now=rt.clock())
-        (seq,) = audit.append(
+        seq = audit_call(
+            rt,
+            call,
             connection,
-            [
-                AuditEvent(
-                    event="signals.ingested",
-                    actor_party=call.party.id,
-                    actor_sub=call.subject,
-                    object={"batch_sha256": batch_sha256},
-                    detail={
-                        "stored": len(plan.inserts),
-                        "duplicates": plan.duplicates,
-                        "superseded": len(plan.retire_ids),
-                        "clusters_changed": hits.clusters,
-                        "hits_new": hits.new,
-                        "hits_changed": hits.changed,
-                        "hits_lapsed": hits.lapsed,
-                        "hits_merged": hits.merged,
-                        "hubs_new": linker.changes.new_hubs,
-                    },
-                    policy_revision=decided.decision.revision,
-                )
-            ],
-            now=rt.clock(),
+            "signals.ingested",
+            {"batch_sha256": batch_sha256},
+            {
+                "stored": len(plan.inserts),
+                "duplicates": plan.duplicates,
+                "superseded": len(plan.retire_ids),
+                "clusters_changed": hits.clusters,
+                "hits_new": hits.new,
+                "hits_changed": hits.changed,
+                "hits_lapsed": hits.lapsed,
+                "hits_merged": hits.merged,
+                "hubs_new": linker.changes.new_hubs,
+            },
+            decided.decision.revision,
         )
     _log.info(
         "signals.ingested",

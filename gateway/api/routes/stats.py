@@ -23,9 +23,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
+from gateway.api.auditing import audit_call
 from gateway.api.security import runtime, signed_call
-from gateway.audit import store as audit
-from gateway.audit.chain import AuditEvent
 from gateway.auth.signed_calls import VerifiedCall
 from gateway.errors import FieldError, InvalidInput, PolicyRefused
 from gateway.observability.logs import get_logger
@@ -160,22 +159,14 @@ def _refuse(
     """Record the decision and audit the refusal in one transaction; returns what to raise."""
     with rt.engine.begin() as connection:
         _record(connection, rt, decision, policy_input)
-        audit.append(
+        audit_call(
+            rt,
+            call,
             connection,
-            [
-                AuditEvent(
-                    event="stats.refused",
-                    actor_party=call.party.id,
-                    actor_sub=call.subject,
-                    object={"dimensions": policy_input["dimensions"]},
-                    detail={
-                        "problem": refusal.code,
-                        "reasons": sorted({e.code for e in refusal.errors}),
-                    },
-                    policy_revision=decision.revision,
-                )
-            ],
-            now=rt.clock(),
+            "stats.refused",
+            {"dimensions": policy_input["dimensions"]},
+            {"problem": refusal.code, "reasons": sorted({e.code for e in refusal.errors})},
+            decision.revision,
         )
     rt.metrics.refusals.labels(problem=refusal.code).inc()
     _log.info("stats.refused", party=call.party.id, reasons=len(refusal.errors))
@@ -332,25 +323,20 @@ def regional_stats(
     # The view is audited before it is returned: no audit entry, no figures (DESIGN §9).
     with rt.engine.begin() as connection:
         _record(connection, rt, decision, policy_input)
-        audit.append(
+        audit_call(
+            rt,
+            call,
             connection,
-            [
-                AuditEvent(
-                    event="stats.viewed",
-                    actor_party=call.party.id,
-                    actor_sub=call.subject,
-                    object={"dimensions": [d.value for d in grouped]},
-                    detail={
-                        "filters": {k: v for k, v in body["filters"].items() if v is not None},
-                        "cells": len(table.cells),
-                        "primary": table.primary,
-                        "complementary": table.complementary,
-                        "threshold": threshold,
-                    },
-                    policy_revision=decision.revision,
-                )
-            ],
-            now=rt.clock(),
+            "stats.viewed",
+            {"dimensions": [d.value for d in grouped]},
+            {
+                "filters": {k: v for k, v in body["filters"].items() if v is not None},
+                "cells": len(table.cells),
+                "primary": table.primary,
+                "complementary": table.complementary,
+                "threshold": threshold,
+            },
+            decision.revision,
         )
     _log.info(
         "stats.viewed",
