@@ -58,7 +58,11 @@ class Settings(BaseSettings):
         description="`embedded`: OPA's engine in-process; `opa`: an OPA server at GATEWAY_OPA_URL.",
     )
     opa_url: str = Field(
-        default="http://127.0.0.1:8181", description="OPA server URL (with `policy_engine=opa`)."
+        default="http://127.0.0.1:8181",
+        description=(
+            "OPA server as `http(s)://host[:port]`, no path (with `policy_engine=opa`; "
+            "opa-python-client addresses a server by host and port)."
+        ),
     )
     opa_push: bool = Field(
         default=True,

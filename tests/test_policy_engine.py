@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from gateway.errors import ConfigurationError, Unavailable
-from gateway.policy import load_policy_set, open_policy_engine
+from gateway.policy import load_policy_set, opa_server, open_policy_engine
 from gateway.policy.bundle import PolicySet
 from gateway.policy.embedded import EmbeddedEngine
 from gateway.policy.engine import DENY_BASIS, Decision, DecisionPoint, PolicyEngine, Reason
@@ -475,6 +475,86 @@ def test_the_factory_builds_the_configured_engine(
         open_policy_engine(basic_set, kind="opa")
     embedded.close()
     remote.close()
+
+
+# -- the opa backend's client (opa-python-client) is configured to add nothing -----------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "opa:8181",
+        "ftp://opa:8181",
+        "http://opa:8181/prefix",
+        "http://opa:8181/?x=1",
+        "http://admin:secret@opa:8181",
+        "http://opa:port",
+        "http://:8181",
+    ],
+)
+def test_an_opa_url_beyond_scheme_host_and_port_is_refused(
+    basic_set: PolicySet, url: str
+) -> None:
+    with pytest.raises(ConfigurationError, match="http\\(s\\)://host\\[:poort\\]") as refused:
+        OpaServerEngine(basic_set, url, 1.0)
+    assert "secret" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "root"),
+    [
+        ("http://opa:8181", "http://opa:8181/v1"),
+        ("http://opa:8181/", "http://opa:8181/v1"),
+        ("https://opa.example", "https://opa.example:443/v1"),
+        ("http://[::1]:8181", "http://[::1]:8181/v1"),
+    ],
+)
+def test_an_opa_url_becomes_the_clients_host_and_port(url: str, root: str) -> None:
+    client = opa_server._client_for(url, 1.5)
+    assert client.root_url == root
+    assert client.ssl is url.startswith("https")
+    assert client.timeout == 1.5
+    client.close_connection()
+
+
+def test_decisions_ignore_proxy_settings_in_the_environment(
+    server: OpaTestServer, basic_set: PolicySet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A proxy that does not exist: a client that read the environment would fail every call.
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    engine = OpaServerEngine(basic_set, server.url, 2.0)
+    assert engine.decide("release", {"stage": "casusoverleg"}).allow is True
+    engine.check_ready()
+    engine.close()
+
+
+def test_a_policy_in_old_rego_syntax_is_refused_not_rewritten(
+    server: OpaTestServer, tmp_path: Path
+) -> None:
+    # opa-python-client rewrites a Rego v0 policy that OPA refuses into v1 by default; the server
+    # would then hold something else than the file hashed into the revision.
+    files = basic_files()
+    old_style = 'package gateway.release\n\nold_style { input.stage == "x" }\n'
+    files["gateway/release/old.rego"] = old_style
+    policy_set = load_policy_set(write_set(tmp_path / "p", files))
+    with pytest.raises(ConfigurationError, match="gateway/release/old.rego:3: rego_parse_error"):
+        OpaServerEngine(policy_set, server.url, 2.0)
+    assert "gateway/release/old.rego" not in server.modules
+
+
+def test_a_failing_decision_is_asked_once(server: OpaTestServer, basic_set: PolicySet) -> None:
+    engine = OpaServerEngine(basic_set, server.url, 2.0)
+    server.fail_with = RuntimeError("the engine crashed")
+    before = server.requests
+    assert_denied(engine.decide("release", {"stage": "casusoverleg"}), "policy-engine-error")
+    assert server.requests - before == 1
+    with pytest.raises(Unavailable):
+        engine.check_ready()
+    assert server.requests - before <= 3
+    engine.close()
 
 
 # -- the embedded backend: timeout, missing bindings, concurrency ---------------------------------

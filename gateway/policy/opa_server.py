@@ -1,22 +1,31 @@
 """The ``opa`` backend: decisions by an OPA server over its REST API (docker-compose's ``opa``).
 
-Why httpx and not ``opa-python-client``: DESIGN §7 names that client, and ``pip install
-opa-python-client==3.0.0`` resolves on this venv, but it would add twelve more packages to a product
-that pins every dependency (requests, urllib3, aiohttp with its C extensions, aiofiles, ...) for a
-dozen lines of HTTP; its ``update_policy_from_string`` by default rewrites a policy that OPA
-refuses as Rego v0 into v1 and uploads the rewrite, so the server could hold a policy that is not
-the file we hashed into the revision; its session retries failed requests with back-off, which
-blurs the one timeout after which a decision must be a denial; and it addresses a server as
-host + port rather than by URL. httpx is already a pinned dependency, is thread-safe with
-connection pooling, has exact per-phase timeouts, and is told not to read proxy settings from the
-environment (``trust_env=False``): decision traffic must not be routed through a proxy by accident.
+The HTTP side is ``opa-python-client`` (DESIGN §7): its ``OpaClient`` pushes policies
+(``update_policy_from_string``) and data (``update_or_create_data``), reads documents
+(``get_data``), deletes modules (``delete_policy``), checks ``/health`` and asks for decisions
+(``query_rule``). It is configured so that nothing happens between the gateway and OPA that the
+gateway did not ask for:
+
+- no retries: the client's default retries with back-off would stretch the one timeout after
+  which a decision must be a denial;
+- ``rego_compat=False`` on every policy upload: by default the client rewrites a policy that OPA
+  refuses as Rego v0 into v1 and uploads the rewrite, so the server could hold a policy that is
+  not the file hashed into the revision;
+- its ``requests`` session ignores proxy and netrc settings from the environment (decision traffic
+  must not be routed through a proxy by accident) and follows no redirects.
+
+``OpaClient`` lists module ids but not their sources, and fetching a module by id fails for the
+absolute ids OPA gives files it loaded itself (``/policies/...`` becomes ``//policies/...`` in the
+URL, which OPA's router redirects to another id). :class:`_GatewayOpaClient` adds that one call,
+``policy_sources``, on the client's own session. The client addresses a server as host and port,
+so ``GATEWAY_OPA_URL`` is scheme, host and port only.
 
 Two ways to get the policies onto the server, both ending in the same check that the server holds
 exactly this policy set (its revision):
 
 - ``push=True`` (default): at start every decision module is ``PUT /v1/policies/<relative path>``
-  and the data document ``PUT /v1/data``, including ``data.gateway_meta.revision`` and the list of
-  module ids the gateway owns (so a later start can remove modules that were deleted from the
+  and the data document ``PUT /v1/data/``, including ``data.gateway_meta.revision`` and the list
+  of module ids the gateway owns (so a later start can remove modules that were deleted from the
   directory, and refuse to touch modules someone else loaded). Modules are retried in passes, so
   a module that calls a function defined in another one is accepted once that one is there.
 - ``push=False``: OPA loaded the same directory itself (``opa run --server --ignore=samples
@@ -34,9 +43,16 @@ import threading
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-import httpx
+import requests
+from opa_client import OpaClient
+from opa_client.errors import (
+    DeletePolicyError,
+    PolicyNotFoundError,
+    RegoParseError,
+)
+from requests.adapters import HTTPAdapter
 
 from gateway.errors import ConfigurationError, Unavailable
 from gateway.policy.bundle import META_KEY, PolicySet
@@ -44,20 +60,95 @@ from gateway.policy.engine import DecisionPoint, DocumentUndefined, EngineBase, 
 
 _EVAL_PARAMS = {"strict-builtin-errors": "true"}
 
+# OPA's error code for a request it refuses (a module that does not parse or compile, ...).
+_REFUSED = "invalid_parameter"
+
+# What ``OpaClient.get_data`` puts in ``PolicyNotFoundError.expression`` when OPA answered 200
+# without a result (an undefined document), as opposed to OPA's own code for an error answer.
+_UNDEFINED = "PolicyNotFoundError"
+
 
 class _ServerError(Exception):
-    """A non-success answer from OPA during set-up: status and OPA's own error text."""
+    """An error answer from OPA during set-up: OPA's error code and its own error lines."""
 
-    def __init__(self, status: int, text: str) -> None:
-        super().__init__(f"{status}: {text}")
-        self.status = status
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(f"{code}: {text}")
+        self.code = code
         self.text = text
+
+    @classmethod
+    def of(cls, exc: RegoParseError | PolicyNotFoundError | DeletePolicyError) -> _ServerError:
+        errors = getattr(exc, "errors", None)
+        code = str(exc.expression or "unknown")
+        return cls(code, _error_lines({"code": code, "message": exc.message, "errors": errors}))
+
+
+class _GatewayOpaClient(OpaClient):
+    """``OpaClient`` with a session that trusts no environment, and the module listing it lacks."""
+
+    def _init_session(self) -> requests.Session:
+        session = super()._init_session()
+        # requests' own default adapter: no retries, and a timeout raised as a Timeout (the
+        # client's urllib3 Retry(total=0) turns a read timeout on a GET into a ConnectionError).
+        adapter = HTTPAdapter()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.trust_env = False
+        session.max_redirects = 0
+        return session
+
+    def policy_sources(self) -> dict[str, str]:
+        """Every module on the server, id to source, in one ``GET /v1/policies``."""
+        response = self._session.get(f"{self.root_url}/policies", timeout=self.timeout)
+        if response.status_code != 200:
+            raise _ServerError(str(response.status_code), _error_text(response))
+        listing = response.json().get("result")
+        if not isinstance(listing, list):
+            raise ConfigurationError("De OPA-server gaf geen lijst van beleidsmodules.")
+        return {
+            str(item["id"]): str(item.get("raw", ""))
+            for item in listing
+            if isinstance(item, dict) and "id" in item
+        }
+
+
+def _client_for(url: str, timeout_s: float) -> _GatewayOpaClient:
+    """An ``OpaClient`` for ``http(s)://host[:port]``; anything else is a configuration error."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or port == -1
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        # Never echo credentials someone put in the URL.
+        shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+        raise ConfigurationError(
+            f"OPA-URL {shown!r}: gebruik http(s)://host[:poort], zonder pad, query of "
+            "gebruikersnaam"
+        )
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return _GatewayOpaClient(
+        host=host,
+        port=port or (443 if parts.scheme == "https" else 80),
+        ssl=parts.scheme == "https",
+        retries=0,
+        timeout=timeout_s,
+        headers={"Accept": "application/json"},
+    )
 
 
 class OpaServerEngine(EngineBase):
     """Decisions by an OPA server at ``url``; see the module docstring.
 
-    ``timeout_s`` bounds each phase (connect, send, wait for the answer) of one call; past it the
+    ``timeout_s`` bounds each phase (connect, wait for the answer) of one call; past it the
     decision is a denial. ``start_timeout_s`` is how long start-up waits for ``/health``, because
     the gateway and OPA containers start together. Set-up failures raise: an unreachable server
     :class:`Unavailable`, a policy OPA refuses or a server holding other policies
@@ -74,29 +165,21 @@ class OpaServerEngine(EngineBase):
         *,
         push: bool = True,
         start_timeout_s: float = 10.0,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise ConfigurationError(f"OPA-URL {url!r}: gebruik http:// of https://")
         if timeout_s <= 0:
             raise ConfigurationError("De time-out van de OPA-server moet groter dan 0 zijn.")
+        client = _client_for(url, timeout_s)
         super().__init__(revision=policy_set.revision, data=policy_set.data)
         self._policy_set = policy_set
         self._push = push
         self._timeout_s = timeout_s
         self._closed = threading.Event()
-        self._client = httpx.Client(
-            base_url=url.rstrip("/"),
-            timeout=httpx.Timeout(timeout_s),
-            trust_env=False,
-            transport=transport,
-            headers={"Accept": "application/json"},
-        )
+        self._client = client
         try:
             self._wait_until_healthy(start_timeout_s)
             self.synchronise()
         except BaseException:
-            self._client.close()
+            self._client.close_connection()
             raise
 
     # -- set-up -----------------------------------------------------------------------------
@@ -113,30 +196,26 @@ class OpaServerEngine(EngineBase):
             else:
                 self._verify_mounted()
             self._verify_data()
-        except httpx.HTTPError as exc:
+        except requests.RequestException as exc:
             raise Unavailable(f"OPA-server niet bereikbaar: {type(exc).__name__}") from None
         except _ServerError as exc:
             raise ConfigurationError(f"OPA-server weigert het beleid:\n{exc.text}") from None
 
     def _wait_until_healthy(self, start_timeout_s: float) -> None:
         deadline = time.monotonic() + start_timeout_s
-        while True:
-            try:
-                if self._client.get("/health").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
+        while not self._client.check_health():
             if time.monotonic() >= deadline:
                 raise Unavailable(
-                    f"OPA-server op {self._client.base_url} niet gezond binnen {start_timeout_s} s"
+                    f"OPA-server op {self._client.host}:{self._client.port} niet gezond binnen "
+                    f"{start_timeout_s} s"
                 )
             time.sleep(0.1)
 
     def _push_policy_set(self) -> None:
         ours = dict(self._policy_set.modules)
-        meta = self._result("GET", f"/v1/data/{META_KEY}")
+        meta = self._read(META_KEY)
         owned = set(meta.get("modules", [])) if isinstance(meta, dict) else set()
-        server = self._server_policies()
+        server = self._client.policy_sources()
         foreign = sorted(set(server) - set(ours) - owned)
         if foreign:
             raise ConfigurationError(
@@ -147,12 +226,7 @@ class OpaServerEngine(EngineBase):
             )
         # Record intent first: if start-up dies half-way, the next start still knows which
         # modules are the gateway's, and the revision reads as unset, so readiness fails.
-        self._expect(
-            "PUT",
-            f"/v1/data/{META_KEY}",
-            {204},
-            json={"revision": None, "modules": sorted(owned | set(ours))},
-        )
+        self._write_data({"revision": None, "modules": sorted(owned | set(ours))}, META_KEY)
         operations: list[tuple[str, str]] = [
             ("PUT", module_id)
             for module_id in sorted(ours)
@@ -164,20 +238,12 @@ class OpaServerEngine(EngineBase):
             refused: list[tuple[str, str]] = []
             messages: list[str] = []
             for method, module_id in operations:
-                path = f"/v1/policies/{quote(module_id, safe='/')}"
                 try:
-                    if method == "PUT":
-                        self._expect(
-                            "PUT",
-                            path,
-                            {200},
-                            content=ours[module_id].encode("utf-8"),
-                            headers={"Content-Type": "text/plain"},
-                        )
-                    else:
-                        self._expect("DELETE", path, {200, 404})
+                    self._apply(method, module_id, ours.get(module_id, ""))
                 except _ServerError as exc:
-                    if exc.status != 400:
+                    # OPA refuses a module that needs one not pushed yet, or a deletion that
+                    # another module still needs: try again after this pass.
+                    if exc.code != _REFUSED:
                         raise
                     refused.append((method, module_id))
                     messages.append(exc.text)
@@ -186,10 +252,24 @@ class OpaServerEngine(EngineBase):
                     "OPA-server weigert het beleid:\n" + "\n".join(dict.fromkeys(messages))
                 )
             operations = refused
-        self._expect("PUT", "/v1/data", {204}, json=self._policy_set.data_document())
+        self._write_data(self._policy_set.data_document(), "")
+
+    def _apply(self, method: str, module_id: str, source: str) -> None:
+        endpoint = quote(module_id, safe="/")
+        if method == "PUT":
+            try:
+                self._client.update_policy_from_string(source, endpoint, rego_compat=False)
+            except RegoParseError as exc:
+                raise _ServerError.of(exc) from None
+            return
+        try:
+            self._client.delete_policy(endpoint)
+        except DeletePolicyError as exc:
+            if exc.expression != "resource_not_found":
+                raise _ServerError.of(exc) from None
 
     def _verify_pushed(self) -> None:
-        server = self._server_policies()
+        server = self._client.policy_sources()
         ours = self._policy_set.modules
         if set(server) != set(ours) or any(server[m] != ours[m] for m in ours):
             differing = sorted(m for m in set(server) | set(ours) if server.get(m) != ours.get(m))
@@ -197,7 +277,7 @@ class OpaServerEngine(EngineBase):
                 "De OPA-server houdt niet exact deze beleidsset vast; verschil in: "
                 + ", ".join(differing)
             )
-        found = self._result("GET", f"/v1/data/{META_KEY}/revision")
+        found = self._read(f"{META_KEY}/revision")
         if found != self.revision:
             raise ConfigurationError(
                 f"De OPA-server meldt beleidsrevisie {found!r}, verwacht {self.revision}"
@@ -205,7 +285,7 @@ class OpaServerEngine(EngineBase):
 
     def _verify_mounted(self) -> None:
         """OPA loaded the directory itself: every module id ends in our relative path."""
-        server = self._server_policies()
+        server = self._client.policy_sources()
         ours = self._policy_set.all_modules
         matched: dict[str, str] = {}
         for server_id in server:
@@ -237,38 +317,32 @@ class OpaServerEngine(EngineBase):
                 expected = expected[part]
             checks = [(parts, expected)]
             if not parts:
-                # GET /v1/data would evaluate every rule; check the root file key by key.
+                # The whole data document would evaluate every rule; check the root file key by
+                # key.
                 checks = [((key,), value) for key, value in expected.items()]
             for path, value in checks:
-                url = "/v1/data/" + "/".join(quote(part, safe="") for part in path)
-                found = self._result("GET", url)
+                found = self._read("/".join(quote(part, safe="") for part in path))
                 if not _contains(found, value):
                     raise ConfigurationError(
                         f"De OPA-server houdt andere data vast op data.{'.'.join(path)} "
                         f"(uit {data_file})"
                     )
 
-    def _server_policies(self) -> dict[str, str]:
-        listing = self._result("GET", "/v1/policies")
-        if not isinstance(listing, list):
-            raise ConfigurationError("De OPA-server gaf geen lijst van beleidsmodules.")
-        return {
-            str(item["id"]): str(item.get("raw", ""))
-            for item in listing
-            if isinstance(item, dict) and "id" in item
-        }
+    def _read(self, path: str) -> Any:
+        """The document at ``data/<path>``; None when it is undefined."""
+        try:
+            body = self._client.get_data(path)
+        except PolicyNotFoundError as exc:
+            if exc.expression == _UNDEFINED:
+                return None
+            raise _ServerError.of(exc) from None
+        return body.get("result")
 
-    def _result(self, method: str, path: str) -> Any:
-        response = self._client.request(method, path)
-        if response.status_code != 200:
-            raise _ServerError(response.status_code, _error_text(response))
-        body = response.json()
-        return body.get("result") if isinstance(body, dict) else None
-
-    def _expect(self, method: str, path: str, statuses: set[int], **kwargs: Any) -> None:
-        response = self._client.request(method, path, **kwargs)
-        if response.status_code not in statuses:
-            raise _ServerError(response.status_code, _error_text(response))
+    def _write_data(self, value: dict[str, Any], path: str) -> None:
+        try:
+            self._client.update_or_create_data(value, path)
+        except RegoParseError as exc:
+            raise _ServerError.of(exc) from None
 
     # -- decisions --------------------------------------------------------------------------
 
@@ -276,25 +350,22 @@ class OpaServerEngine(EngineBase):
         if self._closed.is_set():
             raise EvaluationFailed("OPA server engine is closed")
         try:
-            response = self._client.post(
-                f"/v1/data/gateway/{point.value}/decision",
-                params=_EVAL_PARAMS,
-                json={"input": dict(input)},
+            body = self._client.query_rule(
+                dict(input), f"gateway/{point.value}", "decision", query_params=_EVAL_PARAMS
             )
-        except httpx.TimeoutException:
+        except requests.Timeout:
             raise EvaluationFailed(
                 f"OPA server gave no answer within {self._timeout_s} s"
             ) from None
-        except httpx.HTTPError as exc:
-            raise EvaluationFailed(f"OPA server unreachable: {type(exc).__name__}") from None
-        if response.status_code != 200:
-            raise EvaluationFailed(
-                f"OPA server answered {response.status_code}: {_error_text(response)}"
-            )
-        try:
-            body = response.json()
-        except ValueError:
+        except requests.HTTPError as exc:
+            response = exc.response
+            status = response.status_code if response is not None else "?"
+            text = _error_text(response) if response is not None else ""
+            raise EvaluationFailed(f"OPA server answered {status}: {text}") from None
+        except requests.JSONDecodeError:
             raise EvaluationFailed("OPA server answered with invalid JSON") from None
+        except requests.RequestException as exc:
+            raise EvaluationFailed(f"OPA server unreachable: {type(exc).__name__}") from None
         if not isinstance(body, dict):
             raise EvaluationFailed("OPA server answered with a non-object body")
         if "result" not in body:
@@ -310,11 +381,8 @@ class OpaServerEngine(EngineBase):
         if self._closed.is_set():
             raise Unavailable("OPA-backend is gesloten.")
         try:
-            health = self._client.get("/health")
-            if health.status_code != 200:
-                raise Unavailable(f"OPA-server ongezond (status {health.status_code}).")
             if self._push:
-                found = self._result("GET", f"/v1/data/{META_KEY}/revision")
+                found = self._read(f"{META_KEY}/revision")
                 if found != self.revision:
                     raise Unavailable(
                         "OPA-server houdt een andere beleidsrevisie vast "
@@ -322,20 +390,22 @@ class OpaServerEngine(EngineBase):
                     )
             else:
                 self._verify_mounted()
-        except httpx.TimeoutException:
+            if not self._client.check_health():
+                raise Unavailable("OPA-server ongezond (/health).")
+        except requests.Timeout:
             raise Unavailable(f"OPA-server antwoordt niet binnen {self._timeout_s} s.") from None
-        except httpx.HTTPError as exc:
+        except requests.RequestException as exc:
             raise Unavailable(f"OPA-server niet bereikbaar ({type(exc).__name__}).") from None
         except (_ServerError, ConfigurationError) as exc:
             raise Unavailable(f"OPA-server niet bruikbaar: {exc}") from None
 
     def close(self) -> None:
-        """Close the HTTP client; later decisions are denials. The server keeps the policies."""
+        """Close the HTTP session; later decisions are denials. The server keeps the policies."""
         self._closed.set()
-        self._client.close()
+        self._client.close_connection()
 
 
-def _error_text(response: httpx.Response) -> str:
+def _error_text(response: requests.Response) -> str:
     """OPA's error body as OPA prints it: one ``file:row: code: message`` line per error."""
     try:
         body = response.json()
@@ -343,6 +413,10 @@ def _error_text(response: httpx.Response) -> str:
         return response.text[:500] or f"HTTP {response.status_code}"
     if not isinstance(body, dict):
         return str(body)[:500]
+    return _error_lines(body)
+
+
+def _error_lines(body: Mapping[str, Any]) -> str:
     lines = []
     for error in body.get("errors") or []:
         if not isinstance(error, dict):
