@@ -78,6 +78,7 @@ if str(REPO) not in sys.path:
 
 from bench import harness  # noqa: E402
 from bench.harness import dev_keys  # noqa: E402
+from gateway import sealing  # noqa: E402
 from gateway.api.routes import signals as signal_routes  # noqa: E402
 from gateway.audit import store as audit  # noqa: E402
 from gateway.audit.chain import AuditEvent  # noqa: E402
@@ -851,12 +852,16 @@ class Pools:
 class BatchMaker:
     """Fresh batches with the same mix for every method, drawn from disjoint pools."""
 
-    def __init__(self, rng: random.Random, pools: Pools, size: int, sealed_bytes: int) -> None:
+    def __init__(
+        self, rng: random.Random, pools: Pools, size: int, sealed_bytes: int, kid: str
+    ) -> None:
         self.rng = rng
         self.pools = pools
         self.size = size
         self.municipality = municipality_chooser()
-        self.sealed = [b64u(rng.randbytes(sealed_bytes)) for _ in range(32)]
+        # Stand-in envelopes: the header of the release key ingest accepts, then random bytes.
+        header = sealing.header(kid)
+        self.sealed = [b64u(header + rng.randbytes(sealed_bytes)) for _ in range(32)]
         self.mix: dict[str, int] = defaultdict(int)
 
     def subject(self, kind: str, role: str, pseudonym: bytes) -> dict[str, str]:
@@ -1362,7 +1367,11 @@ def main() -> None:
         del supersede_all, links
         makers = {
             m: BatchMaker(
-                random.Random(args.seed + 10 + i), pools[m], args.batch, args.sealed_bytes
+                random.Random(args.seed + 10 + i),
+                pools[m],
+                args.batch,
+                args.sealed_bytes,
+                rt.release_key()["kid"],
             )
             for i, m in enumerate(methods)
         }

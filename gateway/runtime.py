@@ -19,6 +19,7 @@ from gateway.errors import ConfigurationError
 from gateway.observability.metrics import Metrics
 from gateway.parties.covenant import Covenant, load_covenant
 from gateway.parties.keys import KeyRing, load_keyring, load_signing_key
+from gateway.parties.release_keys import ReleaseKeys
 from gateway.policy.bundle import PolicySet, load_policy_set
 from gateway.policy.engine import PolicyEngine
 from gateway.policy.factory import open_policy_engine
@@ -92,9 +93,20 @@ class Runtime:
             policy=policy or open_policy(settings),
         )
 
+    @cached_property
+    def release_keys(self) -> ReleaseKeys:
+        """The gateway's release key pairs, one per period (crypto-shredding, docs/sealing.md)."""
+        return ReleaseKeys(
+            self.settings.keys_dir, self.settings.private_keys_dir, self.covenant.gateway_id
+        )
+
     def release_key(self) -> dict[str, Any]:
-        """The gateway's public HPKE key that adapters seal identifying details to."""
-        return next(k for k in self.gateway_keys["keys"] if k.get("use") == "enc")
+        """The current release key: the public HPKE key adapters seal identifying details to."""
+        return self.release_keys.current(self.clock()).public
+
+    @property
+    def release_key_grace(self) -> timedelta:
+        return timedelta(days=self.settings.release_key_grace_days)
 
     @property
     def audit_origin(self) -> str:
@@ -119,12 +131,14 @@ class Runtime:
         return None if barrier is None else barrier.value
 
     def signal_limits(self) -> Limits:
+        now = self.clock()
         return Limits(
             catalogue=self.catalogue,
             max_sealed_bytes=self.settings.max_sealed_bytes,
             max_batch_signals=self.settings.max_batch_signals,
-            now=self.clock(),
+            now=now,
             clock_skew=timedelta(seconds=self.settings.clock_skew_s),
+            release_kids=self.release_keys.accepted_kids(now, self.release_key_grace),
         )
 
 

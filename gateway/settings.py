@@ -36,6 +36,21 @@ class Settings(BaseSettings):
         default=Path("var/dev-keys"),
         description="Private keys written by `gateway init` (dev only; git-ignored, mode 0600).",
     )
+    release_key_rotation_days: int = Field(
+        default=90,
+        ge=1,
+        le=3660,
+        description="Days a release key stays current; `gateway retention run` then rotates it. "
+        "Expired signals become unreadable in backups at most this long after their retention "
+        "date (crypto-shredding, docs/sealing.md).",
+    )
+    release_key_grace_days: int = Field(
+        default=7,
+        ge=0,
+        le=365,
+        description="Days a retired release key is still accepted at ingest (adapters that read "
+        "`/v1/gateway` before a rotation); only after that can it be shredded.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `gateway serve` binds to.")
     port: int = Field(default=8080, ge=1, le=65535, description="Port `gateway serve` listens on.")
     max_batch_signals: int = Field(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,11 +18,12 @@ from sqlmodel import SQLModel
 
 from gateway.bootstrap import create_dev_keys
 from gateway.parties.covenant import load_covenant
+from gateway.parties.release_keys import ReleaseKeys
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from gateway.storage import tables  # noqa: F401
 from gateway.storage.database import create_db_engine, migrate
-from tests.support import REPO, Caller, live_server
+from tests.support import REPO, Caller, live_server, use_release_kid
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BACKENDS = ["sqlite", "postgresql"]
@@ -33,6 +35,8 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("keys")
     covenant = load_covenant(REPO / "policies")
     create_dev_keys(covenant=covenant, keys_dir=root / "public", private_keys_dir=root / "private")
+    release = ReleaseKeys(root / "public", root / "private", covenant.gateway_id)
+    use_release_kid(release.current(datetime.now(UTC)).kid)
     return root / "public", root / "private"
 
 

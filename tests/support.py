@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import jwt
 
+from gateway import sealing
 from gateway.api.app import create_app
 from gateway.auth.tokens import TOKEN_TYPE, body_digest
 from gateway.demo import serving
@@ -32,6 +33,21 @@ def b64u(data: bytes) -> str:
 def pseudonym() -> str:
     """A random stand-in for a 64-byte OPRF output."""
     return b64u(secrets.token_bytes(64))
+
+
+# The kid a placeholder envelope names: conftest's ``keys`` fixture sets the current release key
+# of the session's dev keys, so that ingest accepts the header (the body is random bytes).
+_release_kid = "placeholder"
+
+
+def use_release_kid(kid: str) -> None:
+    global _release_kid
+    _release_kid = kid
+
+
+def placeholder_envelope(size: int = 1200, kid: str | None = None) -> str:
+    """An envelope header naming a release key, then random bytes: ingest stores it as is."""
+    return b64u(sealing.header(kid or _release_kid) + secrets.token_bytes(size))
 
 
 def signal(ref: str | None = None, **overrides: Any) -> dict[str, Any]:
@@ -56,7 +72,7 @@ def signal(ref: str | None = None, **overrides: Any) -> dict[str, Any]:
             {"kind": "adres", "role": "verblijfplaats", "pseudonym": pseudonym()},
             {"kind": "kvk", "role": "werkgever", "pseudonym": pseudonym()},
         ],
-        "sealed": b64u(secrets.token_bytes(1200)),
+        "sealed": placeholder_envelope(),
     }
     document.update(overrides)
     return document

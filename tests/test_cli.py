@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import REPO, Caller, batch, env_without_gateway, signal
+from tests.support import REPO, Caller, batch, env_without_gateway, placeholder_envelope, signal
 
 GATEWAY = [sys.executable, "-m", "gateway"]
 
@@ -57,8 +57,14 @@ def test_init_creates_keys_for_every_party_and_the_database(workdir: Path):
     public = {p.name.removesuffix(".jwks.json") for p in (workdir / "keys/dev").glob("*.jwks.json")}
     assert public == expected
     for owner in expected:
-        for name in ("signing.jwk.json", "hpke.json"):
-            path = workdir / "var/dev-keys" / owner / name
+        private = workdir / "var/dev-keys" / owner
+        # Parties have one HPKE key; the gateway's release keys rotate, one file per key.
+        hpke = ["hpke.json"] if owner != covenant["gateway_id"] else sorted(
+            str(p.relative_to(private)) for p in (private / "release").glob("*.json")
+        )
+        assert len(hpke) == 1
+        for name in ("signing.jwk.json", *hpke):
+            path = private / name
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
         jwks = json.loads((workdir / "keys/dev" / f"{owner}.jwks.json").read_text())
         assert {k["use"] for k in jwks["keys"]} == {"sig", "enc"}
@@ -115,7 +121,10 @@ def test_serve_answers_signed_calls_and_the_audit_log_verifies(workdir: Path):
             assert time.monotonic() < deadline and server.poll() is None, "server did not start"
             time.sleep(0.1)
         caller = Caller(url, "gateway.rr-demo", workdir / "var/dev-keys")
-        response = caller.call("arbeidsinspectie", "POST", "/v1/signals", batch(signal("nla-1")))
+        # This gateway has its own keys: seal (a placeholder) to the release key it publishes.
+        kid = httpx.get(url + "/v1/gateway").json()["release_key"]["kid"]
+        document = signal("nla-1", sealed=placeholder_envelope(kid=kid))
+        response = caller.call("arbeidsinspectie", "POST", "/v1/signals", batch(document))
         assert response.status_code == 200, response.text
         assert caller.call("arbeidsinspectie", "GET", "/v1/signals/nla-1/status").status_code == 200
     finally:

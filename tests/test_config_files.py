@@ -442,8 +442,12 @@ def test_private_key_errors_never_echo_key_bytes(tmp_path: Path) -> None:
 
 
 def _snapshot(*roots: Path) -> dict[str, bytes]:
+    """Key files by path; a release key file by its directory, since its name is its kid."""
     return {
-        str(p): p.read_bytes() for root in roots for p in sorted(root.rglob("*")) if p.is_file()
+        str(p.parent / "<kid>.json" if p.parent.name == "release" else p): p.read_bytes()
+        for root in roots
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
     }
 
 
@@ -459,8 +463,12 @@ def test_write_dev_keys_writes_private_files_0600_and_public_jwks_only(
     for owner in owners:
         owner_dir = private / owner
         assert stat.S_IMODE(owner_dir.stat().st_mode) & 0o077 == 0
-        files = sorted(p.name for p in owner_dir.iterdir())
-        assert files == ["hpke.json", "signing.jwk.json"]
+        files = sorted(str(p.relative_to(owner_dir)) for p in owner_dir.rglob("*.json"))
+        if owner == covenant.gateway_id:
+            # The gateway's release keys rotate: one file per key, named by its kid.
+            assert files[1:] == ["signing.jwk.json"] and files[0].startswith("release/")
+        else:
+            assert files == ["hpke.json", "signing.jwk.json"]
         for name in files:
             assert stat.S_IMODE((owner_dir / name).stat().st_mode) == 0o600, (owner, name)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import jwt
 from gateway import crypto
 from gateway.errors import ConfigurationError
 from gateway.parties.covenant import Covenant
+from gateway.parties.release_keys import ReleaseKeys
 
 _SIGNING_ALGS = {"EdDSA": ("OKP", "Ed25519"), "ES256": ("EC", "P-256")}
 _PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k", "mlkem_seed", "x25519_private"}
@@ -156,15 +158,25 @@ def write_dev_keys(
         private_dir = private_keys_dir / owner
         if public_path.exists() and not overwrite:
             continue
-        for stale in (private_dir / "signing.jwk.json", private_dir / "hpke.json"):
-            stale.unlink(missing_ok=True)
+        stale = [private_dir / "signing.jwk.json", private_dir / "hpke.json"]
+        stale += list((private_dir / "release").glob("*.json"))
+        for path in stale:
+            path.unlink(missing_ok=True)
         signing_private, signing_public = crypto.new_ed25519_jwk()
-        hpke_private, hpke_public = crypto.new_hpke_keypair()
         _write_private(private_dir / "signing.jwk.json", signing_private)
-        _write_private(private_dir / "hpke.json", hpke_private)
-        public_path.write_text(
-            json.dumps({"keys": [signing_public, hpke_public]}, indent=2) + "\n", encoding="utf-8"
-        )
+        if owner == covenant.gateway_id:
+            # The gateway's release keys rotate per period (crypto-shredding): the first one.
+            public_path.write_text(
+                json.dumps({"keys": [signing_public]}, indent=2) + "\n", encoding="utf-8"
+            )
+            ReleaseKeys(keys_dir, private_keys_dir, owner).rotate(datetime.now(UTC))
+        else:
+            hpke_private, hpke_public = crypto.new_hpke_keypair()
+            _write_private(private_dir / "hpke.json", hpke_private)
+            public_path.write_text(
+                json.dumps({"keys": [signing_public, hpke_public]}, indent=2) + "\n",
+                encoding="utf-8",
+            )
         created.append(owner)
     return created
 
@@ -184,7 +196,8 @@ def load_signing_key(private_keys_dir: Path, party_id: str) -> SigningKey:
 
 
 def load_hpke_private(private_keys_dir: Path, owner: str) -> dict[str, dict[str, Any]]:
-    """An owner's private HPKE key records by kid, as ``init`` wrote them (``hpke.json``)."""
+    """A party's private HPKE key records by kid, as ``init`` wrote them (``hpke.json``); the
+    gateway's own release keys are in :class:`~gateway.parties.release_keys.ReleaseKeys`."""
     path = private_keys_dir / owner / "hpke.json"
     try:
         record = _read_json(path)

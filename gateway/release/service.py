@@ -16,7 +16,6 @@ from gateway import sealing
 from gateway.cases.model import CaseState
 from gateway.errors import Unavailable
 from gateway.observability.logs import get_logger
-from gateway.parties.keys import load_hpke_private
 from gateway.policy.engine import Decision
 from gateway.release import packages as pkg
 from gateway.release.fields import OpenedSignal, parse_content
@@ -39,8 +38,8 @@ class Prepared:
 
 
 def open_signals(rt: Runtime, rows: Sequence[Any]) -> list[pkg.SignalMeta]:
-    """The case's signal rows, opened with the gateway's key; in memory only."""
-    keys = load_hpke_private(rt.settings.private_keys_dir, rt.covenant.gateway_id)
+    """The case's signal rows, opened with the gateway's release keys; in memory only."""
+    keys = rt.release_keys.private_records()
     found = []
     for row in rows:
         context = sealing.SealContext(party=row.party, ref=row.ref, version=row.version)

@@ -43,7 +43,8 @@ class SealContext:
         return b"\x00".join(p.encode("utf-8") for p in parts)
 
 
-def _header(kid: str) -> bytes:
+def header(kid: str) -> bytes:
+    """The envelope header naming the recipient key `kid`."""
     encoded = kid.encode("ascii")
     if not 0 < len(encoded) < 256:
         raise SealError("key id must be 1..255 ASCII bytes")
@@ -52,14 +53,14 @@ def _header(kid: str) -> bytes:
 
 def seal(plaintext: bytes, *, recipient: Mapping[str, Any], context: SealContext) -> bytes:
     """Seal ``plaintext`` to the recipient's public HPKE record (``use: enc`` in its JWKS)."""
-    header = _header(str(recipient.get("kid", "")))
+    prefix = header(str(recipient.get("kid", "")))
     try:
         sealed = primitives.hpke_seal(
-            dict(recipient), plaintext, _INFO_LABEL + b"\x00" + header + b"\x00" + context.encode()
+            dict(recipient), plaintext, _INFO_LABEL + b"\x00" + prefix + b"\x00" + context.encode()
         )
     except (ValueError, KeyError, TypeError):
         raise SealError("cannot seal to this key") from None
-    return header + sealed
+    return prefix + sealed
 
 
 def recipient_kid(blob: bytes) -> str:
@@ -80,12 +81,12 @@ def open_sealed(
     key = private_keys.get(kid)
     if key is None:
         raise SealError("cannot open")
-    header = blob[: 5 + len(kid)]
+    prefix = blob[: 5 + len(kid)]
     try:
         return primitives.hpke_open(
             dict(key),
-            blob[len(header) :],
-            _INFO_LABEL + b"\x00" + header + b"\x00" + context.encode(),
+            blob[len(prefix) :],
+            _INFO_LABEL + b"\x00" + prefix + b"\x00" + context.encode(),
         )
     except (ValueError, KeyError, TypeError):
         raise SealError("cannot open") from None

@@ -7,6 +7,7 @@ error still carries its exact location, e.g. ``signals[3].indicators[1]``.
 
 from __future__ import annotations
 
+import base64
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from gateway import sealing
 from gateway.signals.reference import IndicatorCatalogue, validate_municipality
 from gateway.vocabulary import Certainty, DataClass, Form, SubjectKind, SubjectRole
 
@@ -43,12 +45,28 @@ class Limits(BaseModel):
     max_batch_signals: int
     now: datetime
     clock_skew: timedelta
+    # The release keys an envelope may be sealed to (current, or retired within the grace
+    # period). None skips the check: only for planner tests whose envelopes are placeholders.
+    release_kids: frozenset[str] | None = None
 
 
 def _limits(info: ValidationInfo) -> Limits:
     if not isinstance(info.context, dict) or not isinstance(info.context.get("limits"), Limits):
         raise RuntimeError("validate signals with context={'limits': Limits(...)}")
     return info.context["limits"]
+
+
+# An envelope's header (sealing.recipient_kid) is at most 260 bytes: 348 base64url characters.
+_HEADER_CHARS = 348
+
+
+def _sealed_kid(value: str) -> str | None:
+    """The release key an envelope names in its header; None when it has no valid header."""
+    head = value[:_HEADER_CHARS]
+    try:
+        return sealing.recipient_kid(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, sealing.SealError):
+        return None
 
 
 class SubjectIn(_Strict):
@@ -127,9 +145,13 @@ class SignalIn(_Strict):
     def _sealed_size(cls, value: str, info: ValidationInfo) -> str:
         if len(value) % 4 == 1:
             raise ValueError("verzegelde gegevens moeten base64url zonder opvulling zijn")
-        if len(value) * 3 // 4 > _limits(info).max_sealed_bytes:
+        limits = _limits(info)
+        if len(value) * 3 // 4 > limits.max_sealed_bytes:
+            raise ValueError(f"verzegelde gegevens groter dan {limits.max_sealed_bytes} bytes")
+        if limits.release_kids is not None and _sealed_kid(value) not in limits.release_kids:
             raise ValueError(
-                f"verzegelde gegevens groter dan {_limits(info).max_sealed_bytes} bytes"
+                "verzegeld voor een vrijgavesleutel die de gateway niet (meer) aanneemt; "
+                "haal de huidige sleutel op met GET /v1/gateway (release_key)"
             )
         return value
 

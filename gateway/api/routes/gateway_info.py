@@ -1,9 +1,10 @@
 """``/v1/gateway``: everything an adapter needs besides its own private key.
 
 Public by design (it holds only public keys and limits), so that an adapter is configured with
-the gateway URL and its party's key alone. Partners should pin the ``release_key.kid`` they first
-saw and treat a change as an event to confirm with the RIEC (a key rotation is announced); the
-same holds for ``audit.verifier_key``, with which they check the audit log's checkpoints.
+the gateway URL and its party's key alone. ``release_key`` is the key to seal to now; it rotates
+per period (``release_keys`` lists every key still in use, with ``not_before``), so an adapter
+reads it before every push instead of pinning it. The signing keys and ``audit.verifier_key``
+(with which partners check the audit log's checkpoints) are the ones to pin.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ def gateway_info(request: Request) -> dict[str, Any]:
         "oprf": {"suite": "ristretto255-SHA512", "mode": "oprf", "rfc": "9497"},
         "pseudonym_domains": rt.keyholder.domains(),
         "release_key": rt.release_key(),
+        # Every release key still in use, oldest first: each becomes current at its not_before,
+        # so an adapter can seal to the next one the moment it starts.
+        "release_keys": {"keys": [key.public for key in rt.release_keys.keys()]},
         "signing_keys": {"keys": [k for k in rt.gateway_keys["keys"] if k.get("use") == "sig"]},
         "token": {"typ": "gateway-call+jwt", "max_lifetime_s": rt.settings.token_max_lifetime_s},
         "audit": {
