@@ -4,6 +4,12 @@ re-checked (they may split) and the hits re-judged; recorded policy decisions ol
 ``retention.decision_record_days`` (the inputs ``policy simulate`` replays) are deleted too. One
 audited transaction.
 
+Then the release keys (crypto-shredding, docs/sealing.md): the current key is rotated once it is
+``GATEWAY_RELEASE_KEY_ROTATION_DAYS`` old, and a key retired longer than the grace period that no
+stored signal is sealed to any more is shredded, so every copy of its envelopes, in every backup,
+stays ciphertext without a key. Each rotation and each shredding is its own audited transaction,
+after the purge has committed: a key is never deleted while a rolled-back purge still needs it.
+
 The periods are policy data: the run reads them from the revision the gateway decides with.
 Without ``decision_record_days`` decision records are kept (the covenant data of earlier
 versions had no such period).
@@ -11,17 +17,29 @@ versions had no such period).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from gateway import sealing
 from gateway.audit import store as audit
 from gateway.audit.chain import AuditEvent
 from gateway.errors import ConfigurationError
 from gateway.linkage.rules import link_rules
+from gateway.parties.release_keys import BEGINNING, ReleaseKey
 from gateway.runtime import Runtime
-from gateway.storage import decisions, retention
+from gateway.storage import decisions, retention, signals
 from gateway.storage.hits import HitWriter
 from gateway.storage.linkage import SqlLinker
+
+
+@dataclass(frozen=True, slots=True)
+class KeyUpkeep:
+    """What the run did (or, dry, would do) with the release keys."""
+
+    rotation_due: bool = False
+    rotated: str | None = None  # the new current key's kid (None in a dry run)
+    shredded: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()  # retired past grace, but stored signals are still sealed to them
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +52,7 @@ class RetentionReport:
     dry_run: bool
     decisions_cutoff: datetime | None = None
     decisions: int = 0
+    keys: KeyUpkeep = KeyUpkeep()
 
 
 def _days(rt: Runtime, key: str, *, required: bool) -> int | None:
@@ -56,6 +75,19 @@ def run_retention(rt: Runtime, *, dry_run: bool = False) -> RetentionReport:
     cutoff = now - timedelta(days=retention_days(rt))
     record_days = _days(rt, "decision_record_days", required=False)
     decisions_cutoff = None if record_days is None else now - timedelta(days=record_days)
+    report = _purge(rt, now, cutoff, decisions_cutoff, dry_run=dry_run)
+    # Only after the purge has committed: a key is never shredded for rows a rollback restores.
+    return replace(report, keys=release_key_upkeep(rt, dry_run=dry_run))
+
+
+def _purge(
+    rt: Runtime,
+    now: datetime,
+    cutoff: datetime,
+    decisions_cutoff: datetime | None,
+    *,
+    dry_run: bool,
+) -> RetentionReport:
     with rt.engine.begin() as connection:
         ids = retention.due(connection, observed_before=cutoff)
         if dry_run:
@@ -93,3 +125,66 @@ def run_retention(rt: Runtime, *, dry_run: bool = False) -> RetentionReport:
     return RetentionReport(
         cutoff, len(ids), deleted, hits.clusters, hits.lapsed, False, decisions_cutoff, pruned
     )
+
+
+def release_key_upkeep(rt: Runtime, *, dry_run: bool) -> KeyUpkeep:
+    """Rotate the current release key when it is due; shred retired keys nothing needs."""
+    now = rt.clock()
+    store = rt.release_keys
+    rotated = None
+    rotation = timedelta(days=rt.settings.release_key_rotation_days)
+    due = now - store.current(now).not_before >= rotation
+    if due and not dry_run:
+        rotated = rotate_release_key(rt, reason="period").kid
+    shredded, kept = [], []
+    for state in store.states(now):
+        retired = state.retired_at
+        if retired is None or now - retired < rt.release_key_grace:
+            continue
+        kid = state.key.kid
+        with rt.engine.begin() as connection:
+            if signals.sealed_to(connection, kid):
+                kept.append(kid)
+                continue
+            shredded.append(kid)
+            if dry_run:
+                continue
+            audit.append(
+                connection,
+                [
+                    AuditEvent(
+                        event="release_key.shredded",
+                        object={"kid": kid},
+                        detail={
+                            "not_before": None
+                            if state.key.not_before == BEGINNING
+                            else state.key.not_before.isoformat(),
+                            "retired_at": retired.isoformat(),
+                        },
+                    )
+                ],
+                now=now,
+            )
+            store.shred(kid)
+    return KeyUpkeep(due, rotated, tuple(shredded), tuple(kept))
+
+
+def rotate_release_key(rt: Runtime, *, reason: str) -> ReleaseKey:
+    """A new current release key, audited (``reason``: ``period`` or ``manual``)."""
+    now = rt.clock()
+    pair = sealing.new_key_pair()
+    with rt.engine.begin() as connection:
+        audit.append(
+            connection,
+            [
+                AuditEvent(
+                    event="release_key.rotated",
+                    object={"kid": pair[1]["kid"]},
+                    detail={"not_before": now.isoformat(), "reason": reason},
+                )
+            ],
+            now=now,
+        )
+        # The effect after its audit entry, inside the transaction: if it fails, the entry is
+        # rolled back with it.
+        return rt.release_keys.rotate(now, pair)

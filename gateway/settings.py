@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     )
     release_key_grace_days: int = Field(
         default=7,
-        ge=0,
+        ge=1,
         le=365,
         description="Days a retired release key is still accepted at ingest (adapters that read "
         "`/v1/gateway` before a rotation); only after that can it be shredded.",

@@ -228,3 +228,27 @@ def test_audit_checkpoint_is_signed_and_verify_holds_the_log_to_it(workdir: Path
     assert run(workdir, "audit", "verify").returncode == 0  # self-consistent again...
     rewritten = run(workdir, "audit", "verify", "--checkpoint", str(saved))
     assert rewritten.returncode == 1 and "geschiedenis herschreven" in rewritten.stderr
+
+
+def test_keys_list_and_rotate_and_retention_reports_the_keys(workdir: Path) -> None:
+    listed = run(workdir, "keys", "list")
+    assert listed.returncode == 0, listed.stderr
+    jwks = json.loads((workdir / "keys/dev/gateway.rr-demo.jwks.json").read_text())
+    (first,) = [k["kid"] for k in jwks["keys"] if k["use"] == "enc"]
+    # The CLI's messages and tables go to standard error, as its other commands' do.
+    assert first in listed.stderr and "huidig" in listed.stderr
+
+    rotated = run(workdir, "keys", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    jwks = json.loads((workdir / "keys/dev/gateway.rr-demo.jwks.json").read_text())
+    kids = [k["kid"] for k in jwks["keys"] if k["use"] == "enc"]
+    assert kids[0] == first and len(kids) == 2 and kids[1] in rotated.stderr
+    listed = run(workdir, "keys", "list")
+    assert "uitgediend" in listed.stderr and kids[1] in listed.stderr
+
+    # Within the grace period the retired key is neither shredded nor reported as kept.
+    report = run(workdir, "retention", "run", "--dry-run")
+    assert report.returncode == 0, report.stderr
+    assert "vrijgavesleutel" not in report.stderr
+    verified = run(workdir, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr

@@ -31,6 +31,10 @@ keyholder_app = typer.Typer(
 app.add_typer(keyholder_app, name="keyholder")
 retention_app = typer.Typer(help="Bewaartermijnen (Convenant art. 15).", no_args_is_help=True)
 app.add_typer(retention_app, name="retention")
+keys_app = typer.Typer(
+    help="De vrijgavesleutels van de gateway (per periode; docs/sealing.md).", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
 app.add_typer(adapter_app, name="adapter")
 app.add_typer(policy_app, name="policy")
 app.add_typer(package_app, name="package")
@@ -313,6 +317,72 @@ def retention_run(
             f"OK: {report.decisions} vastgelegde beslissingen van voor "
             f"{report.decisions_cutoff.date().isoformat()} {verb}"
         )
+    keys = report.keys
+    if keys.rotation_due:
+        console.print(
+            "OK: vrijgavesleutel "
+            + ("zou worden vernieuwd" if report.dry_run else f"vernieuwd (kid {keys.rotated})")
+        )
+    if keys.shredded:
+        console.print(
+            f"OK: {len(keys.shredded)} uitgediende vrijgavesleutel(s) "
+            + ("zouden worden vernietigd: " if report.dry_run else "vernietigd: ")
+            + ", ".join(keys.shredded)
+        )
+    if keys.kept:
+        console.print(
+            f"OK: {len(keys.kept)} uitgediende vrijgavesleutel(s) bewaard: er zijn nog signalen "
+            "aan verzegeld (bijvoorbeeld in een casus): " + ", ".join(keys.kept)
+        )
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """De vrijgavesleutels van de gateway: sinds wanneer, huidig of uitgediend, en hoeveel
+    opgeslagen signalen eraan verzegeld zijn."""
+    from gateway.parties.release_keys import BEGINNING
+    from gateway.runtime import Runtime
+    from gateway.storage.signals import sealed_to
+
+    try:
+        rt = Runtime.build(_settings())
+        now = rt.clock()
+        states = rt.release_keys.states(now)
+    except ConfigurationError as exc:
+        raise _fail(exc) from None
+    table = Table("kid", "geldig vanaf", "status", "signalen")
+    with rt.engine.connect() as connection:
+        for state in states:
+            since = state.key.not_before
+            status = (
+                "huidig"
+                if state.retired_at is None
+                else f"uitgediend {state.retired_at.date().isoformat()}"
+            )
+            table.add_row(
+                state.key.kid,
+                "vanouds" if since == BEGINNING else since.isoformat(timespec="seconds"),
+                status,
+                str(sealed_to(connection, state.key.kid)),
+            )
+    console.print(table)
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Maak nu een nieuwe vrijgavesleutel (bijvoorbeeld na een vermoed lek); adapters verzegelen
+    vanaf nu daaraan. De vorige wordt vernietigd zodra er niets meer aan verzegeld is."""
+    from gateway.retention import rotate_release_key
+    from gateway.runtime import Runtime
+
+    try:
+        rt = Runtime.build(_settings())
+        key = rotate_release_key(rt, reason="manual")
+    except ConfigurationError as exc:
+        raise _fail(exc) from None
+    console.print(
+        f"OK: nieuwe vrijgavesleutel {key.kid}, geldig vanaf {key.not_before.isoformat()}"
+    )
 
 
 @keyholder_app.command("serve")

@@ -35,7 +35,7 @@ from typing import Any
 from gateway import sealing
 from gateway.errors import ConfigurationError
 
-_BEGINNING = datetime.min.replace(tzinfo=UTC)
+BEGINNING = datetime.min.replace(tzinfo=UTC)
 _LEGACY_PRIVATE = "hpke.json"
 
 
@@ -101,7 +101,7 @@ class ReleaseKeys:
                 raise ConfigurationError(f"{self.jwks_path}: keys[{index}].kid: ontbreekt")
             raw = jwk.get("not_before")
             try:
-                not_before = _BEGINNING if raw is None else _utc(datetime.fromisoformat(raw))
+                not_before = BEGINNING if raw is None else _utc(datetime.fromisoformat(raw))
             except (TypeError, ValueError):
                 raise ConfigurationError(
                     f"{self.jwks_path}: keys[{index}].not_before: verwacht een ISO 8601-tijdstip"
@@ -149,9 +149,12 @@ class ReleaseKeys:
 
     # -- changing ----------------------------------------------------------------------------
 
-    def rotate(self, now: datetime) -> ReleaseKey:
-        """A new key pair, current from ``now``: private file first, then the public half."""
-        private, public = sealing.new_key_pair()
+    def rotate(
+        self, now: datetime, pair: tuple[dict[str, Any], dict[str, Any]] | None = None
+    ) -> ReleaseKey:
+        """A new key pair (``pair``, or a fresh one), current from ``now``: private file first,
+        then the public half."""
+        private, public = pair or sealing.new_key_pair()
         public = {**public, "not_before": _utc(now).isoformat()}
         with self._locked():
             _write_private(self.private_dir / f"{public['kid']}.json", {**private, **public})

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
+from gateway import sealing
 from gateway.signals.service import NewSignal, StoredVersion
 from gateway.storage.tables import CaseRow, CaseSignalRow, ClusterRow, SignalRow, SubjectRow
 
@@ -113,6 +114,7 @@ class SqlSignalStore:
                 "embargo_until": r.signal.flags.embargo_until,
                 "source_protected": r.signal.flags.source_protected,
                 "sealed": r.sealed,
+                "sealed_kid": _sealed_kid(r.sealed),
                 "cluster_id": cluster_id,
             }
             for r, cluster_id in zip(rows, cluster_ids, strict=True)
@@ -130,3 +132,18 @@ class SqlSignalStore:
             for s in r.subjects
         ]
         self._connection.execute(insert(_subjects), subject_rows)
+
+
+def _sealed_kid(blob: bytes) -> str | None:
+    """The release key an envelope names (ingest has already refused any other)."""
+    try:
+        return sealing.recipient_kid(blob)
+    except sealing.SealError:
+        return None
+
+
+def sealed_to(connection: Connection, kid: str) -> int:
+    """How many stored signal versions (current or not) are sealed to release key ``kid``."""
+    return connection.execute(
+        select(func.count()).select_from(_signals).where(_signals.c.sealed_kid == kid)
+    ).scalar_one()

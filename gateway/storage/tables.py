@@ -51,6 +51,7 @@ class SignalRow(SQLModel, table=True):
         ),
         Index("ix_signals_received_at", "received_at"),
         Index("ix_signals_cluster_id", "cluster_id"),
+        Index("ix_signals_sealed_kid", "sealed_kid"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
@@ -71,6 +72,9 @@ class SignalRow(SQLModel, table=True):
     embargo_until: date | None = None
     source_protected: bool
     sealed: bytes = Field(sa_type=LargeBinary())
+    # The release key the envelope names in its header: a key is shredded only when no row names
+    # it (docs/sealing.md). None for an envelope without a valid header (stored before 0008).
+    sealed_kid: str | None = Field(default=None, max_length=255)
     # The cluster this version belongs to while it is current; None once superseded or expired.
     cluster_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 

@@ -1,0 +1,269 @@
+"""Release keys per period and crypto-shredding (DESIGN §5, docs/sealing.md).
+
+First the key store on its own (files only), then the property the feature exists for, end to end
+over HTTP on both databases: once retention has deleted every signal sealed to a retired key, the
+retention run deletes that key, and a copy of those envelopes taken earlier (a backup) no longer
+opens, while signals sealed to newer keys still do.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from alembic import command
+from sqlalchemy import Engine, select
+
+from gateway import sealing
+from gateway.audit import store as audit
+from gateway.bootstrap import create_dev_keys
+from gateway.crypto import b64u
+from gateway.errors import ConfigurationError
+from gateway.parties.covenant import load_covenant
+from gateway.parties.release_keys import BEGINNING, ReleaseKeys
+from gateway.retention import run_retention
+from gateway.runtime import Runtime
+from gateway.settings import Settings
+from gateway.storage.database import alembic_config, migrate
+from gateway.storage.signals import sealed_to
+from gateway.storage.tables import SignalRow
+from tests.support import REPO, Caller, batch, live_server, signal
+from tests.test_migrations import _insert, _signal, fresh_engine  # noqa: F401
+
+GATEWAY = "gateway.rr-demo"
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ReleaseKeys:
+    keys = ReleaseKeys(tmp_path / "public", tmp_path / "private", GATEWAY)
+    keys.rotate(T0)
+    return keys
+
+
+# -- the key store ---------------------------------------------------------------------------
+
+
+def test_the_newest_started_key_is_current_and_retires_the_one_before(store: ReleaseKeys) -> None:
+    first = store.current(T0)
+    second = store.rotate(T0 + timedelta(days=90))
+    assert store.current(T0 + timedelta(days=89)).kid == first.kid
+    assert store.current(T0 + timedelta(days=90)).kid == second.kid
+    states = store.states(T0 + timedelta(days=91))
+    assert [(s.key.kid, s.retired_at) for s in states] == [
+        (first.kid, second.not_before),
+        (second.kid, None),
+    ]
+    # A key that has not started yet is neither current nor accepted.
+    later = store.rotate(T0 + timedelta(days=200))
+    assert store.current(T0 + timedelta(days=100)).kid == second.kid
+    assert later.kid not in store.accepted_kids(T0 + timedelta(days=100), timedelta(days=7))
+    with pytest.raises(ConfigurationError, match="geen vrijgavesleutel"):
+        store.current(T0 - timedelta(seconds=1))
+
+
+def test_a_retired_key_is_accepted_only_within_the_grace_period(store: ReleaseKeys) -> None:
+    first = store.current(T0)
+    second = store.rotate(T0 + timedelta(days=90))
+    grace = timedelta(days=7)
+    assert store.accepted_kids(T0 + timedelta(days=96, hours=23), grace) == {first.kid, second.kid}
+    assert store.accepted_kids(T0 + timedelta(days=97), grace) == {second.kid}
+
+
+def test_each_private_key_is_its_own_0600_file_and_the_jwks_has_no_private_parts(
+    store: ReleaseKeys,
+) -> None:
+    second = store.rotate(T0 + timedelta(days=90))
+    files = sorted(store.private_dir.glob("*.json"))
+    assert len(files) == 2 and store.private_dir / f"{second.kid}.json" in files
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    jwks = json.loads(store.jwks_path.read_text("utf-8"))
+    for jwk in jwks["keys"]:
+        assert not {"x25519_private", "mlkem_seed", "d"} & jwk.keys()
+        assert datetime.fromisoformat(jwk["not_before"]) in (T0, second.not_before)
+    assert set(store.private_records()) == {k.kid for k in store.keys()}
+
+
+def test_shredding_deletes_the_private_key_and_unpublishes_it(store: ReleaseKeys) -> None:
+    first = store.current(T0)
+    second = store.rotate(T0 + timedelta(days=90))
+    context = sealing.SealContext(party="gemeente-rotterdam", ref="r-1", version=1)
+    old = sealing.seal(b"details", recipient=first.public, context=context)
+    new = sealing.seal(b"details", recipient=second.public, context=context)
+    assert sealing.open_sealed(old, private_keys=store.private_records(), context=context)
+
+    store.shred(first.kid)
+    assert [k.kid for k in store.keys()] == [second.kid]
+    assert not (store.private_dir / f"{first.kid}.json").exists()
+    with pytest.raises(sealing.SealError):
+        sealing.open_sealed(old, private_keys=store.private_records(), context=context)
+    assert sealing.open_sealed(new, private_keys=store.private_records(), context=context) == (
+        b"details"
+    )
+
+
+def test_another_process_rotating_is_seen_at_the_next_read(store: ReleaseKeys) -> None:
+    reader = ReleaseKeys(store.jwks_path.parent, store.owner_dir.parent, GATEWAY)
+    assert reader.current(T0 + timedelta(days=1)).kid == store.current(T0).kid
+    rotated = store.rotate(T0 + timedelta(days=1))
+    assert reader.current(T0 + timedelta(days=2)).kid == rotated.kid
+
+
+def test_a_key_from_before_rotation_counts_as_current_since_ever(tmp_path: Path) -> None:
+    """Keys written by earlier versions: the public half without not_before, the private half in
+    ``<gateway>/hpke.json``. They keep working, retire at the first rotation, and shred."""
+    private, public = sealing.new_key_pair()
+    (tmp_path / "public").mkdir()
+    (tmp_path / "public" / f"{GATEWAY}.jwks.json").write_text(json.dumps({"keys": [public]}))
+    (tmp_path / "private" / GATEWAY).mkdir(parents=True)
+    (tmp_path / "private" / GATEWAY / "hpke.json").write_text(json.dumps(private))
+    keys = ReleaseKeys(tmp_path / "public", tmp_path / "private", GATEWAY)
+    assert keys.current(T0).kid == public["kid"] and keys.keys()[0].not_before == BEGINNING
+    newer = keys.rotate(T0)
+    assert set(keys.private_records()) == {public["kid"], newer.kid}
+    keys.shred(public["kid"])
+    assert not (tmp_path / "private" / GATEWAY / "hpke.json").exists()
+    assert set(keys.private_records()) == {newer.kid}
+
+
+def test_a_malformed_not_before_names_the_key(store: ReleaseKeys) -> None:
+    jwks = json.loads(store.jwks_path.read_text("utf-8"))
+    jwks["keys"][0]["not_before"] = "gisteren"
+    store.jwks_path.write_text(json.dumps(jwks))
+    with pytest.raises(ConfigurationError, match=r"keys\[0\]\.not_before"):
+        store.keys()
+
+
+# -- crypto-shredding, end to end ----------------------------------------------------------------
+
+
+def _sealed_signal(key: dict, ref: str, observed_at: datetime) -> dict:
+    context = sealing.SealContext(party="gemeente-rotterdam", ref=ref, version=1)
+    envelope = sealing.seal(b'{"subjects": []}', recipient=key, context=context)
+    return signal(ref, observed_at=observed_at.isoformat(), sealed=b64u(envelope))
+
+
+def _opens(blob: bytes, ref: str, keys: ReleaseKeys) -> bool:
+    context = sealing.SealContext(party="gemeente-rotterdam", ref=ref, version=1)
+    try:
+        sealing.open_sealed(blob, private_keys=keys.private_records(), context=context)
+    except sealing.SealError:
+        return False
+    return True
+
+
+def test_retention_shreds_a_retired_key_once_nothing_is_sealed_to_it(
+    tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    covenant = load_covenant(REPO / "policies")
+    create_dev_keys(
+        covenant=covenant, keys_dir=tmp_path / "public", private_keys_dir=tmp_path / "private"
+    )
+    settings = Settings(
+        database_url=database_url,
+        policies_dir=REPO / "policies",
+        keys_dir=tmp_path / "public",
+        private_keys_dir=tmp_path / "private",
+    )
+    clock = [datetime.now(UTC) + timedelta(minutes=1)]
+    rt = Runtime.build(settings, engine=engine, clock=lambda: clock[0])
+    keys = rt.release_keys
+    t0 = clock[0]
+    key_a = rt.release_key()
+
+    with live_server(rt) as url:
+        caller = Caller(url, covenant.gateway_id, tmp_path / "private")
+
+        def push(*documents: dict) -> httpx.Response:
+            body = batch(*documents)
+            return caller.call("gemeente-rotterdam", "POST", "/v1/signals", body, now=clock[0])
+
+        first = push(*(_sealed_signal(key_a, f"a-{i}", t0 - timedelta(days=1)) for i in (1, 2)))
+        assert first.status_code == 200, first.text
+        with engine.connect() as connection:
+            backup = connection.execute(
+                select(SignalRow.ref, SignalRow.sealed).order_by(SignalRow.ref)
+            ).all()
+        assert [_opens(bytes(blob), ref, keys) for ref, blob in backup] == [True, True]
+
+        # A quarter later the retention run rotates: B is current, A retired but still accepted
+        # for the grace period (an adapter that read /v1/gateway just before).
+        clock[0] = t1 = t0 + timedelta(days=settings.release_key_rotation_days)
+        report = run_retention(rt)
+        assert report.keys.rotation_due and report.keys.rotated
+        key_b = rt.release_key()
+        assert key_b["kid"] == report.keys.rotated != key_a["kid"]
+        published = httpx.get(url + "/v1/gateway").json()
+        assert published["release_key"]["kid"] == key_b["kid"]
+        assert [k["kid"] for k in published["release_keys"]["keys"]] == [
+            key_a["kid"],
+            key_b["kid"],
+        ]
+        clock[0] = t1 + timedelta(days=1)
+        late = push(_sealed_signal(key_a, "a-3", clock[0] - timedelta(hours=1)))
+        assert late.status_code == 200, late.text
+
+        # After the grace period an envelope sealed to A is refused, naming the place.
+        clock[0] = t2 = t1 + timedelta(days=settings.release_key_grace_days, hours=1)
+        refused = push(_sealed_signal(key_a, "a-4", t2 - timedelta(hours=1)))
+        assert refused.status_code == 422
+        assert [e["location"] for e in refused.json()["errors"]] == ["signals[0].sealed"]
+        assert push(_sealed_signal(key_b, "b-1", t2 - timedelta(hours=1))).status_code == 200
+
+        # A is past grace, but signals sealed to it are still stored: it is kept.
+        report = run_retention(rt)
+        assert report.keys.shredded == () and report.keys.kept == (key_a["kid"],)
+        assert report.keys.rotation_due is False
+
+        # Once retention has deleted every signal sealed to A, A is shredded.
+        clock[0] = t3 = t1 + timedelta(days=2 + 730)
+        dry = run_retention(rt, dry_run=True)
+        assert dry.keys.shredded == () and dry.keys.kept == (key_a["kid"],)  # not purged yet
+        report = run_retention(rt)
+        assert report.due == 3
+        assert report.keys.shredded == (key_a["kid"],) and report.keys.kept == ()
+
+        # The backup of A's envelopes is ciphertext without a key; B's signal still opens.
+        assert [_opens(bytes(blob), ref, keys) for ref, blob in backup] == [False, False]
+        with engine.connect() as connection:
+            (stored,) = connection.execute(select(SignalRow.ref, SignalRow.sealed)).all()
+        assert stored.ref == "b-1" and _opens(bytes(stored.sealed), "b-1", keys)
+        published = httpx.get(url + "/v1/gateway").json()
+        assert key_a["kid"] not in [k["kid"] for k in published["release_keys"]["keys"]]
+        assert clock[0] == t3
+
+    with engine.connect() as connection:
+        shredded = audit.entries(connection, event="release_key.shredded")
+        rotated = audit.entries(connection, event="release_key.rotated")
+    assert [e["object"]["kid"] for e in shredded] == [key_a["kid"]]
+    assert [e["detail"]["reason"] for e in rotated] == ["period", "period"]
+    assert rotated[0]["object"]["kid"] == key_b["kid"]
+
+
+def test_the_migration_records_the_key_of_envelopes_stored_before_it(
+    fresh_engine: Engine,  # noqa: F811
+) -> None:
+    """0008: rows stored before it get the kid their envelope's header names; a blob without a
+    valid header names no key (and so keeps no key from being shredded)."""
+    config = alembic_config()
+    with fresh_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0007")
+    sealed = sealing.header("kid-of-2026q1") + b"\x00" * 64
+    _insert(
+        fresh_engine,
+        {**_signal("gemeente-rotterdam", "old-1", 1, current=True), "sealed": sealed},
+        _signal("gemeente-rotterdam", "old-2", 1, current=True),  # b"\x01" * 16: no header
+    )
+    migrate(fresh_engine)
+    with fresh_engine.connect() as connection:
+        found = connection.execute(
+            select(SignalRow.ref, SignalRow.sealed_kid).order_by(SignalRow.ref)
+        ).all()
+        assert [tuple(row) for row in found] == [("old-1", "kid-of-2026q1"), ("old-2", None)]
+        assert sealed_to(connection, "kid-of-2026q1") == 1
