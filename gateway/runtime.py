@@ -96,9 +96,7 @@ class Runtime:
     @cached_property
     def release_keys(self) -> ReleaseKeys:
         """The gateway's release key pairs, one per period (crypto-shredding, docs/sealing.md)."""
-        return ReleaseKeys(
-            self.settings.keys_dir, self.settings.private_keys_dir, self.covenant.gateway_id
-        )
+        return ReleaseKeys(self.settings.private_keys_dir, self.covenant.gateway_id)
 
     def release_key(self) -> dict[str, Any]:
         """The current release key: the public HPKE key adapters seal identifying details to."""
@@ -181,9 +179,12 @@ def gateway_public_keys(settings: Settings, covenant: Covenant) -> dict[str, Any
     except (OSError, ValueError):
         raise ConfigurationError(f"{path}: publieke sleutels van de gateway ontbreken") from None
     keys = document.get("keys") if isinstance(document, dict) else None
-    if not isinstance(keys, list) or not any(k.get("use") == "enc" for k in keys):
-        raise ConfigurationError(f"{path}: geen vrijgavesleutel (use: enc) gevonden")
-    return {"keys": [k for k in keys if isinstance(k, dict)]}
+    if not isinstance(keys, list) or not any(
+        isinstance(k, dict) and k.get("use") == "sig" for k in keys
+    ):
+        raise ConfigurationError(f"{path}: geen ondertekeningssleutel (use: sig) gevonden")
+    # Release keys (use: enc) come from the key store, where they rotate (ReleaseKeys).
+    return {"keys": [k for k in keys if isinstance(k, dict) and k.get("use") != "enc"]}
 
 
 def open_policy_engine_for(settings: Settings) -> Callable[[PolicySet], PolicyEngine]:

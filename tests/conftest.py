@@ -35,7 +35,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("keys")
     covenant = load_covenant(REPO / "policies")
     create_dev_keys(covenant=covenant, keys_dir=root / "public", private_keys_dir=root / "private")
-    release = ReleaseKeys(root / "public", root / "private", covenant.gateway_id)
+    release = ReleaseKeys(root / "private", covenant.gateway_id)
     use_release_kid(release.current(datetime.now(UTC)).kid)
     return root / "public", root / "private"
 

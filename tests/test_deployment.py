@@ -157,7 +157,26 @@ def test_compose_has_no_obsolete_version_key(compose: dict[str, Any]) -> None:
 
 
 def test_compose_services_are_exactly_postgres_opa_and_gateway(services: dict[str, Any]) -> None:
-    assert set(services) == {"postgres", "opa", "gateway"}
+    """Plus the retention job, which `up` does not start (profile ``jobs``)."""
+    assert set(services) == {"postgres", "opa", "gateway", "retention"}
+    started = {name for name, service in services.items() if not service.get("profiles")}
+    assert started == {"postgres", "opa", "gateway"}
+
+
+def test_compose_retention_job_alone_may_write_the_key_store(services: dict[str, Any]) -> None:
+    job, gateway = services["retention"], services["gateway"]
+    assert job["profiles"] == ["jobs"] and "restart" not in job
+    assert job["command"] == ["gateway", "retention", "run"]
+    assert job["image"] == gateway["image"]
+    env = job["environment"]
+    # The same database, policies, engine and keys as the gateway it keeps.
+    assert dict(env) == {
+        k: v for k, v in gateway["environment"].items() if k != "GATEWAY_HOST"
+    }
+    keys = _mount_at(job, env["GATEWAY_PRIVATE_KEYS_DIR"])
+    assert keys.source == "./secrets/gateway-keys" and not keys.read_only
+    assert _mount_at(job, "/app/policies").read_only
+    assert job["read_only"] is True and job["cap_drop"] == ["ALL"]
 
 
 def test_compose_opa_is_the_embedded_engines_version_with_policies_mounted(
@@ -294,6 +313,8 @@ def test_compose_gateway_is_hardened(services: dict[str, Any]) -> None:
     assert gateway["read_only"] is True
     assert "/tmp" in gateway["tmpfs"]
     for name, service in services.items():
+        if service.get("profiles"):
+            continue  # a one-off job, run by `docker compose run --rm`
         assert service.get("restart") in {"always", "unless-stopped", "on-failure"}, name
 
 

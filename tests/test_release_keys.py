@@ -40,7 +40,7 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 @pytest.fixture
 def store(tmp_path: Path) -> ReleaseKeys:
-    keys = ReleaseKeys(tmp_path / "public", tmp_path / "private", GATEWAY)
+    keys = ReleaseKeys(tmp_path / "private", GATEWAY)
     keys.rotate(T0)
     return keys
 
@@ -74,18 +74,21 @@ def test_a_retired_key_is_accepted_only_within_the_grace_period(store: ReleaseKe
     assert store.accepted_kids(T0 + timedelta(days=97), grace) == {second.kid}
 
 
-def test_each_private_key_is_its_own_0600_file_and_the_jwks_has_no_private_parts(
+def test_each_key_is_its_own_0600_file_and_what_is_published_has_no_private_parts(
     store: ReleaseKeys,
 ) -> None:
     second = store.rotate(T0 + timedelta(days=90))
-    files = sorted(store.private_dir.glob("*.json"))
-    assert len(files) == 2 and store.private_dir / f"{second.kid}.json" in files
+    files = sorted(store.directory.glob("*.json"))
+    assert len(files) == 2 and store.directory / f"{second.kid}.json" in files
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    jwks = json.loads(store.jwks_path.read_text("utf-8"))
-    for jwk in jwks["keys"]:
-        assert not {"x25519_private", "mlkem_seed", "d"} & jwk.keys()
-        assert datetime.fromisoformat(jwk["not_before"]) in (T0, second.not_before)
+    for key in store.keys():
+        assert not {"x25519_private", "mlkem_seed", "d"} & key.public.keys()
+        assert {"kid", "kem", "x25519", "mlkem", "use", "not_before"} <= key.public.keys()
+    assert [k.public["not_before"] for k in store.keys()] == [
+        T0.isoformat(),
+        second.not_before.isoformat(),
+    ]
     assert set(store.private_records()) == {k.kid for k in store.keys()}
 
 
@@ -99,7 +102,7 @@ def test_shredding_deletes_the_private_key_and_unpublishes_it(store: ReleaseKeys
 
     store.shred(first.kid)
     assert [k.kid for k in store.keys()] == [second.kid]
-    assert not (store.private_dir / f"{first.kid}.json").exists()
+    assert not (store.directory / f"{first.kid}.json").exists()
     with pytest.raises(sealing.SealError):
         sealing.open_sealed(old, private_keys=store.private_records(), context=context)
     assert sealing.open_sealed(new, private_keys=store.private_records(), context=context) == (
@@ -108,34 +111,33 @@ def test_shredding_deletes_the_private_key_and_unpublishes_it(store: ReleaseKeys
 
 
 def test_another_process_rotating_is_seen_at_the_next_read(store: ReleaseKeys) -> None:
-    reader = ReleaseKeys(store.jwks_path.parent, store.owner_dir.parent, GATEWAY)
+    reader = ReleaseKeys(store.owner_dir.parent, GATEWAY)
     assert reader.current(T0 + timedelta(days=1)).kid == store.current(T0).kid
     rotated = store.rotate(T0 + timedelta(days=1))
     assert reader.current(T0 + timedelta(days=2)).kid == rotated.kid
 
 
 def test_a_key_from_before_rotation_counts_as_current_since_ever(tmp_path: Path) -> None:
-    """Keys written by earlier versions: the public half without not_before, the private half in
-    ``<gateway>/hpke.json``. They keep working, retire at the first rotation, and shred."""
+    """A key written by earlier versions: ``<gateway>/hpke.json``, without not_before. It keeps
+    working, retires at the first rotation, and shreds like any other."""
     private, public = sealing.new_key_pair()
-    (tmp_path / "public").mkdir()
-    (tmp_path / "public" / f"{GATEWAY}.jwks.json").write_text(json.dumps({"keys": [public]}))
-    (tmp_path / "private" / GATEWAY).mkdir(parents=True)
-    (tmp_path / "private" / GATEWAY / "hpke.json").write_text(json.dumps(private))
-    keys = ReleaseKeys(tmp_path / "public", tmp_path / "private", GATEWAY)
+    (tmp_path / GATEWAY).mkdir()
+    (tmp_path / GATEWAY / "hpke.json").write_text(json.dumps(private))
+    keys = ReleaseKeys(tmp_path, GATEWAY)
     assert keys.current(T0).kid == public["kid"] and keys.keys()[0].not_before == BEGINNING
     newer = keys.rotate(T0)
     assert set(keys.private_records()) == {public["kid"], newer.kid}
     keys.shred(public["kid"])
-    assert not (tmp_path / "private" / GATEWAY / "hpke.json").exists()
+    assert not (tmp_path / GATEWAY / "hpke.json").exists()
     assert set(keys.private_records()) == {newer.kid}
 
 
-def test_a_malformed_not_before_names_the_key(store: ReleaseKeys) -> None:
-    jwks = json.loads(store.jwks_path.read_text("utf-8"))
-    jwks["keys"][0]["not_before"] = "gisteren"
-    store.jwks_path.write_text(json.dumps(jwks))
-    with pytest.raises(ConfigurationError, match=r"keys\[0\]\.not_before"):
+def test_a_malformed_not_before_names_the_file(store: ReleaseKeys) -> None:
+    (path,) = store.directory.glob("*.json")
+    record = json.loads(path.read_text("utf-8"))
+    path.unlink()
+    path.write_text(json.dumps({**record, "not_before": "gisteren"}))
+    with pytest.raises(ConfigurationError, match=f"{path.name}: not_before"):
         store.keys()
 
 
@@ -204,6 +206,7 @@ def test_retention_shreds_a_retired_key_once_nothing_is_sealed_to_it(
             key_a["kid"],
             key_b["kid"],
         ]
+        assert not any("x25519_private" in k for k in published["release_keys"]["keys"])
         clock[0] = t1 + timedelta(days=1)
         late = push(_sealed_signal(key_a, "a-3", clock[0] - timedelta(hours=1)))
         assert late.status_code == 200, late.text

@@ -159,17 +159,18 @@ def write_dev_keys(
         if public_path.exists() and not overwrite:
             continue
         stale = [private_dir / "signing.jwk.json", private_dir / "hpke.json"]
-        stale += list((private_dir / "release").glob("*.json"))
+        stale += (private_dir / "release").glob("*.json")
         for path in stale:
             path.unlink(missing_ok=True)
         signing_private, signing_public = crypto.new_ed25519_jwk()
         _write_private(private_dir / "signing.jwk.json", signing_private)
         if owner == covenant.gateway_id:
-            # The gateway's release keys rotate per period (crypto-shredding): the first one.
+            # The gateway's release keys rotate per period and live, public halves included, in
+            # its key store (gateway/parties/release_keys.py): the first one.
             public_path.write_text(
                 json.dumps({"keys": [signing_public]}, indent=2) + "\n", encoding="utf-8"
             )
-            ReleaseKeys(keys_dir, private_keys_dir, owner).rotate(datetime.now(UTC))
+            ReleaseKeys(private_keys_dir, owner).rotate(datetime.now(UTC))
         else:
             hpke_private, hpke_public = crypto.new_hpke_keypair()
             _write_private(private_dir / "hpke.json", hpke_private)

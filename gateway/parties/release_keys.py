@@ -2,31 +2,27 @@
 unreadable everywhere, database backups included, by deleting a private key (crypto-shredding,
 DESIGN §5; docs/sealing.md). No web, no database: files only.
 
-- **Public halves** are in the gateway's JWKS (``<keys_dir>/<gateway>.jwks.json``, ``use: enc``),
-  each with ``not_before``: the moment from which adapters seal to it. The key with the latest
-  ``not_before`` that is not in the future is *current*; a key is *retired* from the moment the
-  next one becomes current. A key without ``not_before`` (written before rotation existed) counts
-  as current since the beginning of time.
-- **Private halves** are one file per key, ``<private_keys_dir>/<gateway>/release/<kid>.json``
-  (a key written before rotation existed lives in ``<gateway>/hpke.json``), so that shredding one
-  period deletes exactly one file.
+- Each key pair is one file in the private key store,
+  ``<private_keys_dir>/<gateway>/release/<kid>.json`` (mode 0600): the private parts, the public
+  parts and ``not_before``, the moment from which adapters seal to it. One file per key makes
+  shredding one atomic step (deleting that file), and keeps the published list and the keys that
+  can open envelopes from ever disagreeing. A key written before rotation existed lives in
+  ``<gateway>/hpke.json`` without ``not_before``, and counts as current since the beginning.
+- The key with the latest ``not_before`` that has passed is *current*; a key is *retired* from the
+  moment the next one becomes current.
 - **Accepted at ingest**: the current key, and a key retired less than ``grace`` ago (an adapter
   that read ``GET /v1/gateway`` just before a rotation).
-- **Shredding** (by the retention run, which also checks that no stored signal is sealed to the
-  key): the private file goes first, then the public half leaves the JWKS. A run that dies in
-  between leaves a public key without a private one, which the next run shreds again.
+- **Shredding** (by the retention run, which first checks that no stored signal is sealed to the
+  key) deletes the file.
 
-The JWKS is rewritten atomically (a temporary file and ``os.replace``) under an exclusive lock,
-because a running gateway reads it while a retention run rotates or shreds.
+Readers re-list the directory when its modification time changes, so a running gateway sees a
+rotation or a shredding done by ``gateway retention run`` in another process.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,16 +32,19 @@ from gateway import sealing
 from gateway.errors import ConfigurationError
 
 BEGINNING = datetime.min.replace(tzinfo=UTC)
-_LEGACY_PRIVATE = "hpke.json"
+_LEGACY = "hpke.json"
+# The members of a key record that are private; everything else may be published.
+_PRIVATE_MEMBERS = frozenset({"x25519_private", "mlkem_seed"})
 
 
 @dataclass(frozen=True, slots=True)
 class ReleaseKey:
-    """A release key's public half and the moment adapters start sealing to it."""
+    """A release key: its public half, the moment adapters start sealing to it, and its file."""
 
     kid: str
     not_before: datetime
     public: dict[str, Any]
+    path: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,56 +56,41 @@ class KeyState:
 
 
 class ReleaseKeys:
-    """The gateway's release key pairs on disk; see the module docstring."""
+    """The gateway's release key pairs in the private key store; see the module docstring."""
 
-    def __init__(self, keys_dir: Path, private_keys_dir: Path, gateway_id: str) -> None:
-        self.jwks_path = keys_dir / f"{gateway_id}.jwks.json"
+    def __init__(self, private_keys_dir: Path, gateway_id: str) -> None:
         self.owner_dir = private_keys_dir / gateway_id
-        self.private_dir = self.owner_dir / "release"
-        self._cache: tuple[tuple[int, int], list[ReleaseKey]] | None = None
+        self.directory = self.owner_dir / "release"
+        self._cache: tuple[tuple[tuple[str, ...], int], list[ReleaseKey]] | None = None
 
     # -- reading -----------------------------------------------------------------------------
 
     def keys(self) -> list[ReleaseKey]:
-        """Every published release key, oldest first; re-read when the JWKS file changed."""
-        try:
-            stat = self.jwks_path.stat()
-        except OSError:
-            raise ConfigurationError(
-                f"{self.jwks_path}: publieke sleutels van de gateway ontbreken"
-            ) from None
-        stamp = (stat.st_mtime_ns, stat.st_size)
+        """Every release key in the store, oldest first (listed again when the store changed)."""
+        # Key files are created once and deleted, never changed: their names say it all.
+        stamp = (_names(self.directory), _mtime(self.owner_dir / _LEGACY))
         if self._cache is None or self._cache[0] != stamp:
-            self._cache = (stamp, self._parse(self._read_jwks()))
+            self._cache = (stamp, self._load())
         return list(self._cache[1])
 
-    def _read_jwks(self) -> dict[str, Any]:
-        try:
-            document = json.loads(self.jwks_path.read_text("utf-8"))
-        except (OSError, ValueError):
-            raise ConfigurationError(
-                f"{self.jwks_path}: publieke sleutels van de gateway ontbreken of zijn geen JSON"
-            ) from None
-        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-            raise ConfigurationError(f"{self.jwks_path}: verwacht een JWKS met een 'keys'-lijst")
-        return document
-
-    def _parse(self, document: dict[str, Any]) -> list[ReleaseKey]:
+    def _load(self) -> list[ReleaseKey]:
+        paths = [self.owner_dir / _LEGACY]
+        if self.directory.is_dir():
+            paths += sorted(self.directory.glob("*.json"))
         found = []
-        for index, jwk in enumerate(document["keys"]):
-            if not isinstance(jwk, dict) or jwk.get("use") != "enc":
+        for path in paths:
+            record = _read_record(path)
+            if record is None:
                 continue
-            kid = jwk.get("kid")
-            if not isinstance(kid, str) or not kid:
-                raise ConfigurationError(f"{self.jwks_path}: keys[{index}].kid: ontbreekt")
-            raw = jwk.get("not_before")
+            raw = record.get("not_before")
             try:
                 not_before = BEGINNING if raw is None else _utc(datetime.fromisoformat(raw))
             except (TypeError, ValueError):
                 raise ConfigurationError(
-                    f"{self.jwks_path}: keys[{index}].not_before: verwacht een ISO 8601-tijdstip"
+                    f"{path}: not_before: verwacht een ISO 8601-tijdstip met tijdzone"
                 ) from None
-            found.append(ReleaseKey(kid, not_before, dict(jwk)))
+            public = {k: v for k, v in record.items() if k not in _PRIVATE_MEMBERS}
+            found.append(ReleaseKey(record["kid"], not_before, public, path))
         return sorted(found, key=lambda k: (k.not_before, k.kid))
 
     def states(self, now: datetime) -> list[KeyState]:
@@ -122,7 +106,7 @@ class ReleaseKeys:
         states = self.states(now)
         if not states:
             raise ConfigurationError(
-                f"{self.jwks_path}: geen vrijgavesleutel (use: enc) die nu geldt; "
+                f"{self.directory}: geen vrijgavesleutel die nu geldt; "
                 "draai `gateway init` of `gateway keys rotate`"
             )
         return states[-1].key
@@ -136,13 +120,10 @@ class ReleaseKeys:
         )
 
     def private_records(self) -> dict[str, dict[str, Any]]:
-        """Every private release key by kid (for opening envelopes at release)."""
-        records: dict[str, dict[str, Any]] = {}
-        paths = [self.owner_dir / _LEGACY_PRIVATE]
-        if self.private_dir.is_dir():
-            paths += sorted(self.private_dir.glob("*.json"))
-        for path in paths:
-            record = _read_private(path)
+        """Every release key's full record by kid (for opening envelopes at release)."""
+        records = {}
+        for key in self.keys():
+            record = _read_record(key.path)
             if record is not None:
                 records[record["kid"]] = record
         return records
@@ -152,47 +133,20 @@ class ReleaseKeys:
     def rotate(
         self, now: datetime, pair: tuple[dict[str, Any], dict[str, Any]] | None = None
     ) -> ReleaseKey:
-        """A new key pair (``pair``, or a fresh one), current from ``now``: private file first,
-        then the public half."""
+        """A new key pair (``pair``, or a fresh one), current from ``now``."""
         private, public = pair or sealing.new_key_pair()
-        public = {**public, "not_before": _utc(now).isoformat()}
-        with self._locked():
-            _write_private(self.private_dir / f"{public['kid']}.json", {**private, **public})
-            document = self._read_jwks() if self.jwks_path.exists() else {"keys": []}
-            document["keys"].append(public)
-            self._write_jwks(document)
-        return ReleaseKey(public["kid"], _utc(now), public)
+        not_before = _utc(now)
+        path = self.directory / f"{public['kid']}.json"
+        public = {**public, "not_before": not_before.isoformat()}
+        _write_private(path, {**private, **public})
+        return ReleaseKey(public["kid"], not_before, public, path)
 
     def shred(self, kid: str) -> None:
-        """Delete the private key (then the public half): envelopes sealed to it are lost."""
-        with self._locked():
-            for path in (self.private_dir / f"{kid}.json", self.owner_dir / _LEGACY_PRIVATE):
-                record = _read_private(path)
-                if record is not None and record["kid"] == kid:
-                    path.unlink()
-                    _fsync_dir(path.parent)
-            document = self._read_jwks()
-            document["keys"] = [
-                k for k in document["keys"] if not (k.get("use") == "enc" and k.get("kid") == kid)
-            ]
-            self._write_jwks(document)
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.private_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with open(self.private_dir / ".lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-
-    def _write_jwks(self, document: dict[str, Any]) -> None:
-        self.jwks_path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.jwks_path.with_name(self.jwks_path.name + ".tmp")
-        temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        os.replace(temporary, self.jwks_path)
-        self._cache = None
+        """Delete the key pair: every envelope sealed to it, wherever it is, stays closed."""
+        for key in self.keys():
+            if key.kid == kid:
+                key.path.unlink(missing_ok=True)
+                _fsync_dir(key.path.parent)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -201,14 +155,28 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _read_private(path: Path) -> dict[str, Any] | None:
+def _names(directory: Path) -> tuple[str, ...]:
+    try:
+        return tuple(sorted(os.listdir(directory)))
+    except FileNotFoundError:
+        return ()
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return -1
+
+
+def _read_record(path: Path) -> dict[str, Any] | None:
     try:
         record = json.loads(path.read_bytes())
     except FileNotFoundError:
         return None
     except ValueError:
         # Name the file, never its content.
-        raise ConfigurationError(f"{path}: geen geldige privésleutel (JSON)") from None
+        raise ConfigurationError(f"{path}: geen geldige sleutel (JSON)") from None
     if not isinstance(record, dict) or not isinstance(record.get("kid"), str):
         raise ConfigurationError(f"{path}: geen HPKE-sleutel")
     return record
