@@ -9,7 +9,6 @@ never read from this folder: a JWKS with a private member is refused.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ import jwt
 from gateway import crypto
 from gateway.errors import ConfigurationError
 from gateway.parties.covenant import Covenant
-from gateway.parties.release_keys import ReleaseKeys
+from gateway.parties.release_keys import ReleaseKeys, write_private
 
 _SIGNING_ALGS = {"EdDSA": ("OKP", "Ed25519"), "ES256": ("EC", "P-256")}
 _PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k", "mlkem_seed", "x25519_private"}
@@ -135,13 +134,6 @@ def load_keyring(keys_dir: Path, covenant: Covenant) -> KeyRing:
     return KeyRing(verification, encryption)
 
 
-def _write_private(path: Path, document: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2)
-
-
 def write_dev_keys(
     *, covenant: Covenant, keys_dir: Path, private_keys_dir: Path, overwrite: bool = False
 ) -> list[str]:
@@ -163,7 +155,7 @@ def write_dev_keys(
         for path in stale:
             path.unlink(missing_ok=True)
         signing_private, signing_public = crypto.new_ed25519_jwk()
-        _write_private(private_dir / "signing.jwk.json", signing_private)
+        write_private(private_dir / "signing.jwk.json", signing_private)
         if owner == covenant.gateway_id:
             # The gateway's release keys rotate per period and live, public halves included, in
             # its key store (gateway/parties/release_keys.py): the first one.
@@ -173,7 +165,7 @@ def write_dev_keys(
             ReleaseKeys(private_keys_dir, owner).rotate(datetime.now(UTC))
         else:
             hpke_private, hpke_public = crypto.new_hpke_keypair()
-            _write_private(private_dir / "hpke.json", hpke_private)
+            write_private(private_dir / "hpke.json", hpke_private)
             public_path.write_text(
                 json.dumps({"keys": [signing_public, hpke_public]}, indent=2) + "\n",
                 encoding="utf-8",

@@ -138,7 +138,7 @@ class ReleaseKeys:
         not_before = _utc(now)
         path = self.directory / f"{public['kid']}.json"
         public = {**public, "not_before": not_before.isoformat()}
-        _write_private(path, {**private, **public})
+        write_private(path, {**private, **public})
         return ReleaseKey(public["kid"], not_before, public, path)
 
     def shred(self, kid: str) -> None:
@@ -182,7 +182,9 @@ def _read_record(path: Path) -> dict[str, Any] | None:
     return record
 
 
-def _write_private(path: Path, document: dict[str, Any]) -> None:
+def write_private(path: Path, document: dict[str, Any]) -> None:
+    """Create a private key file: mode 0600 in a 0700 directory, never over an existing file,
+    durable before this returns."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
