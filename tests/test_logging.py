@@ -269,6 +269,15 @@ def test_allowed_keys_keep_their_values_masked_not_dropped():
     assert "dropped" not in record
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0", "::1"])
+def test_the_bind_address_is_logged_but_another_host_is_scrubbed(host):
+    with pipeline() as stream:
+        get_logger().info("gateway.started", host=host)
+        get_logger().info("gateway.started", host="10.123.45.67")  # could be a dotted BSN
+    started, other = records(stream.getvalue())
+    assert started["host"] == host and other["host"] == MASK
+
+
 def test_safe_values_come_out_intact_as_json():
     with pipeline() as stream:
         get_logger("gateway.signals").info(

@@ -73,6 +73,10 @@ _IDENTIFIER_SHAPES = [
 _FREE_TEXT = re.compile(r"\s|(?<![A-Za-z])[A-Z][a-z]+(?![A-Za-z])")
 # As long as a BSN, phone or account number: a number this size is not a count.
 _LARGEST_NUMBER = 10**7
+# The usual bind addresses: "127.0.0.1" looks like a number run to the shapes above, but none of
+# these can be an identifier (too few digits for a BSN or a phone number). Any other host is
+# scrubbed like every other value.
+_BIND_HOSTS = frozenset({"127.0.0.1", "0.0.0.0", "::1", "::", "localhost"})
 # What the pipeline's own TimeStamper writes; its digit runs are a date, not an identifier.
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
 
@@ -106,7 +110,9 @@ def redact_identifiers(
         if key not in ALLOWED_KEYS:
             clean.setdefault("dropped", []).append(_scrub_text(key)[:40])
             continue
-        keep = key == "timestamp" and isinstance(value, str) and _TIMESTAMP.fullmatch(value)
+        keep = (key == "timestamp" and isinstance(value, str) and _TIMESTAMP.fullmatch(value)) or (
+            key == "host" and value in _BIND_HOSTS
+        )
         clean[key] = value if keep else _scrub(value)
     event = event_dict.get("event")
     if not isinstance(event, str) or not _EVENT.match(event):
