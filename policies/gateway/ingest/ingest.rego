@@ -131,14 +131,16 @@ batch_grounds contains lib.reason(
 # --- Signal: what is submitted -----------------------------------------------------------------
 
 # The gateway validates signals before this point; the policy does not rely on that.
-refusal_pairs contains [signal.index, lib.reason(
-	"signaal-onvolledig",
-	"Het signaal mist de vorm of de gegevensklassen.",
-	"AVG art. 5 lid 1 sub d; Convenant art. 5 lid 2",
-)] if {
+refusal_pairs contains [signal.index, incomplete] if {
 	some signal in batch
 	not signal_complete(signal)
 }
+
+incomplete := lib.reason(
+	"signaal-onvolledig",
+	"Het signaal mist de vorm of de gegevensklassen.",
+	"AVG art. 5 lid 1 sub d; Convenant art. 5 lid 2",
+)
 
 signal_complete(signal) if {
 	is_string(signal.form)
@@ -146,14 +148,16 @@ signal_complete(signal) if {
 }
 
 # CIE intelligence stays with the police, whatever the party (Convenant art. 5 lid 3).
-refusal_pairs contains [signal.index, lib.reason(
-	"cie-nooit-opnemen",
-	"CIE-informatie (criminele inlichtingen) wordt nooit in de gateway opgenomen; zij blijft bij de politie.",
-	"Wpg art. 12; Convenant art. 5 lid 3",
-)] if {
+refusal_pairs contains [signal.index, cie_never] if {
 	some signal in batch
 	"cie" in signal.data_classes
 }
+
+cie_never := lib.reason(
+	"cie-nooit-opnemen",
+	"CIE-informatie (criminele inlichtingen) wordt nooit in de gateway opgenomen; zij blijft bij de politie.",
+	"Wpg art. 12; Convenant art. 5 lid 3",
+)
 
 refusal_pairs contains [signal.index, lib.reason(
 	"gegevensklasse-niet-voor-partijtype",
@@ -166,68 +170,77 @@ refusal_pairs contains [signal.index, lib.reason(
 	not lib.type_may_submit(party_type, data_class)
 }
 
-refusal_pairs contains [signal.index, lib.reason(
+refusal_pairs contains [signal.index, care_without_consent] if {
+	some signal in batch
+	care_data[signal.index]
+	not has_consent(signal)
+	not urgent[signal.index]
+}
+
+care_without_consent := lib.reason(
 	"zorg-zonder-toestemming",
 	"Zorggegevens onder beroepsgeheim mogen alleen worden aangeleverd met toestemming van de cliënt of als het signaal urgent is (acuut gevaar).",
 	"BW art. 7:457; AVG art. 9 lid 2 sub a en c; Convenant art. 10 lid 1",
-)] if {
-	some signal in batch
-	lib.is_care_data(party_type, signal.data_classes)
-	not has_consent(signal)
-	not signal_is_urgent(signal)
-}
+)
 
 # Only the police and the OM may hold back a signal with an embargo (Convenant art. 5 lid 5).
-refusal_pairs contains [signal.index, lib.reason(
+refusal_pairs contains [signal.index, embargo_not_allowed] if {
+	not party_type in data.covenant.embargo.may_set_types
+	some signal in batch
+	is_string(object.get(signal.flags, "embargo_until", null))
+}
+
+embargo_not_allowed := lib.reason(
 	"embargo-niet-bevoegd",
 	sprintf("Partnertype %q kan geen embargo leggen; dat kunnen alleen politie en OM.", [party_type]),
 	"Convenant art. 5 lid 5; art. 11 lid 1",
-)] if {
-	some signal in batch
-	is_string(object.get(signal.flags, "embargo_until", null))
-	not party_type in data.covenant.embargo.may_set_types
-}
+)
 
 # Grounds: why a signal is allowed, or what the gateway noted about it.
-ground_pairs contains [signal.index, lib.reason(
-	"gegevensklassen-toegestaan",
-	sprintf("Partnertype %q mag deze gegevensklassen aanleveren.", [party_type]),
-	"Convenant art. 5 lid 2",
-)] if {
+ground_pairs contains [signal.index, classes_allowed] if {
 	some signal in batch
 	every data_class in signal.data_classes {
 		lib.type_may_submit(party_type, data_class)
 	}
 }
 
-ground_pairs contains [signal.index, lib.reason(
-	"zorg-met-toestemming",
-	"Zorggegevens: de cliënt heeft toestemming gegeven.",
-	"AVG art. 9 lid 2 sub a; Convenant art. 10 lid 1",
-)] if {
+classes_allowed := lib.reason(
+	"gegevensklassen-toegestaan",
+	sprintf("Partnertype %q mag deze gegevensklassen aanleveren.", [party_type]),
+	"Convenant art. 5 lid 2",
+)
+
+ground_pairs contains [signal.index, care_with_consent] if {
 	some signal in batch
-	lib.is_care_data(party_type, signal.data_classes)
+	care_data[signal.index]
 	has_consent(signal)
 }
 
-ground_pairs contains [signal.index, lib.reason(
+care_with_consent := lib.reason(
+	"zorg-met-toestemming",
+	"Zorggegevens: de cliënt heeft toestemming gegeven.",
+	"AVG art. 9 lid 2 sub a; Convenant art. 10 lid 1",
+)
+
+ground_pairs contains [signal.index, care_urgent] if {
+	some signal in batch
+	care_data[signal.index]
+	not has_consent(signal)
+	urgent[signal.index]
+}
+
+care_urgent := lib.reason(
 	"zorg-urgent-zonder-toestemming",
 	"Zorggegevens zonder toestemming: toegelaten omdat het signaal urgent is (acuut gevaar, conflict van plichten).",
 	"AVG art. 9 lid 2 sub c; Convenant art. 10 lid 1",
-)] if {
-	some signal in batch
-	lib.is_care_data(party_type, signal.data_classes)
-	not has_consent(signal)
-	signal_is_urgent(signal)
-}
+)
 
-ground_pairs contains [signal.index, lib.reason(
+ground_pairs contains [index, lib.reason(
 	"urgent-signaal",
-	sprintf("Urgent signaal volgens regel(s) %s.", [concat(", ", lib.urgency_rules_matching(signal.form, object.get(signal, "indicators", []), object.get(signal, "flags", {})))]),
+	sprintf("Urgent signaal volgens regel(s) %s.", [concat(", ", rules)]),
 	"Convenant art. 6 lid 2",
 )] if {
-	some signal in batch
-	signal_is_urgent(signal)
+	some index, rules in urgent
 }
 
 # Mensensmokkel is labelled, not refused: smuggled people often become victims, and the link
@@ -252,7 +265,25 @@ ground_pairs contains [signal.index, lib.reason(
 }
 
 # --- Helpers -----------------------------------------------------------------------------------
+#
+# Several rules ask whether a signal is urgent or holds care data; each is worked out once per
+# signal here (a batch holds hundreds of distinct kinds, and every question costs per kind).
+# A reason that is the same for every signal is built once, next to the rule that uses it.
 
 has_consent(signal) if object.get(object.get(signal, "flags", {}), "consent", null) == true
 
-signal_is_urgent(signal) if lib.is_urgent(signal.form, object.get(signal, "indicators", []), object.get(signal, "flags", {}))
+# Both are complete values (comprehensions), worked out once: a partial rule looked up by index
+# would run its whole body over the batch for every lookup.
+
+# The urgency rules each urgent signal matches, by index (signals matching none are absent).
+urgent := {signal.index: rules |
+	some signal in batch
+	rules := lib.urgency_rules_matching(signal.form, object.get(signal, "indicators", []), object.get(signal, "flags", {}))
+	count(rules) > 0
+}
+
+# The signals that hold care data (Convenant art. 10), by index.
+care_data := {signal.index |
+	some signal in batch
+	lib.is_care_data(party_type, signal.data_classes)
+}
