@@ -17,8 +17,12 @@ versions had no such period).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
 
 from gateway import sealing
 from gateway.audit import store as audit
@@ -40,6 +44,8 @@ class KeyUpkeep:
     rotated: str | None = None  # the new current key's kid (None in a dry run)
     shredded: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()  # retired past grace, but stored signals are still sealed to them
+    # Versions in a case carried over to the current key before a shredding (0 in a dry run).
+    resealed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,19 +142,29 @@ def release_key_upkeep(rt: Runtime, *, dry_run: bool) -> KeyUpkeep:
     due = now - store.current(now).not_before >= rotation
     if due and not dry_run:
         rotated = rotate_release_key(rt, reason="period").kid
-    shredded, kept = [], []
+    # Every signal sealed to a key retired this long ago is past its ordinary retention: what is
+    # still stored is in a case (or a straggler), and is re-sealed to the current key so that the
+    # old key, and with it every expired signal in every backup, can go.
+    horizon = timedelta(days=retention_days(rt))
+    shredded, kept, resealed = [], [], 0
     for state in store.states(now):
         retired = state.retired_at
         if retired is None or now - retired < rt.release_key_grace:
             continue
         kid = state.key.kid
         with rt.engine.begin() as connection:
-            if signals.sealed_to(connection, kid):
+            remaining = signals.sealed_to(connection, kid)
+            if remaining and now - retired < horizon:
                 kept.append(kid)
                 continue
             shredded.append(kid)
             if dry_run:
+                # How many would be re-sealed depends on what the purge deletes first: not told.
                 continue
+            resealed += remaining
+            target = store.current(now)
+            if remaining:
+                _reseal(connection, kid, store.private_records(), target.public)
             audit.append(
                 connection,
                 [
@@ -160,13 +176,38 @@ def release_key_upkeep(rt: Runtime, *, dry_run: bool) -> KeyUpkeep:
                             if state.key.not_before == BEGINNING
                             else state.key.not_before.isoformat(),
                             "retired_at": retired.isoformat(),
+                            "resealed": remaining,
+                            "resealed_to": target.kid if remaining else None,
                         },
                     )
                 ],
                 now=now,
             )
             store.shred(kid)
-    return KeyUpkeep(due, rotated, tuple(shredded), tuple(kept))
+    return KeyUpkeep(due, rotated, tuple(shredded), tuple(kept), resealed)
+
+
+def _reseal(
+    connection: Connection,
+    kid: str,
+    private_records: Mapping[str, Mapping[str, Any]],
+    target: Mapping[str, Any],
+) -> None:
+    """Open every version still sealed to ``kid`` and seal it to ``target``, in memory only."""
+    for row in signals.sealed_rows(connection, kid):
+        context = sealing.SealContext(party=row.party, ref=row.ref, version=row.version)
+        try:
+            plaintext = sealing.open_sealed(
+                bytes(row.sealed), private_keys=private_records, context=context
+            )
+        except sealing.SealError:
+            # Never shred a key while something sealed to it cannot be carried over.
+            raise ConfigurationError(
+                f"signaalversie {row.id} kon niet worden geopend om opnieuw te verzegelen; "
+                f"vrijgavesleutel {kid} blijft bewaard"
+            ) from None
+        sealed = sealing.seal(plaintext, recipient=target, context=context)
+        signals.replace_sealed(connection, row.id, sealed, str(target["kid"]))
 
 
 def rotate_release_key(rt: Runtime, *, reason: str) -> ReleaseKey:

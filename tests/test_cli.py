@@ -59,8 +59,10 @@ def test_init_creates_keys_for_every_party_and_the_database(workdir: Path):
     for owner in expected:
         private = workdir / "var/dev-keys" / owner
         # Parties have one HPKE key; the gateway's release keys rotate, one file per key.
-        hpke = ["hpke.json"] if owner != covenant["gateway_id"] else sorted(
-            str(p.relative_to(private)) for p in (private / "release").glob("*.json")
+        hpke = (
+            ["hpke.json"]
+            if owner != covenant["gateway_id"]
+            else sorted(str(p.relative_to(private)) for p in (private / "release").glob("*.json"))
         )
         assert len(hpke) == 1
         for name in ("signing.jwk.json", *hpke):

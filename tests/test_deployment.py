@@ -170,9 +170,7 @@ def test_compose_retention_job_alone_may_write_the_key_store(services: dict[str,
     assert job["image"] == gateway["image"]
     env = job["environment"]
     # The same database, policies, engine and keys as the gateway it keeps.
-    assert dict(env) == {
-        k: v for k, v in gateway["environment"].items() if k != "GATEWAY_HOST"
-    }
+    assert dict(env) == {k: v for k, v in gateway["environment"].items() if k != "GATEWAY_HOST"}
     keys = _mount_at(job, env["GATEWAY_PRIVATE_KEYS_DIR"])
     assert keys.source == "./secrets/gateway-keys" and not keys.read_only
     assert _mount_at(job, "/app/policies").read_only

@@ -492,9 +492,7 @@ def test_the_factory_builds_the_configured_engine(
         "http://:8181",
     ],
 )
-def test_an_opa_url_beyond_scheme_host_and_port_is_refused(
-    basic_set: PolicySet, url: str
-) -> None:
+def test_an_opa_url_beyond_scheme_host_and_port_is_refused(basic_set: PolicySet, url: str) -> None:
     with pytest.raises(ConfigurationError, match="http\\(s\\)://host\\[:poort\\]") as refused:
         OpaServerEngine(basic_set, url, 1.0)
     assert "secret" not in str(refused.value)

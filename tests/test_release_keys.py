@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from alembic import command
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
 from gateway import sealing
 from gateway.audit import store as audit
@@ -30,7 +30,7 @@ from gateway.runtime import Runtime
 from gateway.settings import Settings
 from gateway.storage.database import alembic_config, migrate
 from gateway.storage.signals import sealed_to
-from gateway.storage.tables import SignalRow
+from gateway.storage.tables import CaseSignalRow, SignalRow
 from tests.support import REPO, Caller, batch, live_server, signal
 from tests.test_migrations import _insert, _signal, fresh_engine  # noqa: F401
 
@@ -223,19 +223,42 @@ def test_retention_shreds_a_retired_key_once_nothing_is_sealed_to_it(
         assert report.keys.shredded == () and report.keys.kept == (key_a["kid"],)
         assert report.keys.rotation_due is False
 
-        # Once retention has deleted every signal sealed to A, A is shredded.
+        # a-1 becomes part of a case: it outlives the ordinary retention period.
+        with engine.begin() as connection:
+            (a1,) = connection.execute(select(SignalRow.id).where(SignalRow.ref == "a-1")).all()
+            connection.execute(
+                insert(CaseSignalRow.__table__),
+                [{"case_id": "case-1", "signal_id": a1.id, "added_by": "riec-rr", "added_at": t2}],
+            )
+
+        # Past A's retention horizon, retention deletes a-2 and a-3; a-1, in the case, is
+        # re-sealed to the current key first, and then A is shredded.
         clock[0] = t3 = t1 + timedelta(days=2 + 730)
         dry = run_retention(rt, dry_run=True)
-        assert dry.keys.shredded == () and dry.keys.kept == (key_a["kid"],)  # not purged yet
+        assert dry.keys.shredded == (key_a["kid"],) and dry.keys.resealed == 0
+        assert rt.release_keys.private_records().keys() == {key_a["kid"], key_b["kid"]}
         report = run_retention(rt)
-        assert report.due == 3
+        assert report.due == 2
         assert report.keys.shredded == (key_a["kid"],) and report.keys.kept == ()
+        assert report.keys.resealed == 1
+        key_c = rt.release_key()
+        assert key_c["kid"] == report.keys.rotated
 
-        # The backup of A's envelopes is ciphertext without a key; B's signal still opens.
+        # The backup of A's envelopes is ciphertext without a key; B's signal, and a-1 re-sealed
+        # to C, still open.
         assert [_opens(bytes(blob), ref, keys) for ref, blob in backup] == [False, False]
         with engine.connect() as connection:
-            (stored,) = connection.execute(select(SignalRow.ref, SignalRow.sealed)).all()
-        assert stored.ref == "b-1" and _opens(bytes(stored.sealed), "b-1", keys)
+            stored = connection.execute(
+                select(SignalRow.ref, SignalRow.sealed, SignalRow.sealed_kid).order_by(
+                    SignalRow.ref
+                )
+            ).all()
+        assert [(row.ref, row.sealed_kid) for row in stored] == [
+            ("a-1", key_c["kid"]),
+            ("b-1", key_b["kid"]),
+        ]
+        assert all(_opens(bytes(row.sealed), row.ref, keys) for row in stored)
+        assert bytes(stored[0].sealed) != bytes(backup[0].sealed)
         published = httpx.get(url + "/v1/gateway").json()
         assert key_a["kid"] not in [k["kid"] for k in published["release_keys"]["keys"]]
         assert clock[0] == t3
@@ -244,6 +267,8 @@ def test_retention_shreds_a_retired_key_once_nothing_is_sealed_to_it(
         shredded = audit.entries(connection, event="release_key.shredded")
         rotated = audit.entries(connection, event="release_key.rotated")
     assert [e["object"]["kid"] for e in shredded] == [key_a["kid"]]
+    assert shredded[0]["detail"]["resealed"] == 1
+    assert shredded[0]["detail"]["resealed_to"] == key_c["kid"]
     assert [e["detail"]["reason"] for e in rotated] == ["period", "period"]
     assert rotated[0]["object"]["kid"] == key_b["kid"]
 

@@ -328,11 +328,17 @@ def retention_run(
             f"OK: {len(keys.shredded)} uitgediende vrijgavesleutel(s) "
             + ("zouden worden vernietigd: " if report.dry_run else "vernietigd: ")
             + ", ".join(keys.shredded)
+            + (
+                f"; {keys.resealed} signaalversie(s) in een casus eerst opnieuw verzegeld aan de "
+                "huidige sleutel"
+                if keys.resealed
+                else ""
+            )
         )
     if keys.kept:
         console.print(
             f"OK: {len(keys.kept)} uitgediende vrijgavesleutel(s) bewaard: er zijn nog signalen "
-            "aan verzegeld (bijvoorbeeld in een casus): " + ", ".join(keys.kept)
+            "aan verzegeld die binnen hun bewaartermijn vallen: " + ", ".join(keys.kept)
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -147,3 +148,27 @@ def sealed_to(connection: Connection, kid: str) -> int:
     return connection.execute(
         select(func.count()).select_from(_signals).where(_signals.c.sealed_kid == kid)
     ).scalar_one()
+
+
+def sealed_rows(connection: Connection, kid: str) -> list[Any]:
+    """The stored versions sealed to release key ``kid``: id, party, ref, version, sealed."""
+    return list(
+        connection.execute(
+            select(
+                _signals.c.id,
+                _signals.c.party,
+                _signals.c.ref,
+                _signals.c.version,
+                _signals.c.sealed,
+            )
+            .where(_signals.c.sealed_kid == kid)
+            .order_by(_signals.c.id)
+        )
+    )
+
+
+def replace_sealed(connection: Connection, signal_id: int, sealed: bytes, kid: str) -> None:
+    """Store a version's envelope re-sealed to release key ``kid``."""
+    connection.execute(
+        update(_signals).where(_signals.c.id == signal_id).values(sealed=sealed, sealed_kid=kid)
+    )
