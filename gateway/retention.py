@@ -194,12 +194,11 @@ def _reseal(
     target: Mapping[str, Any],
 ) -> None:
     """Open every version still sealed to ``kid`` and seal it to ``target``, in memory only."""
+    opener = sealing.Opener(private_records)
     for row in signals.sealed_rows(connection, kid):
         context = sealing.SealContext(party=row.party, ref=row.ref, version=row.version)
         try:
-            plaintext = sealing.open_sealed(
-                bytes(row.sealed), private_keys=private_records, context=context
-            )
+            plaintext = opener.open(bytes(row.sealed), context=context)
         except sealing.SealError:
             # Never shred a key while something sealed to it cannot be carried over.
             raise ConfigurationError(

@@ -87,3 +87,34 @@ def test_degenerate_input_is_refused():
         sealing.seal(b"x", recipient=public, context=SealContext("a\x00b", "r", 1))
     with pytest.raises(ValueError):
         sealing.new_key_pair("P-256")
+
+
+def test_an_opener_rebuilds_each_key_once_and_refuses_like_open_sealed(monkeypatch):
+    from gateway.crypto import _primitives
+
+    built: list[str] = []
+    real = _primitives.hpke_private_key
+
+    def counting(record):
+        built.append(record["kid"])
+        return real(record)
+
+    monkeypatch.setattr(_primitives, "hpke_private_key", counting)
+    (hybrid_private, hybrid), (classic_private, classic) = HYBRID, CLASSIC
+    keys = {hybrid["kid"]: hybrid_private, classic["kid"]: classic_private}
+    opener = sealing.Opener(keys)
+    contexts = [SealContext("gemeente-rotterdam", f"brp-{i}", 1) for i in range(6)]
+    blobs = [
+        sealing.seal(f"details {i}".encode(), recipient=(hybrid, classic)[i % 2], context=c)
+        for i, c in enumerate(contexts)
+    ]
+    opened = [opener.open(blob, context=c) for blob, c in zip(blobs, contexts, strict=True)]
+    assert opened == [f"details {i}".encode() for i in range(6)]
+    assert sorted(built) == sorted([hybrid["kid"], classic["kid"]])
+    # The same single error for a wrong context, a changed byte and an unknown key.
+    with pytest.raises(SealError):
+        opener.open(blobs[0], context=contexts[1])
+    with pytest.raises(SealError):
+        opener.open(blobs[0][:-1] + bytes([blobs[0][-1] ^ 1]), context=contexts[0])
+    with pytest.raises(SealError):
+        sealing.Opener({}).open(blobs[0], context=contexts[0])

@@ -124,8 +124,19 @@ def hpke_seal(public_record: dict[str, Any], plaintext: bytes, info: bytes) -> b
 
 def hpke_open(private_record: dict[str, Any], sealed: bytes, info: bytes) -> bytes:
     """Inverse of :func:`hpke_seal`; any failure raises ValueError (no detail on purpose)."""
-    kem = _check_record(private_record)
+    return hpke_open_prepared(hpke_prepare_private(private_record), sealed, info)
+
+
+def hpke_prepare_private(private_record: dict[str, Any]) -> tuple[str, Any]:
+    """(suite name, private key) rebuilt from a record, for several :func:`hpke_open_prepared`
+    calls: rebuilding an ML-KEM key from its seed costs about as much as one decryption."""
+    return _check_record(private_record), hpke_private_key(private_record)
+
+
+def hpke_open_prepared(prepared: tuple[str, Any], sealed: bytes, info: bytes) -> bytes:
+    """:func:`hpke_open` with a key from :func:`hpke_prepare_private`."""
+    kem, key = prepared
     try:
-        return _SUITES[kem].decrypt(sealed, hpke_private_key(private_record), info=info)
+        return _SUITES[kem].decrypt(sealed, key, info=info)
     except Exception:  # InvalidTag, bad encapsulation, wrong length: one answer for all
         raise ValueError("cannot open") from None

@@ -39,14 +39,12 @@ class Prepared:
 
 def open_signals(rt: Runtime, rows: Sequence[Any]) -> list[pkg.SignalMeta]:
     """The case's signal rows, opened with the gateway's release keys; in memory only."""
-    keys = rt.release_keys.private_records()
+    opener = sealing.Opener(rt.release_keys.private_records())
     found = []
     for row in rows:
         context = sealing.SealContext(party=row.party, ref=row.ref, version=row.version)
         try:
-            content = parse_content(
-                sealing.open_sealed(bytes(row.sealed), private_keys=keys, context=context)
-            )
+            content = parse_content(opener.open(bytes(row.sealed), context=context))
         except (sealing.SealError, ValueError):
             # Which signal, not why: the cause is no business of the caller, nor of the logs.
             _log.error("release.unreadable_signal", signal=row.id)
