@@ -152,3 +152,36 @@ def test_simulate_shows_which_clusters_a_changed_hit_rule_would_judge_differentl
         output
     )
     assert "hit-meerdere-partijen" in output and "te-weinig-partijen" in output
+
+
+def test_simulate_shows_what_each_recipient_of_a_release_would_get_instead(
+    caller, server, tmp_path: Path, settings
+):
+    """Allowing police data to municipalities changes no release's outcome or reasons, but the
+    municipality would receive the police signal too: simulate shows that per recipient."""
+    from tests.test_release_api import DIRECTOR, RIEC, case_in_meeting, post
+
+    _, rt = server
+    participants = ["gemeente-rotterdam", "politie-rotterdam"]
+    case_id, _ = case_in_meeting(caller, rt, participants=participants)
+    released = post(caller, RIEC, f"/v1/cases/{case_id}/release", {}, **DIRECTOR)
+    assert released.status_code == 200, released.text
+    unchanged = simulate(REPO / "policies", settings)
+    assert "2 ontvangers van verstrekkingen herhaald; 0 zouden iets anders ontvangen" in unchanged
+
+    changed = changed_policies(
+        tmp_path,
+        lambda c: c["party_types"]["gemeente"]["may_receive"].update(
+            {"politiegegevens": {"basis": "Wpg art. 19 (proef)"}}
+        ),
+    )
+    output = simulate(changed, settings)
+    assert "2 ontvangers van verstrekkingen herhaald; 1 zouden iets anders ontvangen" in output
+    (row,) = [line for line in output.splitlines() if "gemeente-rotterdam" in line]
+    cells = [cell.strip() for cell in row.split("│")]
+    assert case_id in cells
+    assert cells[cells.index("gemeente-rotterdam") + 1 : cells.index("gemeente-rotterdam") + 3] == [
+        "1",
+        "2",
+    ]
+    assert "omschrijving" in row  # the police signal's field the municipality would now get

@@ -135,6 +135,13 @@ def simulate(
                 judged, hit_flips = simulation.hit_flips(
                     decisions.recorded(connection, point="hits", limit=limit), current, candidate
                 )
+            compared, release_changes = (0, [])
+            if point in (None, "release"):
+                compared, release_changes = simulation.release_changes(
+                    decisions.recorded(connection, point="release", limit=limit),
+                    current,
+                    candidate,
+                )
     finally:
         candidate.close()
         current.close()
@@ -167,6 +174,7 @@ def simulate(
         highlight=False,
     )
     _print_hit_flips(judged, hit_flips, policies)
+    _print_release_changes(compared, release_changes, policies)
 
 
 def _print_hit_flips(judged: int, flips: list, policies: Path) -> None:  # type: ignore[type-arg]
@@ -200,6 +208,38 @@ def _print_hit_flips(judged: int, flips: list, policies: Path) -> None:  # type:
     out.print(
         f"{judged} clusterbeoordelingen (hits) herhaald; {became} zouden een hit worden, "
         f"{stopped} geen hit meer, {len(flips) - became - stopped} anders urgent",
+        highlight=False,
+    )
+
+
+def _print_release_changes(compared: int, changes: list, policies: Path) -> None:  # type: ignore[type-arg]
+    """Recipients of recorded releases that would receive other signals or fields."""
+    if changes:
+        table = Table(title=f"Ontvangers die iets anders zouden krijgen met {policies}")
+        for column in (
+            "moment",
+            "casus",
+            "ontvanger",
+            "signalen nu",
+            "straks",
+            "velden erbij",
+            "velden eraf",
+        ):
+            table.add_column(column)
+        for change in changes:
+            table.add_row(
+                change.recorded_at.strftime("%Y-%m-%d %H:%M"),
+                change.case,
+                change.participant,
+                str(change.before_signals),
+                str(change.after_signals),
+                ", ".join(change.gained_fields),
+                ", ".join(change.lost_fields),
+            )
+        out.print(table)
+    out.print(
+        f"{compared} ontvangers van verstrekkingen herhaald; {len(changes)} zouden iets anders "
+        "ontvangen",
         highlight=False,
     )
 

@@ -149,3 +149,79 @@ def _verdicts(document: Mapping[str, Any]) -> dict[str, tuple[bool, bool, tuple[
         for entry, verdict in found.items()
         if isinstance(verdict, Mapping)
     }
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseChange:
+    """One participant of a recorded ``release`` decision that the candidate would send
+    something else: how many signals before and after, and which fields it would gain or lose."""
+
+    recorded_at: datetime
+    case: str
+    participant: str
+    before_signals: int
+    after_signals: int
+    gained_fields: tuple[str, ...]
+    lost_fields: tuple[str, ...]
+
+
+def release_changes(
+    records: Iterable[RecordedDecision], current: PolicyEngine, candidate: PolicyEngine
+) -> tuple[int, list[ReleaseChange]]:
+    """Decide every recorded ``release`` input with both engines and compare, per participant,
+    which signals with which fields it would receive; returns how many participants were
+    compared and those that would receive something else.
+
+    ``allow`` and the reasons can stay the same while a recipient gets other fields (a changed
+    need-to-know list, a data class newly allowed for a type); for the most sensitive decision
+    that is what a privacy officer most needs to see before a change goes live.
+    """
+    judged, changes = 0, []
+    for record in records:
+        if record.point != "release":
+            continue
+        before = _received(current.decide("release", record.input).document)
+        after = _received(candidate.decide("release", record.input).document)
+        case = record.input.get("case")
+        case_id = str(case.get("id", "")) if isinstance(case, Mapping) else ""
+        participants = {
+            str(p.get("party"))
+            for p in record.input.get("participants", [])
+            if isinstance(p, Mapping)
+        }
+        for participant in sorted(participants | set(before) | set(after)):
+            judged += 1
+            old, new = before.get(participant, {}), after.get(participant, {})
+            if old == new:
+                continue
+            old_fields = {(signal, field) for signal, fields in old.items() for field in fields}
+            new_fields = {(signal, field) for signal, fields in new.items() for field in fields}
+            changes.append(
+                ReleaseChange(
+                    recorded_at=record.recorded_at,
+                    case=case_id,
+                    participant=participant,
+                    before_signals=len(old),
+                    after_signals=len(new),
+                    gained_fields=tuple(sorted({f for _, f in new_fields - old_fields})),
+                    lost_fields=tuple(sorted({f for _, f in old_fields - new_fields})),
+                )
+            )
+    return judged, changes
+
+
+def _received(document: Mapping[str, Any]) -> dict[str, dict[str, frozenset[str]]]:
+    """Per participant: signal id -> the fields it receives (nothing at all when denied)."""
+    releases = document.get("releases")
+    if document.get("allow") is not True or not isinstance(releases, Mapping):
+        return {}
+    received: dict[str, dict[str, frozenset[str]]] = {}
+    for party, release in releases.items():
+        signals = release.get("signals") if isinstance(release, Mapping) else None
+        if isinstance(signals, Mapping) and signals:
+            received[str(party)] = {
+                str(signal): frozenset(str(f) for f in fields)
+                for signal, fields in signals.items()
+                if isinstance(fields, list)
+            }
+    return received
