@@ -7,8 +7,10 @@ audited transaction.
 Then the release keys (crypto-shredding, docs/sealing.md): the current key is rotated once it is
 ``GATEWAY_RELEASE_KEY_ROTATION_DAYS`` old, and a key retired longer than the grace period that no
 stored signal is sealed to any more is shredded, so every copy of its envelopes, in every backup,
-stays ciphertext without a key. Each rotation and each shredding is its own audited transaction,
-after the purge has committed: a key is never deleted while a rolled-back purge still needs it.
+stays ciphertext without a key. Past a retired key's retention horizon the signals still sealed
+to it (in a case) are first re-sealed to the current key. Each rotation, re-sealing and
+shredding is its own transaction, after the purge has committed: a key is never deleted while a
+rolled-back transaction still needs it.
 
 The periods are policy data: the run reads them from the revision the gateway decides with.
 Without ``decision_record_days`` decision records are kept (the covenant data of earlier
@@ -152,19 +154,24 @@ def release_key_upkeep(rt: Runtime, *, dry_run: bool) -> KeyUpkeep:
         if retired is None or now - retired < rt.release_key_grace:
             continue
         kid = state.key.kid
+        target = store.current(now)
         with rt.engine.begin() as connection:
             remaining = signals.sealed_to(connection, kid)
             if remaining and now - retired < horizon:
                 kept.append(kid)
                 continue
-            shredded.append(kid)
             if dry_run:
                 # How many would be re-sealed depends on what the purge deletes first: not told.
+                shredded.append(kid)
                 continue
-            resealed += remaining
-            target = store.current(now)
             if remaining:
                 _reseal(connection, kid, store.private_records(), target.public)
+        # The re-sealed envelopes are committed before the key goes: whatever fails from here
+        # on, they open under the current key.
+        with rt.engine.begin() as connection:
+            if signals.sealed_to(connection, kid):  # ingest refuses this key since its grace
+                kept.append(kid)
+                continue
             audit.append(
                 connection,
                 [
@@ -183,7 +190,10 @@ def release_key_upkeep(rt: Runtime, *, dry_run: bool) -> KeyUpkeep:
                 ],
                 now=now,
             )
+            # After its audit entry, inside the transaction: if deleting fails, no entry.
             store.shred(kid)
+        shredded.append(kid)
+        resealed += remaining
     return KeyUpkeep(due, rotated, tuple(shredded), tuple(kept), resealed)
 
 

@@ -159,9 +159,8 @@ def _opens(blob: bytes, ref: str, keys: ReleaseKeys) -> bool:
     return True
 
 
-def test_retention_shreds_a_retired_key_once_nothing_is_sealed_to_it(
-    tmp_path: Path, database_url: str, engine: Engine
-) -> None:
+def _runtime(tmp_path: Path, database_url: str, engine: Engine) -> tuple[Runtime, list[datetime]]:
+    """A runtime with dev keys of its own (its keys rotate) and a clock the test moves."""
     covenant = load_covenant(REPO / "policies")
     create_dev_keys(
         covenant=covenant, keys_dir=tmp_path / "public", private_keys_dir=tmp_path / "private"
@@ -173,7 +172,23 @@ def test_retention_shreds_a_retired_key_once_nothing_is_sealed_to_it(
         private_keys_dir=tmp_path / "private",
     )
     clock = [datetime.now(UTC) + timedelta(minutes=1)]
-    rt = Runtime.build(settings, engine=engine, clock=lambda: clock[0])
+    return Runtime.build(settings, engine=engine, clock=lambda: clock[0]), clock
+
+
+def _in_case(engine: Engine, ref: str, at: datetime) -> None:
+    with engine.begin() as connection:
+        (row,) = connection.execute(select(SignalRow.id).where(SignalRow.ref == ref)).all()
+        connection.execute(
+            insert(CaseSignalRow.__table__),
+            [{"case_id": "case-1", "signal_id": row.id, "added_by": "riec-rr", "added_at": at}],
+        )
+
+
+def test_retention_shreds_a_retired_key_once_nothing_is_sealed_to_it(
+    tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    rt, clock = _runtime(tmp_path, database_url, engine)
+    covenant, settings = rt.covenant, rt.settings
     keys = rt.release_keys
     t0 = clock[0]
     key_a = rt.release_key()
@@ -224,12 +239,7 @@ def test_retention_shreds_a_retired_key_once_nothing_is_sealed_to_it(
         assert report.keys.rotation_due is False
 
         # a-1 becomes part of a case: it outlives the ordinary retention period.
-        with engine.begin() as connection:
-            (a1,) = connection.execute(select(SignalRow.id).where(SignalRow.ref == "a-1")).all()
-            connection.execute(
-                insert(CaseSignalRow.__table__),
-                [{"case_id": "case-1", "signal_id": a1.id, "added_by": "riec-rr", "added_at": t2}],
-            )
+        _in_case(engine, "a-1", t2)
 
         # Past A's retention horizon, retention deletes a-2 and a-3; a-1, in the case, is
         # re-sealed to the current key first, and then A is shredded.
@@ -295,3 +305,43 @@ def test_the_migration_records_the_key_of_envelopes_stored_before_it(
         ).all()
         assert [tuple(row) for row in found] == [("old-1", "kid-of-2026q1"), ("old-2", None)]
         assert sealed_to(connection, "kid-of-2026q1") == 1
+
+
+def test_a_failed_shredding_leaves_the_case_signal_readable_and_is_done_next_run(
+    tmp_path: Path, database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt, clock = _runtime(tmp_path, database_url, engine)
+    key_a = rt.release_key()
+    t0 = clock[0]
+    with live_server(rt) as url:
+        caller = Caller(url, rt.covenant.gateway_id, tmp_path / "private")
+        body = batch(_sealed_signal(key_a, "c-1", t0 - timedelta(days=1)))
+        sent = caller.call("gemeente-rotterdam", "POST", "/v1/signals", body, now=t0)
+        assert sent.status_code == 200, sent.text
+    _in_case(engine, "c-1", t0)
+    clock[0] = t0 + timedelta(days=rt.settings.release_key_rotation_days)
+    assert run_retention(rt).keys.rotated  # B is current, A retired
+    clock[0] += timedelta(days=731)  # past A's retention horizon; rotates to C as well
+
+    def broken(self: ReleaseKeys, kid: str) -> None:
+        raise OSError("read-only key store")
+
+    monkeypatch.setattr(ReleaseKeys, "shred", broken)
+    with pytest.raises(OSError):
+        run_retention(rt)
+    # The re-sealing was committed before the key was to go: the case signal opens under the
+    # current key, A still exists, and no shredding was recorded.
+    current = rt.release_key()
+    with engine.connect() as connection:
+        (row,) = connection.execute(select(SignalRow.sealed, SignalRow.sealed_kid)).all()
+        assert audit.entries(connection, event="release_key.shredded") == []
+    assert row.sealed_kid == current["kid"] and _opens(bytes(row.sealed), "c-1", rt.release_keys)
+    assert key_a["kid"] in rt.release_keys.private_records()
+
+    monkeypatch.undo()
+    report = run_retention(rt)
+    assert key_a["kid"] in report.keys.shredded and report.keys.resealed == 0
+    assert key_a["kid"] not in rt.release_keys.private_records()
+    with engine.connect() as connection:
+        (row,) = connection.execute(select(SignalRow.sealed)).all()
+    assert _opens(bytes(row.sealed), "c-1", rt.release_keys)
