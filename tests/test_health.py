@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import httpx
 
 from gateway.runtime import Runtime
@@ -16,7 +18,7 @@ def test_healthz_and_readyz_when_everything_is_up(server):
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "ready",
-        "checks": {"database": "ok", "keys": "ok", "policy": "ok"},
+        "checks": {"database": "ok", "keys": "ok", "release_key": "ok", "policy": "ok"},
     }
 
 
@@ -33,6 +35,20 @@ def test_readyz_fails_with_a_problem_when_the_database_is_down(settings):
     assert ready.headers["retry-after"] == "5"
     assert ready.json()["checks"]["database"] == "unavailable"
     dead.dispose()
+
+
+def test_readyz_fails_without_a_current_release_key(settings, engine, tmp_path):
+    """Adapters seal to the current release key: without it the gateway is not ready."""
+    private = tmp_path / "private"
+    shutil.copytree(settings.private_keys_dir, private)
+    rt = Runtime.build(settings.model_copy(update={"private_keys_dir": private}), engine=engine)
+    with live_server(rt) as url:
+        assert httpx.get(url + "/readyz").status_code == 200
+        for key in rt.release_keys.keys():
+            key.path.unlink()
+        ready = httpx.get(url + "/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["release_key"] == "no current release key"
 
 
 def test_unknown_routes_and_methods_are_problems(server):

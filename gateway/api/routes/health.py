@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.api.problems import CATALOGUE, problem_response
 from gateway.api.security import runtime
-from gateway.errors import NotFound, Unavailable
+from gateway.errors import ConfigurationError, NotFound, Unavailable
 from gateway.storage.database import ping
 
 router = APIRouter(tags=["operations"])
@@ -31,6 +31,13 @@ async def readyz(request: Request) -> dict[str, Any] | Response:
     except Unavailable:
         checks["database"] = "unavailable"
     checks["keys"] = "ok" if rt.keyring.parties else "no party keys loaded"
+    try:
+        # The key adapters seal to, and its private half to open what they sealed.
+        current = rt.release_keys.current(rt.clock())
+        readable = current.kid in rt.release_keys.private_records()
+        checks["release_key"] = "ok" if readable else "current release key unreadable"
+    except ConfigurationError:
+        checks["release_key"] = "no current release key"
     try:
         await run_in_threadpool(rt.policy.check_ready)
         checks["policy"] = "ok"
