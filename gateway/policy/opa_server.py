@@ -14,6 +14,9 @@ gateway did not ask for:
 - its ``requests`` session ignores proxy and netrc settings from the environment (decision traffic
   must not be routed through a proxy by accident) and follows no redirects.
 
+One client serves every thread: urllib3's connection pool is thread-safe, and the session's other
+shared state is its cookie jar, which OPA never fills.
+
 ``OpaClient`` lists module ids but not their sources, and fetching a module by id fails for the
 absolute ids OPA gives files it loaded itself (``/policies/...`` becomes ``//policies/...`` in the
 URL, which OPA's router redirects to another id). :class:`_GatewayOpaClient` adds that one call,
