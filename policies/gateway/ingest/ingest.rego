@@ -32,22 +32,28 @@ party_type := object.get(input, ["party", "type"], "")
 
 decision := {
 	"allow": allow,
-	"reasons": (batch_blockers | batch_grounds) | refusals_in_batch,
+	"reasons": ((batch_blockers | batch_grounds) | refusals_in_batch) | grounds_in_batch,
 	"signals": signals,
 }
 
-# Why any signal of the batch was refused, once per reason: so that the batch's own reasons
-# explain a refusal too (the gateway's simulate shows these side by side).
+# The decision's reasons explain its outcome for every signal, once per reason: why any signal
+# was refused, or, when the batch is allowed, why its signals are. They are what the gateway
+# records and what simulate shows side by side; a signal's own reasons say only why it was
+# refused (the gateway returns them to the partner, located at signals[i]).
 refusals_in_batch contains reason if {
-	some signal in input.signals
-	some reason in signal_blockers[signal.index]
+	some [_, reason] in refusal_pairs
 }
 
-# Per signal, keyed by its position in the batch as a string. A signal is only allowed when the
-# batch itself is: a refused batch stores nothing.
+grounds_in_batch contains reason if {
+	allow
+	some [_, reason] in ground_pairs
+}
+
+# Per signal, keyed by its position in the batch as a string: whether it may be stored, and why
+# not. A signal is only allowed when the batch itself is: a refused batch stores nothing.
 signals[format_int(signal.index, 10)] := {
 	"allow": signal_allowed(signal),
-	"reasons": signal_blockers[signal.index] | signal_grounds[signal.index],
+	"reasons": signal_blockers[signal.index],
 } if {
 	some signal in batch
 }
@@ -64,18 +70,9 @@ signal_allowed(signal) if {
 # index it, and at 1,000 kinds the decision took half again as long.
 signal_blockers := blockers_by_index
 
-signal_grounds := grounds_by_index
-
 refusals_of_index[index] contains reason if some [index, reason] in refusal_pairs
 
-grounds_of_index[index] contains reason if some [index, reason] in ground_pairs
-
 blockers_by_index[index] := object.get(refusals_of_index, index, set()) if {
-	some signal in batch
-	index := signal.index
-}
-
-grounds_by_index[index] := object.get(grounds_of_index, index, set()) if {
 	some signal in batch
 	index := signal.index
 }

@@ -49,6 +49,14 @@ batch_codes(decision) := {r.code | some r in decision.reasons}
 
 signal_codes(decision, i) := {r.code | some r in decision.signals[format_int(i, 10)].reasons}
 
+# Why signal number i of a batch is allowed: the grounds found for it. The decision states them
+# once per reason for the whole batch, so a test of one signal asks the rule itself.
+ground_codes(batch_input, i) := {r.code |
+	pairs := ingest.ground_pairs with input as batch_input
+	some [index, r] in pairs
+	index == i
+}
+
 care_signal(flags) := signal({
 	"form": "seksuele_uitbuiting",
 	"data_classes": ["gewoon", "zorg_beroepsgeheim"],
@@ -58,11 +66,23 @@ care_signal(flags) := signal({
 # --- Who submits ---------------------------------------------------------------------------------
 
 test_a_signatory_adapter_may_submit_an_ordinary_signal if {
-	d := ingest.decision with input as from_municipality([signal({})])
+	submitted := from_municipality([signal({})])
+	d := ingest.decision with input as submitted
 	d.allow
 	d.signals["0"].allow
+	d.signals["0"].reasons == set()
 	"aanlevering-toegestaan" in batch_codes(d)
-	"gegevensklassen-toegestaan" in signal_codes(d, 0)
+	"gegevensklassen-toegestaan" in ground_codes(submitted, 0)
+	"gegevensklassen-toegestaan" in batch_codes(d)
+}
+
+# A refused signal's reasons say why it was refused, never why something else was fine; a
+# refused batch's reasons carry no grounds of its signals either.
+test_a_refused_signal_gets_only_its_refusals if {
+	d := ingest.decision with input as from_care([care_signal({"consent": false})])
+	signal_codes(d, 0) == {"zorg-zonder-toestemming"}
+	not "gegevensklassen-toegestaan" in batch_codes(d)
+	"zorg-zonder-toestemming" in batch_codes(d)
 }
 
 test_a_caller_without_the_adapter_role_is_refused if {
@@ -193,17 +213,20 @@ test_care_data_with_refused_consent_is_refused if {
 }
 
 test_care_data_with_consent_is_accepted if {
-	d := ingest.decision with input as from_care([care_signal({"consent": true})])
+	submitted := from_care([care_signal({"consent": true})])
+	d := ingest.decision with input as submitted
 	d.allow
-	"zorg-met-toestemming" in signal_codes(d, 0)
+	"zorg-met-toestemming" in ground_codes(submitted, 0)
+	"zorg-met-toestemming" in batch_codes(d)
 	not "zorg-zonder-toestemming" in signal_codes(d, 0)
 }
 
 test_care_data_without_consent_is_accepted_for_a_minor_in_sexual_exploitation if {
-	d := ingest.decision with input as from_care([care_signal({"consent": null, "minor": true})])
+	submitted := from_care([care_signal({"consent": null, "minor": true})])
+	d := ingest.decision with input as submitted
 	d.allow
-	"zorg-urgent-zonder-toestemming" in signal_codes(d, 0)
-	"urgent-signaal" in signal_codes(d, 0)
+	"zorg-urgent-zonder-toestemming" in ground_codes(submitted, 0)
+	"urgent-signaal" in ground_codes(submitted, 0)
 }
 
 test_health_data_from_a_care_partner_counts_as_care_data if {
@@ -221,12 +244,13 @@ test_ordinary_data_from_a_care_partner_needs_no_consent if {
 # --- Embargo -------------------------------------------------------------------------------------
 
 test_the_police_may_set_an_embargo if {
-	d := ingest.decision with input as from_police([signal({
+	submitted := from_police([signal({
 		"data_classes": ["politiegegevens"],
 		"flags": {"embargo_until": "2026-06-01"},
 	})])
+	d := ingest.decision with input as submitted
 	d.allow
-	"embargo-vastgelegd" in signal_codes(d, 0)
+	"embargo-vastgelegd" in ground_codes(submitted, 0)
 	not "embargo-niet-bevoegd" in signal_codes(d, 0)
 }
 
@@ -239,14 +263,19 @@ test_a_municipality_may_not_set_an_embargo if {
 # --- Forms outside the covenant ------------------------------------------------------------------
 
 test_human_smuggling_is_accepted_with_a_label if {
-	d := ingest.decision with input as from_police([signal({"form": "mensensmokkel", "data_classes": ["politiegegevens"]})])
+	submitted := from_police([signal({"form": "mensensmokkel", "data_classes": ["politiegegevens"]})])
+	d := ingest.decision with input as submitted
 	d.allow
-	"buiten-reikwijdte-gelabeld" in signal_codes(d, 0)
+	"buiten-reikwijdte-gelabeld" in ground_codes(submitted, 0)
+	"buiten-reikwijdte-gelabeld" in batch_codes(d)
 }
 
 test_labour_exploitation_gets_no_out_of_scope_label if {
-	d := ingest.decision with input as from_municipality([signal({})])
-	not "buiten-reikwijdte-gelabeld" in signal_codes(d, 0)
+	submitted := from_municipality([signal({})])
+	d := ingest.decision with input as submitted
+	d.allow
+	not "buiten-reikwijdte-gelabeld" in ground_codes(submitted, 0)
+	not "buiten-reikwijdte-gelabeld" in batch_codes(d)
 }
 
 test_the_urgency_reason_names_the_matching_rule if {
@@ -255,12 +284,13 @@ test_the_urgency_reason_names_the_matching_rule if {
 		"data_classes": ["politiegegevens"],
 		"flags": {"minor": true},
 	})])
-	some r in d.signals["0"].reasons
+	some r in d.reasons
 	r.code == "urgent-signaal"
 	contains(r.message, "minderjarige-seksuele-uitbuiting")
 }
 
 test_an_adult_in_labour_exploitation_is_not_urgent if {
-	d := ingest.decision with input as from_municipality([signal({})])
-	not "urgent-signaal" in signal_codes(d, 0)
+	submitted := from_municipality([signal({})])
+	not "urgent-signaal" in ground_codes(submitted, 0)
+	not "urgent-signaal" in batch_codes(ingest.decision) with input as submitted
 }
