@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -147,26 +149,26 @@ def simulate(
         current.close()
         engine.dispose()
     if flips:
-        table = Table(title=f"Wat zou veranderen met {policies}", show_lines=True)
-        for column in (
-            "beslispunt",
-            "moment",
-            "nu",
-            "met wijziging",
-            "redenen nu",
-            "redenen straks",
-        ):
-            table.add_column(column)
-        for flip in flips:
-            table.add_row(
-                flip.point,
-                flip.recorded_at.strftime("%Y-%m-%d %H:%M"),
-                "toegestaan" if flip.before_allow else "geweigerd",
-                "toegestaan" if flip.after_allow else "geweigerd",
-                "\n".join(f"{r.code}: {r.message} ({r.basis})" for r in flip.before_reasons),
-                "\n".join(f"{r.code}: {r.message} ({r.basis})" for r in flip.after_reasons),
+        out.print(
+            _table(
+                f"Wat zou veranderen met {policies}",
+                ("beslispunt", "moment", "nu", "met wijziging", "redenen nu", "redenen straks"),
+                (
+                    (
+                        flip.point,
+                        _moment(flip.recorded_at),
+                        "toegestaan" if flip.before_allow else "geweigerd",
+                        "toegestaan" if flip.after_allow else "geweigerd",
+                        "\n".join(
+                            f"{r.code}: {r.message} ({r.basis})" for r in flip.before_reasons
+                        ),
+                        "\n".join(f"{r.code}: {r.message} ({r.basis})" for r in flip.after_reasons),
+                    )
+                    for flip in flips
+                ),
+                show_lines=True,
             )
-        out.print(table)
+        )
     changed = sum(1 for f in flips if f.allow_changed)
     out.print(
         f"{replayed} beslissingen herhaald; {changed} zouden omslaan"
@@ -181,28 +183,32 @@ def _print_hit_flips(judged: int, flips: list, policies: Path) -> None:  # type:
     """Clusters the change would judge differently from the policy in force
     (GATEWAY_POLICIES_DIR)."""
     if flips:
-        table = Table(title=f"Clusters die anders beoordeeld zouden worden met {policies}")
-        for column in (
-            "moment",
-            "signalen",
-            "partners",
-            "nu",
-            "met wijziging",
-            "redenen nu",
-            "redenen straks",
-        ):
-            table.add_column(column)
-        for flip in flips:
-            table.add_row(
-                flip.recorded_at.strftime("%Y-%m-%d %H:%M"),
-                str(flip.signals),
-                str(flip.parties),
-                _verdict(flip.before_hit, flip.before_urgent),
-                _verdict(flip.after_hit, flip.after_urgent),
-                ", ".join(flip.before_reasons),
-                ", ".join(flip.after_reasons),
+        out.print(
+            _table(
+                f"Clusters die anders beoordeeld zouden worden met {policies}",
+                (
+                    "moment",
+                    "signalen",
+                    "partners",
+                    "nu",
+                    "met wijziging",
+                    "redenen nu",
+                    "redenen straks",
+                ),
+                (
+                    (
+                        _moment(flip.recorded_at),
+                        str(flip.signals),
+                        str(flip.parties),
+                        _verdict(flip.before_hit, flip.before_urgent),
+                        _verdict(flip.after_hit, flip.after_urgent),
+                        ", ".join(flip.before_reasons),
+                        ", ".join(flip.after_reasons),
+                    )
+                    for flip in flips
+                ),
             )
-        out.print(table)
+        )
     became = sum(1 for f in flips if f.after_hit and not f.before_hit)
     stopped = sum(1 for f in flips if f.before_hit and not f.after_hit)
     out.print(
@@ -215,33 +221,52 @@ def _print_hit_flips(judged: int, flips: list, policies: Path) -> None:  # type:
 def _print_release_changes(compared: int, changes: list, policies: Path) -> None:  # type: ignore[type-arg]
     """Recipients of recorded releases that would receive other signals or fields."""
     if changes:
-        table = Table(title=f"Ontvangers die iets anders zouden krijgen met {policies}")
-        for column in (
-            "moment",
-            "casus",
-            "ontvanger",
-            "signalen nu",
-            "straks",
-            "velden erbij",
-            "velden eraf",
-        ):
-            table.add_column(column)
-        for change in changes:
-            table.add_row(
-                change.recorded_at.strftime("%Y-%m-%d %H:%M"),
-                change.case,
-                change.participant,
-                str(change.before_signals),
-                str(change.after_signals),
-                ", ".join(change.gained_fields),
-                ", ".join(change.lost_fields),
+        out.print(
+            _table(
+                f"Ontvangers die iets anders zouden krijgen met {policies}",
+                (
+                    "moment",
+                    "casus",
+                    "ontvanger",
+                    "signalen nu",
+                    "straks",
+                    "velden erbij",
+                    "velden eraf",
+                ),
+                (
+                    (
+                        _moment(change.recorded_at),
+                        change.case,
+                        change.participant,
+                        str(change.before_signals),
+                        str(change.after_signals),
+                        ", ".join(change.gained_fields),
+                        ", ".join(change.lost_fields),
+                    )
+                    for change in changes
+                ),
             )
-        out.print(table)
+        )
     out.print(
         f"{compared} ontvangers van verstrekkingen herhaald; {len(changes)} zouden iets anders "
         "ontvangen",
         highlight=False,
     )
+
+
+def _table(
+    title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], *, show_lines: bool = False
+) -> Table:
+    table = Table(title=title, show_lines=show_lines)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _moment(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M")
 
 
 def _verdict(hit: bool, urgent: bool) -> str:
