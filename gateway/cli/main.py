@@ -356,7 +356,9 @@ def keys_list() -> None:
         states = rt.release_keys.states(now)
     except ConfigurationError as exc:
         raise _fail(exc) from None
-    table = Table("kid", "geldig vanaf", "status", "signalen")
+    table = Table("geldig vanaf", "status", "signalen")
+    # The whole kid, folded if the terminal is narrow: an operator compares it with the audit log.
+    table.add_column("kid", overflow="fold")
     with rt.engine.connect() as connection:
         for state in states:
             since = state.key.not_before
@@ -366,10 +368,10 @@ def keys_list() -> None:
                 else f"uitgediend {state.retired_at.date().isoformat()}"
             )
             table.add_row(
-                state.key.kid,
                 "vanouds" if since == BEGINNING else since.isoformat(timespec="seconds"),
                 status,
                 str(sealed_to(connection, state.key.kid)),
+                state.key.kid,
             )
     console.print(table)
 
