@@ -256,3 +256,13 @@ def test_keys_list_and_rotate_and_retention_reports_the_keys(workdir: Path) -> N
     assert "vrijgavesleutel" not in report.stderr
     verified = run(workdir, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
+
+
+def test_linkage_rebuild_reports_what_it_would_change(workdir: Path) -> None:
+    dry = run(workdir, "linkage", "rebuild", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "OK: 0 clusters zouden veranderen" in dry.stderr
+    done = run(workdir, "linkage", "rebuild")
+    assert done.returncode == 0 and "OK: 0 clusters veranderd" in done.stderr
+    verified = run(workdir, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr

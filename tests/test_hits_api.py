@@ -261,3 +261,55 @@ def test_the_reporting_party_sees_that_its_signal_is_linked_and_nothing_more(cal
     body = caller.call("gemeente-rotterdam", "GET", status).json()
     assert body["state"] == "linked"
     assert set(body) == {"ref", "version", "state", "received_at"}  # not with whom, not the hit
+
+
+def test_a_rebuild_applies_changed_link_rules_to_stored_clusters(
+    caller, server, settings, tmp_path
+):
+    """Linking on the address is switched off: the stored cluster that only the address held
+    together splits and its hit lapses, once `linkage rebuild` runs; a dry run changes nothing.
+    Switched on again, the rebuild joins them once more and the hit revives."""
+    import shutil
+
+    from gateway.policy import load_policy_set
+    from gateway.policy.embedded import EmbeddedEngine
+    from gateway.relink import rebuild_linkage
+    from gateway.runtime import Runtime
+
+    _, rt = server
+    address = pseudonym()
+    send(caller, "gemeente-rotterdam", signal(subjects=subjects(bsn=pseudonym(), adres=address)))
+    send(caller, "politie-rotterdam", signal(subjects=subjects(kvk=pseudonym(), adres=address)))
+    (hit,) = riec(caller, "/v1/hits")["hits"]
+
+    changed = tmp_path / "policies"
+    shutil.copytree(settings.policies_dir, changed)
+    covenant_file = changed / "covenant/data.json"
+    covenant = json.loads(covenant_file.read_text("utf-8"))
+    covenant["linkage"]["link_kinds"].remove("adres")
+    covenant_file.write_text(json.dumps(covenant, ensure_ascii=False), encoding="utf-8")
+    engine = EmbeddedEngine(load_policy_set(changed))
+    try:
+        narrower = Runtime.build(settings, engine=rt.engine, policy=engine)
+        dry = rebuild_linkage(narrower, dry_run=True)
+        assert (dry.split, dry.hits_lapsed, dry.dry_run) == (1, 1, True)
+        assert [h["id"] for h in riec(caller, "/v1/hits")["hits"]] == [hit["id"]]
+        report = rebuild_linkage(narrower)
+        assert (report.split, report.merged, report.hits_lapsed) == (1, 0, 1)
+    finally:
+        engine.close()
+    assert riec(caller, "/v1/hits")["hits"] == []
+    (lapsed,) = riec(caller, "/v1/hits?status=vervallen")["hits"]
+    assert lapsed["id"] == hit["id"]
+
+    # The rules in force link on the address again: one rebuild, and the cluster is one again.
+    report = rebuild_linkage(rt)
+    assert (report.merged, report.split) == (1, 0)
+    (revived,) = riec(caller, "/v1/hits")["hits"]
+    assert revived["id"] == hit["id"] and revived["signals"] == 2
+    with rt.engine.connect() as connection:
+        entries = audit.entries(connection, event="linkage.rebuilt")
+        assert audit.verify(connection) > 0
+    assert [e["object"]["hub_threshold"] for e in entries] == [25, 25]
+    assert "adres" not in entries[0]["object"]["link_kinds"]
+    assert "adres" in entries[1]["object"]["link_kinds"]

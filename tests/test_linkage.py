@@ -62,7 +62,9 @@ def make(ref: str, subjects: list[tuple[str, int]], version: int = 1) -> SignalI
 # -- the oracle ---------------------------------------------------------------------------------
 
 
-def current_graph(engine: Engine) -> tuple[dict[int, set[bytes]], dict[bytes, int]]:
+def current_graph(
+    engine: Engine, rules: LinkRules = RULES
+) -> tuple[dict[int, set[bytes]], dict[bytes, int]]:
     """Current signal id -> its linking pseudonyms, and pseudonym -> current signals carrying it."""
     signals, subjects = SignalRow.__table__, SubjectRow.__table__
     with engine.connect() as connection:
@@ -73,7 +75,7 @@ def current_graph(engine: Engine) -> tuple[dict[int, set[bytes]], dict[bytes, in
         for signal_id, pseudonym, kind in connection.execute(
             select(subjects.c.signal_id, subjects.c.pseudonym, subjects.c.kind)
         ):
-            if signal_id in current and RULES.links(kind):
+            if signal_id in current and rules.links(kind):
                 links[signal_id].add(bytes(pseudonym))
     counts: dict[bytes, int] = {}
     for pseudonyms in links.values():
@@ -105,10 +107,10 @@ def components(links: dict[int, set[bytes]], hubs: set[bytes]) -> set[frozenset[
     return found
 
 
-def check_invariants(engine: Engine, hubs: set[bytes]) -> None:
+def check_invariants(engine: Engine, hubs: set[bytes], rules: LinkRules = RULES) -> None:
     """``hubs``: the oracle's hubs (every pseudonym ever carried by > threshold signals)."""
-    links, counts = current_graph(engine)
-    hubs |= {p for p, n in counts.items() if n > RULES.hub_threshold}
+    links, counts = current_graph(engine, rules)
+    hubs |= {p for p, n in counts.items() if n > rules.hub_threshold}
     signals, clusters, keys = SignalRow.__table__, ClusterRow.__table__, LinkKeyRow.__table__
     with engine.connect() as connection:
         placed = list(
@@ -155,7 +157,9 @@ steps = st.lists(
 )
 
 
-def run_batch(engine: Engine, versions: dict[str, int], items: list) -> None:
+def run_batch(
+    engine: Engine, versions: dict[str, int], items: list, rules: LinkRules = RULES
+) -> None:
     """Ingest ``items`` as one batch: a ref already in force is superseded by a new version."""
     batch: list[SignalIn] = []
     planned = dict(versions)
@@ -170,7 +174,7 @@ def run_batch(engine: Engine, versions: dict[str, int], items: list) -> None:
             party=PARTY,
             signals=batch,
             now=NOW,
-            linker=SqlLinker(connection, RULES, now=NOW),
+            linker=SqlLinker(connection, rules, now=NOW),
         )
     versions.update(planned)
 
@@ -205,6 +209,39 @@ def test_clusters_are_always_the_connected_components(migrated_engine: Engine, s
         else:
             expire(migrated_engine, versions, payload)
         check_invariants(migrated_engine, hubs)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=steps,
+    kinds=st.sets(st.sampled_from(KINDS), min_size=1),
+    threshold=st.integers(1, 6),
+    after=batches,
+)
+def test_a_rebuild_under_changed_rules_gives_their_connected_components(
+    migrated_engine: Engine, steps, kinds, threshold, after
+) -> None:
+    """Link under one set of rules, change ``link_kinds`` and ``hub_threshold``, rebuild: the
+    clusters, counts and hubs are those of the new rules over the current signals (a hub that
+    fell under the threshold links again), and later batches carry on from there."""
+    _reset(migrated_engine)
+    versions: dict[str, int] = {}
+    for kind, payload in steps:
+        if kind == "batch":
+            run_batch(migrated_engine, versions, payload)
+        else:
+            expire(migrated_engine, versions, payload)
+    rules = LinkRules(frozenset(kinds), hub_threshold=threshold)
+    with migrated_engine.begin() as connection:
+        SqlLinker(connection, rules, now=NOW).rebuild()
+    hubs: set[bytes] = set()
+    check_invariants(migrated_engine, hubs, rules)
+    run_batch(migrated_engine, versions, after, rules)
+    check_invariants(migrated_engine, hubs, rules)
 
 
 # -- the cases the issue names ------------------------------------------------------------------

@@ -35,6 +35,8 @@ keys_app = typer.Typer(
     help="De vrijgavesleutels van de gateway (per periode; docs/sealing.md).", no_args_is_help=True
 )
 app.add_typer(keys_app, name="keys")
+linkage_app = typer.Typer(help="Koppelen van signalen (DESIGN §6).", no_args_is_help=True)
+app.add_typer(linkage_app, name="linkage")
 app.add_typer(adapter_app, name="adapter")
 app.add_typer(policy_app, name="policy")
 app.add_typer(package_app, name="package")
@@ -340,6 +342,32 @@ def retention_run(
             f"OK: {len(keys.kept)} uitgediende vrijgavesleutel(s) bewaard: er zijn nog signalen "
             "aan verzegeld die binnen hun bewaartermijn vallen: " + ", ".join(keys.kept)
         )
+
+
+@linkage_app.command("rebuild")
+def linkage_rebuild(
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Alleen laten zien wat zou veranderen; niets opslaan."),
+    ] = False,
+) -> None:
+    """Breng de opgeslagen koppelingen in lijn met de koppelregels die nu gelden
+    (data.covenant.linkage: link_kinds, hub_threshold) en toets de clusters die veranderen
+    opnieuw op hits. Draai dit na elke wijziging van die regels."""
+    from gateway.relink import rebuild_linkage
+    from gateway.runtime import Runtime
+
+    try:
+        rt = Runtime.build(_settings())
+        report = rebuild_linkage(rt, dry_run=dry_run)
+    except ConfigurationError as exc:
+        raise _fail(exc) from None
+    verb = "zouden veranderen" if report.dry_run else "veranderd"
+    console.print(
+        f"OK: {report.clusters_changed} clusters {verb} ({report.split} afgesplitst, "
+        f"{report.merged} samengevoegd), {report.new_hubs} nieuwe knooppunten; hits: "
+        f"{report.hits_new} nieuw, {report.hits_lapsed} vervallen"
+    )
 
 
 @keys_app.command("list")

@@ -13,6 +13,10 @@ A batch is linked in three steps, all in the caller's transaction:
    hub threshold are flagged and stop linking, and every cluster marked in 1 or by a new hub is
    re-checked on its own signals and split where it fell apart (the largest part keeps the id).
 
+After a change of the link rules, :meth:`SqlLinker.rebuild` (``gateway linkage rebuild``) brings
+what is stored to them with the same steps: what stops linking leaves and its clusters split,
+what starts linking joins its clusters into the largest.
+
 Only the clusters a batch touches are read, never the whole graph. Concurrent batches are
 serialised on PostgreSQL by a transaction-scoped advisory lock taken in step 1 or 2 (SQLite's
 ``BEGIN IMMEDIATE`` already serialises writers), so two batches can never merge the same clusters
@@ -236,6 +240,131 @@ class SqlLinker:
                 .values(size=count, updated_at=self._now)
             )
         return self.changes
+
+    # -- after a change of rules ------------------------------------------------------------------
+
+    def rebuild(self) -> Changes:
+        """Bring every link to the current rules over the current signals, as if each had been
+        linked under them: after a privacy officer changes ``link_kinds`` or ``hub_threshold``,
+        or to let a hub that retention has thinned out link again.
+
+        Two steps with the machinery of ordinary batches, so that hits keep their ids the same
+        way: first what stops linking (a kind no longer linked, a pseudonym now past the
+        threshold) leaves, and the clusters it held are re-checked and split where they fell
+        apart (the largest part keeps the id); then what starts linking (a kind newly linked, a
+        hub now under the threshold) joins the clusters of its signals into the largest.
+        """
+        self._lock()
+        carriers: dict[bytes, set[int]] = {}
+        kinds: dict[bytes, str] = {}
+        for signal_id, pseudonym, kind in self._c.execute(
+            select(_subjects.c.signal_id, _subjects.c.pseudonym, _subjects.c.kind)
+            .join(_signals, _signals.c.id == _subjects.c.signal_id)
+            .where(_signals.c.is_current)
+        ):
+            if self._rules.links(kind):
+                carriers.setdefault(bytes(pseudonym), set()).add(signal_id)
+                kinds[bytes(pseudonym)] = kind
+        threshold = self._rules.hub_threshold
+        stored = {
+            bytes(row.pseudonym): row
+            for row in self._c.execute(
+                select(_keys.c.pseudonym, _keys.c.cluster_id, _keys.c.hub_id, _keys.c.signals)
+            )
+        }
+        # 1. What stops linking leaves; its clusters are re-checked.
+        dirty: set[int] = set()
+        gone = [p for p in stored if p not in carriers]
+        for p in gone:
+            if stored[p].cluster_id is not None:
+                dirty.add(stored[p].cluster_id)
+        for chunk in chunks(gone):
+            self._c.execute(_keys.delete().where(_keys.c.pseudonym.in_(chunk)))
+        hubs = [
+            p
+            for p, row in stored.items()
+            if p in carriers and len(carriers[p]) > threshold and row.hub_id is None
+        ]
+        for p in hubs:
+            if stored[p].cluster_id is not None:
+                dirty.add(stored[p].cluster_id)
+            self._c.execute(
+                update(_keys)
+                .where(_keys.c.pseudonym == p)
+                .values(hub_id=_hub_id(), hub_since=self._now, cluster_id=None)
+            )
+        self.changes.new_hubs += len(hubs)
+        for cid in sorted(dirty):
+            self._recheck(cid)
+        self.changes.touched |= dirty
+        # 2. What starts linking joins the clusters of its signals.
+        joining = [
+            p
+            for p in carriers
+            if len(carriers[p]) <= threshold and (p not in stored or stored[p].hub_id is not None)
+        ]
+        cluster_of: dict[int, int] = {}
+        wanted = sorted({s for p in joining for s in carriers[p]})
+        for chunk in chunks(wanted):
+            cluster_of.update(
+                self._c.execute(
+                    select(_signals.c.id, _signals.c.cluster_id).where(_signals.c.id.in_(chunk))
+                ).all()
+            )
+        sets: DisjointSets[int] = DisjointSets()
+        for p in joining:
+            clusters = sorted({cluster_of[s] for s in carriers[p]})
+            sets.add(clusters[0])
+            for other in clusters[1:]:
+                sets.union(clusters[0], other)
+        survivor_of: dict[int, int] = {}
+        for group in sets.groups():
+            sizes = self._counted(sorted(group))
+            survivor = max(group, key=lambda cid: (sizes.get(cid, 0), -cid))
+            self._merge(survivor, [cid for cid in group if cid != survivor])
+            self.changes.touched.add(survivor)
+            survivor_of.update({cid: survivor for cid in group})
+        for p in joining:
+            owner = survivor_of[cluster_of[next(iter(carriers[p]))]]
+            values = {"signals": len(carriers[p]), "cluster_id": owner, "hub_id": None}
+            if p in stored:
+                self._c.execute(update(_keys).where(_keys.c.pseudonym == p).values(**values))
+            else:
+                self._c.execute(insert(_keys).values(pseudonym=p, kind=kinds[p], **values))
+        # A pseudonym of a newly linked kind that is already past the threshold is a hub at once.
+        born_hubs = [p for p in carriers if p not in stored and len(carriers[p]) > threshold]
+        for p in born_hubs:
+            self._c.execute(
+                insert(_keys).values(
+                    pseudonym=p,
+                    kind=kinds[p],
+                    signals=len(carriers[p]),
+                    cluster_id=None,
+                    hub_id=_hub_id(),
+                    hub_since=self._now,
+                )
+            )
+        self.changes.new_hubs += len(born_hubs)
+        # Counts of the keys that stay as they were, recomputed over the current signals.
+        for p, row in stored.items():
+            if p in carriers and p not in joining and row.signals != len(carriers[p]):
+                self._c.execute(
+                    update(_keys).where(_keys.c.pseudonym == p).values(signals=len(carriers[p]))
+                )
+        return self.settle()
+
+    def _counted(self, cluster_ids: Sequence[int]) -> dict[int, int]:
+        """Current members per cluster, counted (stored sizes may lag inside a rebuild)."""
+        counted: dict[int, int] = {}
+        for chunk in chunks(cluster_ids):
+            counted.update(
+                self._c.execute(
+                    select(_signals.c.cluster_id, func.count())
+                    .where(_signals.c.cluster_id.in_(chunk))
+                    .group_by(_signals.c.cluster_id)
+                ).all()
+            )
+        return counted
 
     # -- helpers ---------------------------------------------------------------------------------
 
