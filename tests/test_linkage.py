@@ -235,6 +235,24 @@ def test_a_rebuild_under_changed_rules_gives_their_connected_components(
             run_batch(migrated_engine, versions, payload)
         else:
             expire(migrated_engine, versions, payload)
+    # Under the rules it was linked with, a rebuild splits nothing and makes no hub; it changes
+    # a cluster only to let a hub that expiry thinned out link again (batches never un-hub).
+    _, counts = current_graph(migrated_engine)
+    with migrated_engine.connect() as connection:
+        hub_keys = {
+            bytes(p)
+            for (p,) in connection.execute(
+                select(LinkKeyRow.__table__.c.pseudonym).where(
+                    LinkKeyRow.__table__.c.hub_id.is_not(None)
+                )
+            )
+        }
+    thinned = {p for p in hub_keys if 0 < counts.get(p, 0) <= RULES.hub_threshold}
+    with migrated_engine.begin() as connection:
+        unchanged = SqlLinker(connection, RULES, now=NOW).rebuild()
+    assert not unchanged.split_from and unchanged.new_hubs == 0
+    if not thinned:
+        assert not unchanged.touched and not unchanged.merged
     rules = LinkRules(frozenset(kinds), hub_threshold=threshold)
     with migrated_engine.begin() as connection:
         SqlLinker(connection, rules, now=NOW).rebuild()

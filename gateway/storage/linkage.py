@@ -312,20 +312,24 @@ class SqlLinker:
                 ).all()
             )
         sets: DisjointSets[int] = DisjointSets()
+        # Every current signal is in a cluster; a row without one (written around the linker)
+        # is left as it is rather than guessed at.
+        joining = [p for p in joining if any(cluster_of.get(s) is not None for s in carriers[p])]
         for p in joining:
-            clusters = sorted({cluster_of[s] for s in carriers[p]})
+            clusters = sorted({cluster_of[s] for s in carriers[p]} - {None})
             sets.add(clusters[0])
             for other in clusters[1:]:
                 sets.union(clusters[0], other)
         survivor_of: dict[int, int] = {}
         for group in sets.groups():
-            sizes = self._counted(sorted(group))
+            sizes = self._counted(sorted(group)) if len(group) > 1 else {}
             survivor = max(group, key=lambda cid: (sizes.get(cid, 0), -cid))
-            self._merge(survivor, [cid for cid in group if cid != survivor])
-            self.changes.touched.add(survivor)
+            if len(group) > 1:  # a key within one cluster changes nobody's cluster
+                self._merge(survivor, [cid for cid in group if cid != survivor])
+                self.changes.touched.add(survivor)
             survivor_of.update({cid: survivor for cid in group})
         for p in joining:
-            owner = survivor_of[cluster_of[next(iter(carriers[p]))]]
+            owner = survivor_of[min({cluster_of[s] for s in carriers[p]} - {None})]
             values = {"signals": len(carriers[p]), "cluster_id": owner, "hub_id": None}
             if p in stored:
                 self._c.execute(update(_keys).where(_keys.c.pseudonym == p).values(**values))
