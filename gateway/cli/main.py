@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,6 +18,11 @@ from gateway.cli.package import package_app
 from gateway.cli.policy import policy_app
 from gateway.errors import ConfigurationError
 from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from gateway.runtime import Runtime
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="Gateway voor het delen van signalen mensenhandel binnen een convenant.",
@@ -54,6 +60,17 @@ def _settings() -> Settings:
 def _fail(exc: ConfigurationError) -> typer.Exit:
     console.print(f"[red]FAIL:[/] {exc.detail}")
     return typer.Exit(2)
+
+
+def _with_runtime(action: Callable[[Runtime], T]) -> T:
+    """Build the runtime from the environment and run ``action`` on it; a configuration problem
+    is one FAIL line and exit code 2."""
+    from gateway.runtime import Runtime
+
+    try:
+        return action(Runtime.build(_settings()))
+    except ConfigurationError as exc:
+        raise _fail(exc) from None
 
 
 @app.command()
@@ -295,13 +312,8 @@ def retention_run(
     """Wis signalen die langer dan de bewaartermijn geleden zijn waargenomen, toets de clusters
     en hits die daardoor veranderen opnieuw, en wis vastgelegde beslissingen na hun termijn."""
     from gateway.retention import run_retention
-    from gateway.runtime import Runtime
 
-    try:
-        rt = Runtime.build(_settings())
-        report = run_retention(rt, dry_run=dry_run)
-    except ConfigurationError as exc:
-        raise _fail(exc) from None
+    report = _with_runtime(lambda rt: run_retention(rt, dry_run=dry_run))
     verb = "zouden verlopen" if report.dry_run else "gewist"
     console.print(
         f"OK: {report.due} signalen waargenomen voor {report.cutoff.date().isoformat()} {verb}"
@@ -355,13 +367,8 @@ def linkage_rebuild(
     (data.covenant.linkage: link_kinds, hub_threshold) en toets de clusters die veranderen
     opnieuw op hits. Draai dit na elke wijziging van die regels."""
     from gateway.relink import rebuild_linkage
-    from gateway.runtime import Runtime
 
-    try:
-        rt = Runtime.build(_settings())
-        report = rebuild_linkage(rt, dry_run=dry_run)
-    except ConfigurationError as exc:
-        raise _fail(exc) from None
+    report = _with_runtime(lambda rt: rebuild_linkage(rt, dry_run=dry_run))
     verb = "zouden veranderen" if report.dry_run else "veranderd"
     console.print(
         f"OK: {report.clusters_changed} clusters {verb} ({report.split} afgesplitst, "
@@ -375,15 +382,9 @@ def keys_list() -> None:
     """De vrijgavesleutels van de gateway: sinds wanneer, huidig of uitgediend, en hoeveel
     opgeslagen signalen eraan verzegeld zijn."""
     from gateway.parties.release_keys import BEGINNING
-    from gateway.runtime import Runtime
     from gateway.storage.signals import sealed_to
 
-    try:
-        rt = Runtime.build(_settings())
-        now = rt.clock()
-        states = rt.release_keys.states(now)
-    except ConfigurationError as exc:
-        raise _fail(exc) from None
+    rt, states = _with_runtime(lambda rt: (rt, rt.release_keys.states(rt.clock())))
     table = Table("geldig vanaf", "status", "signalen")
     # The whole kid, folded if the terminal is narrow: an operator compares it with the audit log.
     table.add_column("kid", overflow="fold")
@@ -409,13 +410,8 @@ def keys_rotate() -> None:
     """Maak nu een nieuwe vrijgavesleutel (bijvoorbeeld na een vermoed lek); adapters verzegelen
     vanaf nu daaraan. De vorige wordt vernietigd zodra er niets meer aan verzegeld is."""
     from gateway.retention import rotate_release_key
-    from gateway.runtime import Runtime
 
-    try:
-        rt = Runtime.build(_settings())
-        key = rotate_release_key(rt, reason="manual")
-    except ConfigurationError as exc:
-        raise _fail(exc) from None
+    key = _with_runtime(lambda rt: rotate_release_key(rt, reason="manual"))
     console.print(
         f"OK: nieuwe vrijgavesleutel {key.kid}, geldig vanaf {key.not_before.isoformat()}"
     )
