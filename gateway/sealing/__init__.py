@@ -73,6 +73,14 @@ def recipient_kid(blob: bytes) -> str:
         raise SealError("not a sealed envelope") from None
 
 
+def named_kid(blob: bytes) -> str | None:
+    """The key id an envelope names, or None for anything that is not an envelope."""
+    try:
+        return recipient_kid(blob)
+    except SealError:
+        return None
+
+
 def open_sealed(
     blob: bytes, *, private_keys: Mapping[str, Mapping[str, Any]], context: SealContext
 ) -> bytes:

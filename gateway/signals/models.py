@@ -64,8 +64,8 @@ def _sealed_kid(value: str) -> str | None:
     """The release key an envelope names in its header; None when it has no valid header."""
     head = value[:_HEADER_CHARS]
     try:
-        return sealing.recipient_kid(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
-    except (ValueError, sealing.SealError):
+        return sealing.named_kid(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except ValueError:
         return None
 
 

@@ -115,7 +115,7 @@ class SqlSignalStore:
                 "embargo_until": r.signal.flags.embargo_until,
                 "source_protected": r.signal.flags.source_protected,
                 "sealed": r.sealed,
-                "sealed_kid": _sealed_kid(r.sealed),
+                "sealed_kid": sealing.named_kid(r.sealed),
                 "cluster_id": cluster_id,
             }
             for r, cluster_id in zip(rows, cluster_ids, strict=True)
@@ -133,14 +133,6 @@ class SqlSignalStore:
             for s in r.subjects
         ]
         self._connection.execute(insert(_subjects), subject_rows)
-
-
-def _sealed_kid(blob: bytes) -> str | None:
-    """The release key an envelope names (ingest has already refused any other)."""
-    try:
-        return sealing.recipient_kid(blob)
-    except sealing.SealError:
-        return None
 
 
 def sealed_to(connection: Connection, kid: str) -> int:

@@ -39,10 +39,9 @@ def upgrade() -> None:
     for partition in rows.partitions(_CHUNK):
         by_kid: dict[str, list[int]] = defaultdict(list)
         for row in partition:
-            try:
-                by_kid[sealing.recipient_kid(bytes(row.head))].append(row.id)
-            except sealing.SealError:
-                continue
+            kid = sealing.named_kid(bytes(row.head))
+            if kid is not None:
+                by_kid[kid].append(row.id)
         for kid, ids in by_kid.items():
             connection.execute(
                 sa.update(signals).where(signals.c.id.in_(ids)).values(sealed_kid=kid)
