@@ -27,7 +27,7 @@ class _Record(BaseModel):
 
 
 class PersonName(_Record):
-    """What the ``persoon`` pseudonym is computed from (DESIGN §4)."""
+    """What the ``persoon`` pseudonym is computed from."""
 
     family_name: Annotated[str, Field(min_length=1, max_length=200)]
     prefix: Annotated[str, Field(max_length=40)] = ""  # tussenvoegsel, e.g. "van der"

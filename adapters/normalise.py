@@ -1,6 +1,6 @@
 """Normal forms of identifiers: the one place that decides whether two partners' records link.
 
-The pseudonym of an identifier is ``OPRF(kind ":" normal_form)`` (DESIGN §4). The OPRF is exact,
+The pseudonym of an identifier is ``OPRF(kind ":" normal_form)``. The OPRF is exact,
 so two records link only if their normal forms are byte-equal: every partner's spelling of the
 same BSN, name, address, ... must map to one string, and different identifiers must never map
 to the same string. Every adapter calls :func:`normalise`; no adapter normalises on its own.

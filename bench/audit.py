@@ -1,4 +1,4 @@
-"""Audit log benchmark (DESIGN §12: append >= 5,000 entries/s, verify >= 100,000 entries/s,
+"""Audit log benchmark (append >= 5,000 entries/s, verify >= 100,000 entries/s,
 inclusion proof <= 1 ms), each against a baseline measured in the same run:
 
 1. append: ``store.append`` (canonical JSON, leaf and chain hashes, the Merkle nodes the append

@@ -1,4 +1,4 @@
-"""Ingest benchmark (DESIGN §12): signed batches over real HTTP against raw Core inserts.
+"""Ingest benchmark: signed batches over real HTTP against raw Core inserts.
 
 Starts ``gateway serve`` as its own process on loopback (embedded defaults in a temp dir), sends
 signed batches of 500 signals, and measures signals/s end to end. In the same run it inserts the

@@ -1,4 +1,4 @@
-"""Linkage benchmark (DESIGN §6, §12): ingest with linkage, hits and stats over 1,000,000 signals.
+"""Linkage benchmark: ingest with linkage, hits and stats over 1,000,000 signals.
 
 One run, three parts, each against a baseline measured in the same run:
 
@@ -1722,7 +1722,7 @@ def main() -> None:
         if "d" in rate:
             ok = rate["d"] >= 2000 and rate["a"] / rate["d"] <= 3
             out(
-                f"DESIGN §12 (HTTP, linkage, audit: >= 2,000 signals/s and <= 3x raw Core): "
+                f"budget (HTTP, linkage, audit: >= 2,000 signals/s and <= 3x raw Core): "
                 f"{rate['d']:,.0f}/s, {rate['a'] / rate['d']:.2f}x -> {'MET' if ok else 'MISSED'}"
             )
         parts = [
@@ -1759,7 +1759,7 @@ def main() -> None:
         out()
         out(
             f"== reads over {n_stored:,} signals, {open_hits:,} open hits ({args.reps} runs each, "
-            f"a pooled connection per call; DESIGN §12: p95 <= 500 ms)"
+            f"a pooled connection per call; p95 <= 500 ms)"
         )
         out(f"{'query':58} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  result")
         for label, times, note in read_rows + stats_rows + http_reads:

@@ -1,4 +1,4 @@
-"""OPRF benchmark (DESIGN §12): server-side evaluations per second against bare libsodium.
+"""OPRF benchmark: server-side evaluations per second against bare libsodium.
 
 Builds batches of blinded elements with the client's ``blind`` (random inputs), then times the key
 holder's ``blind_evaluate_batch`` (key check, every element deserialized and refused if bad, then

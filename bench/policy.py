@@ -1,4 +1,4 @@
-"""Policy benchmark (DESIGN §12): the release decision for a case of 50 signals.
+"""Policy benchmark: the release decision for a case of 50 signals.
 
 Measures ``decide("release", ...)`` latency (p50/p99, wall clock per call) in one run for:
 

@@ -1,4 +1,4 @@
-"""Stats benchmark (DESIGN §12: stats over 1,000,000 stored signals, p95 <= 500 ms).
+"""Stats benchmark (stats over 1,000,000 stored signals, p95 <= 500 ms).
 
 Builds a SQLite database of ``--signals`` current signals in a temp dir (bulk Core inserts in
 chunks, bounded memory; realistic values: the Rotterdam-Rijnmond municipalities, the covenant's
@@ -305,7 +305,7 @@ def main() -> None:
             over_http(workdir, url, args.reps, baseline)
         ingest_cost(engine, barriers, args.ingest_batches)
         engine.dispose()
-        print("budget (DESIGN §12): p95 <= 500 ms over 1,000,000 signals")
+        print("budget: p95 <= 500 ms over 1,000,000 signals")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""``gateway linkage rebuild``: bring the stored links to the link rules in force (DESIGN §6).
+"""``gateway linkage rebuild``: bring the stored links to the link rules in force.
 
 Linkage is incremental: a change to ``data.covenant.linkage`` (``link_kinds``, ``hub_threshold``)
 applies to the batches that follow, not to what is stored. If privacy officers stop linking on a

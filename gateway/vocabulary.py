@@ -1,4 +1,4 @@
-"""The covenant's vocabulary, defined once: codes in the words the users use (DOMAIN.md).
+"""The covenant's vocabulary, defined once: codes in the words the users use.
 
 These enumerations are the API contract and the policy input contract alike; adding a member is a
 change privacy officers must see in review, which is why they live here and not in loose strings.
@@ -10,7 +10,7 @@ from enum import StrEnum
 
 
 class PartyType(StrEnum):
-    """Kinds of covenant partner (DOMAIN.md, Partners)."""
+    """Kinds of covenant partner."""
 
     GEMEENTE = "gemeente"
     POLITIE = "politie"
@@ -26,7 +26,7 @@ class PartyType(StrEnum):
 
 
 class Role(StrEnum):
-    """Roles a token may carry; the covenant says which a party may hold (DESIGN §3)."""
+    """Roles a token may carry; the covenant says which a party may hold."""
 
     ADAPTER = "adapter"
     ANALIST = "analist"
@@ -36,7 +36,7 @@ class Role(StrEnum):
 
 
 class Form(StrEnum):
-    """Forms of exploitation (verschijningsvormen) plus the related labels DOMAIN.md names."""
+    """Forms of exploitation (verschijningsvormen) plus the related labels the covenant names."""
 
     SEKSUELE_UITBUITING = "seksuele_uitbuiting"
     ARBEIDSUITBUITING = "arbeidsuitbuiting"
@@ -83,7 +83,7 @@ class DataClass(StrEnum):
 
 
 class SubjectKind(StrEnum):
-    """What a pseudonym stands for (DESIGN §4); the OPRF input is ``kind ":" normalised value``."""
+    """What a pseudonym stands for; the OPRF input is ``kind ":" normalised value``."""
 
     BSN = "bsn"
     PERSOON = "persoon"

@@ -1,7 +1,7 @@
 """An OPA-REST-compatible test server that evaluates with the embedded engine, plus the stand-in
 policy set the policy tests and ``bench/policy.py`` use.
 
-There is no OPA binary on these machines (DESIGN §7), so the ``opa`` backend is tested against
+There is no OPA binary on these machines, so the ``opa`` backend is tested against
 this server: FastAPI + uvicorn on loopback, in a thread, implementing the part of OPA's REST API
 that :class:`gateway.policy.opa_server.OpaServerEngine` uses, with OPA's response shapes:
 

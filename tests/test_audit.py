@@ -1,4 +1,4 @@
-"""The audit log (DESIGN §9): the pure hash chain, and its SQL store on SQLite and PostgreSQL.
+"""The audit log: the pure hash chain, and its SQL store on SQLite and PostgreSQL.
 
 The chain must make every change visible: a modified, reordered, deleted or re-serialised entry, a
 cut-off tail, a changed hash or head. ``AuditChainBroken.seq`` must name the first entry that fails.
@@ -204,7 +204,7 @@ def test_truncating_the_tail_is_found() -> None:
 
 
 def test_truncating_the_tail_and_moving_the_head_back_verifies() -> None:
-    """The chain alone cannot see a consistent rollback; only signed checkpoints will (DESIGN §9).
+    """The chain alone cannot see a consistent rollback; only signed checkpoints will.
     Pinned here so that a later checkpoint test knows what it adds."""
     rows, _ = _sealed(5)
     assert chain.verify(rows[:3], head=(3, rows[2][3])) == 3

@@ -1,4 +1,4 @@
-"""Signed calls (DESIGN §3) over a real HTTP server, on SQLite and PostgreSQL.
+"""Signed calls over a real HTTP server, on SQLite and PostgreSQL.
 
 Every way to break a token is refused with the same bare 401 problem; the precise cause goes to
 the audit log only (``auth.refused`` with ``detail.reason``), and a refused call stores nothing.

@@ -1,5 +1,5 @@
-"""Configuration files (DESIGN §13): every loader refuses bad input with a ConfigurationError that
-names the file and the place; the shipped demo files load and hold what DOMAIN.md names."""
+"""Configuration files: every loader refuses bad input with a ConfigurationError that
+names the file and the place; the shipped demo files load and hold what the covenant names."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Incremental linkage (DESIGN §6) against a from-scratch oracle, on SQLite and PostgreSQL.
+"""Incremental linkage against a from-scratch oracle, on SQLite and PostgreSQL.
 
 Random sequences of batches (new signals, supersedes) and expiries run through the real ingest
 service and linker; after every step the stored clusters must be exactly the connected

@@ -1,4 +1,4 @@
-"""The log pipeline refuses to emit identifiers (DESIGN §11): BSN, names, postcodes, phone
+"""The log pipeline refuses to emit identifiers: BSN, names, postcodes, phone
 numbers, e-mail, IBAN and kentekens never reach the output, whichever way they are logged, while
 the ids, codes and counts the gateway does log come out intact."""
 

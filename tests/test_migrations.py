@@ -1,4 +1,4 @@
-"""Migrations and the SQLModel tables describe one schema (DESIGN §10), on SQLite and PostgreSQL."""
+"""Migrations and the SQLModel tables describe one schema, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

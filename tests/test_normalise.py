@@ -1,4 +1,4 @@
-"""Normal forms of identifiers (DESIGN §4): they decide whether two partners' records link.
+"""Normal forms of identifiers: they decide whether two partners' records link.
 
 Per kind: known answers; a property that formatting noise (spacing, case, separators, diacritics,
 prefix placement) on a generated valid value gives the normal form computed independently from

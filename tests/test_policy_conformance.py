@@ -1,4 +1,4 @@
-"""The two backends decide identically: same allow, same reasons, same full document (DESIGN §7).
+"""The two backends decide identically: same allow, same reasons, same full document.
 
 Which policy set: the real one under ``policies/`` as soon as any Rego has landed under
 ``policies/gateway/``; until then the stand-in set of ``tests/policy_test_server.py`` (written to

@@ -1,4 +1,4 @@
-"""Release keys per period and crypto-shredding (DESIGN §5, docs/sealing.md).
+"""Release keys per period and crypto-shredding (docs/sealing.md).
 
 First the key store on its own (files only), then the property the feature exists for, end to end
 over HTTP on both databases: once retention has deleted every signal sealed to a retired key, the

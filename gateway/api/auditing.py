@@ -1,5 +1,5 @@
 """The audit entry of a signed call's effect: who (party and employee), what, under which
-policy revision. One helper so every route writes its entries alike (DESIGN §9)."""
+policy revision. One helper so every route writes its entries alike."""
 
 from __future__ import annotations
 

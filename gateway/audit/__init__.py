@@ -1,1 +1,1 @@
-"""The audit log: a library core (``chain``) with a SQL driver (``store``). DESIGN §9."""
+"""The audit log: a library core (``chain``) with a SQL driver (``store``)."""

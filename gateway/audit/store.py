@@ -1,5 +1,5 @@
 """SQL driver of the audit log: appends in the caller's transaction, so that an effect and its
-audit entry commit together or not at all (DESIGN §9)."""
+audit entry commit together or not at all."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Signed calls (DESIGN §3): every request carries a JWT bound to its method, path and body."""
+"""Signed calls: every request carries a JWT bound to its method, path and body."""

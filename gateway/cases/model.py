@@ -18,7 +18,7 @@ from gateway.parties.covenant import Party
 
 
 class Stage(StrEnum):
-    """The chain process after detection (DOMAIN.md), in order."""
+    """The chain process after detection, in order."""
 
     DOSSIERVORMING = "dossiervorming"
     WEGING = "weging"

@@ -1,1 +1,1 @@
-"""The ``gateway`` command (DESIGN §11): one entry point, verb subcommands."""
+"""The ``gateway`` command: one entry point, verb subcommands."""

@@ -1,4 +1,4 @@
-"""``gateway adapter push``: what a partner's back office runs (DESIGN §1, §11)."""
+"""``gateway adapter push``: what a partner's back office runs."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ keys_app = typer.Typer(
     help="De vrijgavesleutels van de gateway (per periode; docs/sealing.md).", no_args_is_help=True
 )
 app.add_typer(keys_app, name="keys")
-linkage_app = typer.Typer(help="Koppelen van signalen (DESIGN §6).", no_args_is_help=True)
+linkage_app = typer.Typer(help="Koppelen van signalen.", no_args_is_help=True)
 app.add_typer(linkage_app, name="linkage")
 app.add_typer(adapter_app, name="adapter")
 app.add_typer(policy_app, name="policy")

@@ -1,4 +1,4 @@
-"""``gateway policy test|check|simulate``: the privacy officer's tools (DESIGN §7)."""
+"""``gateway policy test|check|simulate``: the privacy officer's tools."""
 
 from __future__ import annotations
 

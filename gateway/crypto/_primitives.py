@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.hpke import MLKEM768X25519PrivateKey, MLKEM7
 HPKE_KEM_NAME = "MLKEM768-X25519"
 HPKE_X25519_KEM_NAME = "X25519"
 HPKE_KEY_VERSION = 1
-# RFC 9180 suites: the KEM is named by the key; KDF and AEAD are fixed (DESIGN §5).
+# RFC 9180 suites: the KEM is named by the key; KDF and AEAD are fixed.
 _SUITES = {
     HPKE_KEM_NAME: hpke.Suite(
         hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM

@@ -1,6 +1,6 @@
 """The planted trafficking patterns and the shelter hub.
 
-Each pattern spreads its fragments over several partners, as DOMAIN.md describes ("the
+Each pattern spreads its fragments over several partners, as the chain process describes ("the
 municipality sees 14 people registered at one address, the labour inspectorate sees underpayment
 at a company, the police see a man who keeps bringing different women ..."): no partner alone
 sees the pattern, but after normalisation the fragments share identifiers across partners.

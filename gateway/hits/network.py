@@ -1,4 +1,4 @@
-"""The RIEC's pseudonymised network view of a hit (DESIGN §6, issue 5).
+"""The RIEC's pseudonymised network view of a hit.
 
 Nodes are the subjects of the hit's signals: their kind and the roles they play, never a value
 or a pseudonym. Edges are the signals: form, indicators, party type, month. Node and edge ids are

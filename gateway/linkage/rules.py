@@ -1,4 +1,4 @@
-"""What links, from the policy data: ``data.covenant.linkage`` (DESIGN §6, "from the policy").
+"""What links, from the policy data: ``data.covenant.linkage`` ("from the policy").
 
 A privacy officer decides which kinds of pseudonym may tie signals together and from how many
 signals on one pseudonym it is a hub (a shelter's address, a registration address, a call

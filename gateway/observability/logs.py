@@ -1,4 +1,4 @@
-"""Structured JSON logs that cannot carry identifiers (DESIGN §11).
+"""Structured JSON logs that cannot carry identifiers.
 
 Two layers, because no pattern list can recognise a name: (1) an allow-list of keys whose values
 are ids, codes and numbers; any other key is dropped whole; (2) every string that survives is

@@ -1,1 +1,1 @@
-"""Covenant parties and their keys (DESIGN §3)."""
+"""Covenant parties and their keys."""

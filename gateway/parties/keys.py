@@ -90,7 +90,7 @@ def _parse_signing_jwk(
 
 
 def _read_json(path: Path) -> Any:
-    # Name the place (DESIGN §13) but never echo file content: this also reads private keys.
+    # Name the place but never echo file content: this also reads private keys.
     try:
         return json.loads(path.read_bytes())
     except json.JSONDecodeError as exc:

@@ -1,6 +1,6 @@
 """The gateway's release keys: one HPKE key pair per period, so that expired signals can be made
 unreadable everywhere, database backups included, by deleting a private key (crypto-shredding,
-DESIGN §5; docs/sealing.md). No web, no database: files only.
+docs/sealing.md). No web, no database: files only.
 
 - Each key pair is one file in the private key store,
   ``<private_keys_dir>/<gateway>/release/<kid>.json`` (mode 0600): the private parts, the public

@@ -1,4 +1,4 @@
-"""The policy engine layer (DESIGN §7): Rego policies decide, the gateway asks and records.
+"""The policy engine layer: Rego policies decide, the gateway asks and records.
 
     bundle       load_policy_set(dir) -> PolicySet: modules, tests, data, revision
     engine       Decision, Reason, DecisionPoint, the PolicyEngine protocol; fail closed

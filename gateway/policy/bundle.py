@@ -13,7 +13,7 @@ and an OPA server that mounts the same directory see the same documents:
   load them and this loader would not, and the two engines must see one truth.
 
 The revision is a SHA-256 over every loaded file's relative path and exact bytes, so any change to
-any policy or data file changes it; every decision and audit entry records it (DESIGN §7).
+any policy or data file changes it; every decision and audit entry records it.
 """
 
 from __future__ import annotations

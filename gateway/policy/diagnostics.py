@@ -3,7 +3,7 @@
 The Go engine reports problems as one string, e.g. ``1 error occurred: bad.rego:3:
 rego_parse_error: unexpected } token`` followed by the offending source line and a caret, or
 ``bundle activation failed: 2 errors occurred:`` and one line per error. Privacy officers should
-see exactly those lines (DESIGN §7: OPA's readable errors), one per problem, with file and line;
+see exactly those lines (OPA's readable errors), one per problem, with file and line;
 the OPA REST API reports the same errors as objects with a location. Both shapes come from here so
 that the embedded engine, ``policy check`` and the OPA-compatible test server agree.
 """

@@ -1,6 +1,6 @@
 """The embedded backend: OPA's own Go engine in-process, through ``opa-golib-python-bindings``.
 
-This is the default engine (DESIGN §7): OPA v1.20 semantics and OPA's readable errors, with no
+This is the default engine: OPA v1.20 semantics and OPA's readable errors, with no
 server to run. The bindings' ``OpaEngine`` serialises evaluations on one instance with an internal
 lock, so concurrent callers queue; ``instances`` keeps that many independent engines (each with
 the whole policy set) so that up to that many decisions run in parallel, because ctypes releases

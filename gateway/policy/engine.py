@@ -1,4 +1,4 @@
-"""Policy decisions behind one interface, whichever engine evaluates them (DESIGN §7).
+"""Policy decisions behind one interface, whichever engine evaluates them.
 
 A decision point is a Rego package ``gateway.<point>`` with a rule ``decision`` that evaluates to
 ``{"allow": bool, "reasons": [{"code", "message", "basis"}], ...}``. The gateway asks
@@ -8,7 +8,7 @@ Fail closed, always: ``decide`` never raises (except :class:`ValueError` for a p
 exist, which is a programming error) and never allows on failure. An engine error, a crash, a
 timeout, an unreachable server, an undefined decision or a decision of the wrong shape each become
 a denial with one reason that says which of these happened (``policy-engine-error``,
-``policy-undefined``, ``policy-malformed``) and the basis "DESIGN §7: deny by default". The precise
+``policy-undefined``, ``policy-malformed``) and the basis "standaard geweigerd (deny by default)". The precise
 cause, for logs and the audit trail, is in :attr:`Decision.error`.
 """
 
@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 JsonObject = dict[str, Any]
 
-DENY_BASIS = "DESIGN §7: deny by default"
+DENY_BASIS = "standaard geweigerd (deny by default)"
 
 
 class DecisionPoint(StrEnum):
@@ -240,7 +240,7 @@ def malformation(document: object) -> str | None:
     """What is wrong with a decision document's shape, or ``None`` if it is well-formed.
 
     Well-formed: an object with a boolean ``allow`` and a list ``reasons`` whose items are objects
-    with non-empty string ``code``, ``message`` and ``basis`` (DESIGN §7: every decision is
+    with non-empty string ``code``, ``message`` and ``basis`` (every decision is
     explainable). Further fields are the decision point's own and are kept as they are.
     """
     if not isinstance(document, dict):

@@ -1,6 +1,6 @@
 """The ``opa`` backend: decisions by an OPA server over its REST API (docker-compose's ``opa``).
 
-The HTTP side is ``opa-python-client`` (DESIGN §7): its ``OpaClient`` pushes policies
+The HTTP side is ``opa-python-client``: its ``OpaClient`` pushes policies
 (``update_policy_from_string``) and data (``update_or_create_data``), reads documents
 (``get_data``), deletes modules (``delete_policy``), checks ``/health`` and asks for decisions
 (``query_rule``). It is configured so that nothing happens between the gateway and OPA that the

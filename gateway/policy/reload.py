@@ -1,4 +1,4 @@
-"""Live policy changes (DESIGN §7): a changed policy directory goes live only when it loads, its
+"""Live policy changes: a changed policy directory goes live only when it loads, its
 checks are clean and its tests pass; both outcomes are audited with the revisions involved."""
 
 from __future__ import annotations

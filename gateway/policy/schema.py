@@ -1,7 +1,7 @@
 """What the policies need from the covenant data (``data.covenant``), checked before they run.
 
 A privacy officer changes a number in ``policies/covenant/data.json`` without touching Rego
-(DESIGN §7); a typo there must surface in ``policy check`` as "data.covenant.small_cell_threshold:
+; a typo there must surface in ``policy check`` as "data.covenant.small_cell_threshold:
 expected a whole number >= 1, found text", not as a silent denial at the casusoverleg. The schema
 is deliberately loose where the policies are still growing (new keys are allowed everywhere) and
 strict where a wrong type would change a decision (a threshold that is text, a party type that

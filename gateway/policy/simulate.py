@@ -1,4 +1,4 @@
-"""``policy simulate``: replay recorded decision inputs against a candidate policy (DESIGN §7).
+"""``policy simulate``: replay recorded decision inputs against a candidate policy.
 
 Before a changed policy goes live, privacy officers want to know which past decisions it would
 have taken differently, and why. Each recorded decision (point, input, outcome, reasons, when) is

@@ -1,4 +1,4 @@
-"""Privacy-officer tools over a policy set: ``policy test`` and ``policy check`` (DESIGN §7).
+"""Privacy-officer tools over a policy set: ``policy test`` and ``policy check``.
 
 ``run_policy_tests`` behaves like ``opa test``: every rule whose name starts with ``test_`` in a
 ``*_test.rego`` module is a test; it passes if and only if it evaluates to ``true`` (undefined or

@@ -1,4 +1,4 @@
-"""The key holder (DESIGN §4): holds one OPRF key per pseudonym domain, sees only blinded elements.
+"""The key holder: holds one OPRF key per pseudonym domain, sees only blinded elements.
 
 Keys are derived with RFC 9497 DeriveKeyPair from one master seed, ``info`` naming the domain, so
 that different covenants get unlinkable pseudonyms and no per-domain key needs to be stored. The

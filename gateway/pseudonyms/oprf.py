@@ -1,4 +1,4 @@
-"""RFC 9497 OPRF(ristretto255, SHA-512), mode 0x00 (OPRF): the pseudonym function (DESIGN §4).
+"""RFC 9497 OPRF(ristretto255, SHA-512), mode 0x00 (OPRF): the pseudonym function.
 
 The client (an adapter) blinds its input, the server (the key holder) multiplies the blinded
 element by its key, and the client removes the blind and hashes, obtaining
@@ -239,7 +239,7 @@ def derive_key_pair(seed: bytes, info: bytes) -> tuple[bytes, bytes]:
     skS = HashToScalar(deriveInput || I2OSP(counter, 1), DST = "DeriveKeyPair" || contextString)
     until skS is nonzero, failing after counter 255; pkS = skS * G. The seed must be Ns = 32 bytes
     of secret randomness; an all-zero seed is refused as a degenerate key (not an RFC rule). One
-    ``info`` per pseudonym domain gives unlinkable keys (DESIGN §4).
+    ``info`` per pseudonym domain gives unlinkable keys.
     """
     if not isinstance(seed, bytes) or len(seed) != NS:
         raise DeriveKeyPairError(f"De seed moet {NS} bytes zijn.")

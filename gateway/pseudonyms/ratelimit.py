@@ -1,4 +1,4 @@
-"""Per-party rate limit on OPRF evaluations (DESIGN §4): a token bucket counted in elements.
+"""Per-party rate limit on OPRF evaluations: a token bucket counted in elements.
 
 The limit is what stands between a stolen adapter key and a dictionary of all ~10^8 valid BSNs:
 at the default 100,000 elements a minute, enumerating them would take about two and a half

@@ -1,2 +1,2 @@
-"""Release to the casusoverleg (DESIGN §5, §8): open only what the ``release`` decision allows,
+"""Release to the casusoverleg: open only what the ``release`` decision allows,
 keep only the allowed fields per recipient, and seal one package per recipient party."""

@@ -143,7 +143,7 @@ def _not_released() -> dict[str, str]:
     return {
         "code": "niet-vrijgegeven",
         "message": "Het beleid heeft dit signaal niet voor deze ontvanger vrijgegeven.",
-        "basis": "DESIGN §7: deny by default",
+        "basis": "standaard geweigerd (deny by default)",
     }
 
 

@@ -1,4 +1,4 @@
-"""Sealing of identifying details (DESIGN §5): HPKE (RFC 9180) in a versioned envelope.
+"""Sealing of identifying details: HPKE (RFC 9180) in a versioned envelope.
 
 Envelope v1::
 

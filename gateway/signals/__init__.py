@@ -1,1 +1,1 @@
-"""Signals: what partners report, pseudonymised and sealed (DESIGN §1, §11)."""
+"""Signals: what partners report, pseudonymised and sealed."""

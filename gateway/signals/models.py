@@ -1,4 +1,4 @@
-"""The signal as partners submit it (API contract, DESIGN §11). Create models only: the server
+"""The signal as partners submit it (the API contract). Create models only: the server
 sets ids, versions in force and timestamps, so clients cannot.
 
 Runtime limits (catalogue, sizes, the clock) arrive through pydantic's validation context, so every
@@ -78,7 +78,7 @@ class SubjectIn(_Strict):
 
 
 class FlagsIn(_Strict):
-    """Facts the release rules need (DOMAIN.md): minors, consent, embargo, source protection."""
+    """Facts the release rules need: minors, consent, embargo, source protection."""
 
     minor: bool = False
     consent: bool | None = None

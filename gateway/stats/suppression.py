@@ -1,4 +1,4 @@
-"""Small-cell suppression of a table of counts (DESIGN §7 ``stats``; AVG overweging 26).
+"""Small-cell suppression of a table of counts (``stats`` policy; AVG overweging 26).
 
 A table has 1 to 3 dimensions (the ``stats`` policy allows at most ``max_dimensions``). It is
 published as its non-empty cells, the marginal total of every value of every dimension (for tables

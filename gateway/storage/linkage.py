@@ -1,4 +1,4 @@
-"""Incremental linkage in the ingest transaction (DESIGN §6), over SQLAlchemy Core.
+"""Incremental linkage in the ingest transaction, over SQLAlchemy Core.
 
 A batch is linked in three steps, all in the caller's transaction:
 

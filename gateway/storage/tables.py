@@ -1,4 +1,4 @@
-"""The schema (DESIGN §10). Nothing identifying is stored in clear: subjects are OPRF pseudonyms,
+"""The schema. Nothing identifying is stored in clear: subjects are OPRF pseudonyms,
 the identifying part of a signal is an HPKE-sealed blob only the release step can open.
 
 Bulk paths use these tables through SQLAlchemy Core (``SignalRow.__table__``), not per-row ORM.
@@ -98,7 +98,7 @@ class SubjectRow(SQLModel, table=True):
 
 
 class ClusterRow(SQLModel, table=True):
-    """A connected component of current signals (DESIGN §6). Every current signal's
+    """A connected component of current signals. Every current signal's
     ``cluster_id`` names its cluster's row directly (the smaller side is relabelled on a merge),
     so that reading a cluster is one indexed lookup. A cluster absorbed by another keeps its row
     with ``merged_into``; one that split off names its origin in ``split_from``."""
@@ -307,7 +307,7 @@ class StatsRetiredRow(SQLModel, table=True):
 
 
 class CaseRow(SQLModel, table=True):
-    """A case opened by the RIEC from a hit (DESIGN §8): its stage in the chain process, its
+    """A case opened by the RIEC from a hit: its stage in the chain process, its
     purpose and whether the casusoverleg is split (a part with the care coordinator)."""
 
     __tablename__ = "cases"

@@ -1,4 +1,4 @@
-"""``/v1/audit``: signed checkpoints and Merkle proofs of the audit log (DESIGN §9, §11).
+"""``/v1/audit``: signed checkpoints and Merkle proofs of the audit log.
 
 What a partner needs to hold the gateway to its log without trusting it: the latest checkpoint
 (a C2SP signed note over size and root, signed with the gateway's published Ed25519 key; the

@@ -1,5 +1,5 @@
 """``/v1/cases``: open a case from a hit, move it through the chain process, add signals,
-approve, assign interventions (DESIGN §8).
+approve, assign interventions.
 
 Every step is one ``case`` decision (``policies/gateway/case``). Allowed: the decision, the
 effect, a case event and an audit entry commit together, under a lock on the case row, and only

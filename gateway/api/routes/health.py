@@ -1,4 +1,4 @@
-"""Liveness, readiness and metrics (DESIGN §11)."""
+"""Liveness, readiness and metrics."""
 
 from __future__ import annotations
 

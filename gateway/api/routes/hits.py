@@ -1,4 +1,4 @@
-"""``/v1/hits`` and ``/v1/hubs``: the RIEC's view of linked data, pseudonymised (DESIGN §6).
+"""``/v1/hits`` and ``/v1/hubs``: the RIEC's view of linked data, pseudonymised.
 
 Every request asks the ``hits`` policy whether this requester may see hits (action ``view``);
 every answer, given or refused, is recorded and audited with counts, never with content.

@@ -1,4 +1,4 @@
-"""``/v1/pseudonyms/evaluate``: the OPRF server step for adapters (DESIGN §4).
+"""``/v1/pseudonyms/evaluate``: the OPRF server step for adapters.
 
 The gateway sees only blinded ristretto255 elements: it cannot tell which identifiers an adapter
 pseudonymises, and the adapter cannot compute a pseudonym without asking. Each call is signed,

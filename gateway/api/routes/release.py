@@ -1,4 +1,4 @@
-"""Release of a case to the casusoverleg, and packages for their recipients (DESIGN §5, §8).
+"""Release of a case to the casusoverleg, and packages for their recipients.
 
 Fail closed, in this order: a signal that does not open, a refusing or failing policy engine,
 a recipient without an encryption key, a sealing error, an audit entry that cannot be written:

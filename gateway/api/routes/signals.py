@@ -88,7 +88,7 @@ class Decided:
 
 
 def _decide(rt: Runtime, call: VerifiedCall, batch: Any) -> Decided:
-    """One ``ingest`` decision for the whole batch (DESIGN §7): never one per signal."""
+    """One ``ingest`` decision for the whole batch: never one per signal."""
     party = call.party
     policy_input = service.policy_input(
         party={

@@ -1,4 +1,4 @@
-"""``GET /v1/stats``: the regional monitor, counts with small-cell suppression (DESIGN §7, §11).
+"""``GET /v1/stats``: the regional monitor, counts with small-cell suppression.
 
     GET /v1/stats?dimensions=vorm,gemeente&since=2025-01&until=2025-12&gemeente=GM0599&vorm=…
 
@@ -320,7 +320,7 @@ def regional_stats(
         table = suppress(cells, dimensions=len(grouped), threshold=threshold)
         body = report.document(query, table, revision=decision.revision, reasons=explained)
         rendered = JSONResponse(body)
-    # The view is audited before it is returned: no audit entry, no figures (DESIGN §9).
+    # The view is audited before it is returned: no audit entry, no figures.
     with rt.engine.begin() as connection:
         _record(connection, rt, decision, policy_input)
         audit_call(

@@ -17,7 +17,7 @@ reason(code, message, basis) := {"code": code, "message": message, "basis": basi
 # The covenant data is the truth about who signed: the gateway's input must agree with it.
 is_signatory(party_id) if data.covenant.parties[party_id].signatory == true
 
-# A party may only act in a role the covenant grants it (DESIGN §3).
+# A party may only act in a role the covenant grants it.
 party_holds_role(party_id, role) if role in data.covenant.parties[party_id].roles
 
 type_has_purpose(party_type, purpose) if purpose in data.covenant.party_types[party_type].purposes

@@ -1,4 +1,4 @@
-"""Linkage and hits: clusters, linking pseudonyms, hits with facets and history (DESIGN §6).
+"""Linkage and hits: clusters, linking pseudonyms, hits with facets and history.
 
 Revision ID: 0003
 Revises: 0002

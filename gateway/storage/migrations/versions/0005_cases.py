@@ -1,4 +1,4 @@
-"""Cases: participants, signals, history, approvals, interventions (DESIGN §8).
+"""Cases: participants, signals, history, approvals, interventions.
 
 Revision ID: 0005
 Revises: 0004

@@ -1,4 +1,4 @@
-"""Releases and their sealed packages (DESIGN §5, §8).
+"""Releases and their sealed packages.
 
 Revision ID: 0006
 Revises: 0005

@@ -1,4 +1,4 @@
-"""The audit log's Merkle tree (DESIGN §9): complete subtrees, level 1 and up.
+"""The audit log's Merkle tree: complete subtrees, level 1 and up.
 
 Existing entries get their nodes here, computed from the stored leaf hashes in one streaming
 pass (the same function the append path uses), so a log that predates the tree proves its whole
