@@ -1,7 +1,7 @@
 """Audit log core: canonical entries, leaf hashes and the hash chain. No web, no database.
 
 Leaves are hashed as RFC 9162 §2.1.1 leaves, ``SHA-256(0x00 || entry)``, so that the Merkle tree
-and signed checkpoints (``gateway.audit.checkpoint``) can be built over the same leaves later. Until then a
+and signed checkpoints (``gateway.audit.checkpoint``) can be built over the same leaves. A
 hash chain, ``chain_n = SHA-256(chain_{n-1} || leaf_n)`` with ``chain_0`` all zeroes, makes any
 change, deletion or reordering of an entry visible to ``verify``.
 """

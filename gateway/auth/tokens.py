@@ -1,7 +1,7 @@
 """The signed-call token format, shared by the verifier (gateway) and the minter (adapters).
 
 A token is a JWS (RFC 7515) with header ``typ: gateway-call+jwt`` (explicit typing, RFC 8725
-§3.11, so that no other JWT can be replayed as a call) and the claims the gateway requires. ``htm``/``htu``
+§3.11, so that no other JWT can be replayed as a call) and the claims below. ``htm``/``htu``
 follow DPoP (RFC 9449 §4.2); ``htu`` here is the request target, path plus query, so that a token
 for one resource or filter cannot be used for another. ``body_sha256`` is base64url(SHA-256(body))
 of the exact bytes sent (the empty body for GET).

@@ -8,7 +8,8 @@ Fail closed, always: ``decide`` never raises (except :class:`ValueError` for a p
 exist, which is a programming error) and never allows on failure. An engine error, a crash, a
 timeout, an unreachable server, an undefined decision or a decision of the wrong shape each become
 a denial with one reason that says which of these happened (``policy-engine-error``,
-``policy-undefined``, ``policy-malformed``) and the basis "standaard geweigerd (deny by default)". The precise
+``policy-undefined``, ``policy-malformed``) and the basis "standaard geweigerd (deny by
+default)". The precise
 cause, for logs and the audit trail, is in :attr:`Decision.error`.
 """
 

@@ -2,8 +2,10 @@
 read (:func:`catch_up`), and the grouped reads behind ``GET /v1/stats``.
 
 Why a rollup: a GROUP BY over 1,000,000 current signals takes 3 to 7 s on SQLite (the rows carry
-their sealed blobs, and indicators sit in a JSON list), against a budget of 500 ms p95 (docs/architecture.md). The rollup keeps one count per combination of a shape's axes (``gateway.stats.dimensions``);
-a request reads one shape, at most some 100,000 narrow rows. ``bench/stats.py`` measures both.
+their sealed blobs, and indicators sit in a JSON list), against a budget of 500 ms p95
+(docs/architecture.md). The rollup keeps one count per combination of a shape's axes
+(``gateway.stats.dimensions``); a request reads one shape, at most some 100,000 narrow rows.
+``bench/stats.py`` measures both.
 
 Who keeps it right: ingest notes the versions it retires (:func:`note_retired`, one narrow row
 each) and :func:`catch_up` counts everything committed since the last time, before a read;
