@@ -30,6 +30,7 @@ from gateway.pseudonyms.keyholder import (
     load_master_seed,
 )
 from gateway.pseudonyms.ratelimit import ElementBudget
+from gateway.service.work import UnitOfWork
 from gateway.settings import Settings
 from gateway.signals.models import Limits
 from gateway.signals.reference import IndicatorCatalogue, load_catalogue
@@ -92,6 +93,11 @@ class Runtime:
             gateway_keys=gateway_public_keys(settings, covenant),
             policy=policy or open_policy(settings),
         )
+
+    @cached_property
+    def unit_of_work(self) -> UnitOfWork:
+        """Where every use case opens its transactions (``gateway.service.work``)."""
+        return UnitOfWork(self.engine, self.clock)
 
     @cached_property
     def release_keys(self) -> ReleaseKeys:
