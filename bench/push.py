@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 from adapters import push  # noqa: E402
 from adapters.registry import get  # noqa: E402
 from bench.harness import dev_keys, gateway_process, signed_post  # noqa: E402
+from gateway.demo import shareable_care_export  # noqa: E402
 from gateway.demo_data import generate_region  # noqa: E402
 from gateway.parties.keys import load_signing_key  # noqa: E402
 
@@ -57,11 +58,16 @@ def main() -> None:
             started = time.perf_counter()
             records = 0
             for entry in manifest:
+                path = region / entry["file"]
+                if entry["format"] == "zorg-csv":
+                    # What the covenant lets a care coordinator export: registrations with the
+                    # client's consent (the ingest policy refuses the rest, and a batch is atomic).
+                    path = shareable_care_export(path, workdir)
                 client = Recording(base_url=base, key=load_signing_key(private, entry["party"]))
                 report = push.push(
                     client=client,
                     adapter=get(entry["format"]),
-                    path=region / entry["file"],
+                    path=path,
                     party=entry["party"],
                 )
                 records += report.records
