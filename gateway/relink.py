@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from gateway.audit import store as audit
 from gateway.audit.chain import AuditEvent
+from gateway.hits.refresh import refresh_hits
 from gateway.linkage.rules import link_rules
 from gateway.runtime import Runtime
-from gateway.storage.hits import HitWriter
 from gateway.storage.linkage import SqlLinker
 
 
@@ -39,8 +39,13 @@ def rebuild_linkage(rt: Runtime, *, dry_run: bool = False) -> RebuildReport:
         transaction = connection.begin()
         try:
             changes = SqlLinker(connection, rules, now=now).rebuild()
-            hits = HitWriter(connection, now=now).refresh(
-                changes, rt.policy, party_types=rt.party_types, barrier_of=rt.barrier_of
+            hits = refresh_hits(
+                connection,
+                changes,
+                rt.policy,
+                now=now,
+                party_types=rt.party_types,
+                barrier_of=rt.barrier_of,
             )
             report = RebuildReport(
                 clusters_changed=len(changes.touched),

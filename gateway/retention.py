@@ -30,11 +30,11 @@ from gateway import sealing
 from gateway.audit import store as audit
 from gateway.audit.chain import AuditEvent
 from gateway.errors import ConfigurationError
+from gateway.hits.refresh import refresh_hits
 from gateway.linkage.rules import link_rules
 from gateway.parties.release_keys import BEGINNING, ReleaseKey
 from gateway.runtime import Runtime
 from gateway.storage import decisions, retention, signals
-from gateway.storage.hits import HitWriter
 from gateway.storage.linkage import SqlLinker
 
 
@@ -108,8 +108,13 @@ def _purge(
         linker = SqlLinker(connection, link_rules(rt.policy.data), now=now)
         barriers = {code: b.value for code, b in rt.catalogue.barriers.items()}
         deleted = retention.purge(connection, linker, ids, barriers=barriers)
-        hits = HitWriter(connection, now=now).refresh(
-            linker.changes, rt.policy, party_types=rt.party_types, barrier_of=rt.barrier_of
+        hits = refresh_hits(
+            connection,
+            linker.changes,
+            rt.policy,
+            now=now,
+            party_types=rt.party_types,
+            barrier_of=rt.barrier_of,
         )
         pruned = 0 if decisions_cutoff is None else decisions.prune(connection, decisions_cutoff)
         audit.append(

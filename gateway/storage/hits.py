@@ -14,17 +14,14 @@ import base64
 import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, exists, insert, or_, select, update
 
-from gateway.errors import Unavailable
 from gateway.hits.network import MemberSignal
-from gateway.hits.summary import SignalFacts, evaluation_input, facets
-from gateway.policy.engine import Decision, PolicyEngine
-from gateway.storage import decisions
+from gateway.hits.summary import SignalFacts, facets
 from gateway.storage.linkage import Changes, chunks
 from gateway.storage.signals import as_utc
 from gateway.storage.tables import (
@@ -48,15 +45,12 @@ STATUSES = (OPEN, LAPSED, MERGED)
 
 
 @dataclass
-class Refreshed:
-    """Counts for the ingest audit entry and log."""
+class Applied:
+    """What applying one judgement changed, for the ingest audit entry and log."""
 
-    clusters: int = 0
     new: int = 0
     changed: int = 0
     lapsed: int = 0
-    merged: int = 0
-    decision: Decision | None = field(default=None, repr=False)
 
 
 def cluster_facts(
@@ -103,49 +97,38 @@ class HitWriter:
         self._c = connection
         self._now = now
 
-    def refresh(
+    def live_clusters(self, changes: Changes) -> list[int]:
+        """The clusters a batch touched that still exist (absorbed ones live on in others)."""
+        return sorted(c for c in changes.touched if c not in changes.merged)
+
+    def facts(
         self,
         changes: Changes,
-        policy: PolicyEngine,
+        live: Sequence[int],
         *,
         party_types: Mapping[str, str],
+        known: Mapping[int, list[SignalFacts]],
+    ) -> dict[int, list[SignalFacts]]:
+        """The facts of each live cluster: read, except those a batch made from its own rows
+        (``known``), which need no read and can hold no hit yet."""
+        found = cluster_facts(self._c, [c for c in live if c not in known], party_types)
+        found.update({c: list(f) for c, f in known.items() if c in changes.touched})
+        return found
+
+    def apply(
+        self,
+        changes: Changes,
+        live: Sequence[int],
+        facts: Mapping[int, list[SignalFacts]],
+        verdicts: Mapping[str, Any],
+        *,
+        revision: str,
         barrier_of: Callable[[str], str | None],
-        known: Mapping[int, list[SignalFacts]] | None = None,
-    ) -> Refreshed:
-        """``known``: facts of clusters this batch made from its own rows (see ``Changes.fresh``),
-        which need no read and can hold no hit yet."""
-        known = known or {}
-        done = Refreshed()
-        done.merged = self._follow_merges(changes)
-        live = sorted(c for c in changes.touched if c not in changes.merged)
-        if not live:
-            return done
-        facts = cluster_facts(self._c, [c for c in live if c not in known], party_types)
-        facts.update({c: list(f) for c, f in known.items() if c in changes.touched})
-        done.clusters = len(facts)
-        verdicts: dict[str, Any] = {}
-        if facts:
-            evaluation = evaluation_input(facts, now=self._now)
-            decision = policy.decide("hits", evaluation.document)
-            judged = decision.document.get("hits") if decision.allow else None
-            if not isinstance(judged, dict):
-                # Fail closed: without a judgement the batch is not stored, and is sent again.
-                raise Unavailable("de hitregels konden niet worden toegepast; probeer opnieuw")
-            verdicts = {
-                str(cid): judged.get(entry)
-                for entry, cids in evaluation.clusters.items()
-                for cid in cids
-            }
-            decisions.record(
-                self._c,
-                point="hits",
-                input=evaluation.document,
-                allow=decision.allow,
-                reasons=[r.as_dict() for r in decision.reasons],
-                revision=decision.revision,
-                now=self._now,
-            )
-            done.decision = decision
+        known: Mapping[int, list[SignalFacts]],
+    ) -> Applied:
+        """Bring the hit rows of ``live`` clusters to ``verdicts`` (the ``hits`` policy's answer
+        per cluster id): a hit arises, changes, lapses or revives, each with its event."""
+        done = Applied()
         existing = {
             row.cluster_id: row
             for chunk in chunks([c for c in live if c not in known])
@@ -166,7 +149,7 @@ class HitWriter:
                     for r in (verdict or {}).get("reasons", [])
                     if isinstance(r, dict)
                 ),
-                "policy_revision": done.decision.revision if done.decision else "",
+                "policy_revision": revision,
             }
             if is_hit and row is None:
                 hit_id = new_hit_id()
@@ -210,7 +193,7 @@ class HitWriter:
                     done.changed += 1
         return done
 
-    def _follow_merges(self, changes: Changes) -> int:
+    def follow_merges(self, changes: Changes) -> int:
         """Move hits of absorbed clusters to their survivor; the oldest hit carries on."""
         by_survivor: dict[int, list[int]] = {}
         for absorbed in changes.merged:
