@@ -273,7 +273,7 @@ def test_a_rebuild_applies_changed_link_rules_to_stored_clusters(
 
     from gateway.policy import load_policy_set
     from gateway.policy.embedded import EmbeddedEngine
-    from gateway.relink import rebuild_linkage
+    from gateway.linkage.rebuild import rebuild_linkage
     from gateway.runtime import Runtime
 
     _, rt = server

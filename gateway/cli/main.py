@@ -3,6 +3,7 @@ the same services as the API."""
 
 from __future__ import annotations
 
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -121,19 +122,65 @@ def init(
     console.print(f"OK: database bijgewerkt; indicatorcatalogus versie {catalogue.version}")
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket for ``serve``, bound here rather than inside uvicorn: a busy port is
+    then one readable line naming host and port, not uvicorn's exit after an English OSError, and
+    no other process can take the port between a check and the bind. SO_REUSEADDR as asyncio sets
+    it, so a port left in TIME_WAIT by the previous run is not reported as busy."""
+    import errno
+
+    from rich.markup import escape
+
+    where = escape(f"{host}:{port}")
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if isinstance(exc, socket.gaierror):
+            reason = f"kan niet luisteren op {where}: onbekende host (GATEWAY_HOST)"
+        else:
+            reason = {
+                errno.EADDRINUSE: f"poort {port} op {escape(host)} is al in gebruik (draait de "
+                "gateway al?); stop dat proces of kies een andere poort met GATEWAY_PORT",
+                errno.EACCES: f"kan niet luisteren op {where}: geen toestemming (poorten onder "
+                "1024 vragen extra rechten); kies een andere poort met GATEWAY_PORT",
+                errno.EADDRNOTAVAIL: f"kan niet luisteren op {where}: dat adres hoort niet bij "
+                "deze machine (GATEWAY_HOST)",
+            }.get(exc.errno or 0, f"kan niet luisteren op {where}: systeemfout {exc.errno}")
+        # soft_wrap: one line however narrow the terminal, so it can be grepped and read whole.
+        console.print(f"[red]FAIL:[/] {reason}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    return sock
+
+
 @app.command()
 def serve() -> None:
     """Start de API met uvicorn op GATEWAY_HOST:GATEWAY_PORT."""
+    from gateway.observability.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    # First the port: a busy one is reported before any other work is done.
+    sock = _listen(settings.host, settings.port)
+    try:
+        _serve_on(sock, settings)
+    finally:
+        sock.close()
+
+
+def _serve_on(sock: socket.socket, settings: Settings) -> None:
+    """Everything of ``serve`` after the socket is bound; the caller closes the socket."""
     import uvicorn
 
     from gateway.api.app import create_app
-    from gateway.observability.logs import configure_logging, get_logger
+    from gateway.observability.logs import get_logger
     from gateway.policy.goruntime import RECOMMENDED_GOGC, effective_gogc
     from gateway.runtime import Runtime
     from gateway.storage.database import migrate
 
-    settings = _settings()
-    configure_logging(level=settings.log_level, fmt=settings.log_format)
     try:
         rt = Runtime.build(settings)
     except ConfigurationError as exc:
@@ -170,9 +217,12 @@ def serve() -> None:
             },
             daemon=True,
         ).start()
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"http://{host}:{settings.port}"
     console.print(
-        f"OK: gateway {rt.covenant.gateway_id} luistert op http://{settings.host}:{settings.port}"
-        " (Ctrl-C om te stoppen; health: /readyz, API: /docs)"
+        f"OK: gateway {rt.covenant.gateway_id} luistert op {url}",
+        "(Ctrl-C om te stoppen; health: /readyz, API: /docs)",
+        markup=False,
     )
     get_logger("gateway").info(
         "gateway.starting",
@@ -189,16 +239,23 @@ def serve() -> None:
             gogc=effective_gogc(),
             recommended_gogc=RECOMMENDED_GOGC,
         )
-    try:
-        uvicorn.run(
+    # uvicorn logs no address of its own for a socket it is handed: this line says it.
+    get_logger("gateway").info("gateway.listening", host=settings.host, port=settings.port, url=url)
+    server = uvicorn.Server(
+        uvicorn.Config(
             create_app(rt),
             host=settings.host,
             port=settings.port,
             log_config=None,
             access_log=False,
         )
+    )
+    try:
+        server.run(sockets=[sock])
     finally:
         stop.set()
+    if not server.started:  # the application did not start (uvicorn has logged why)
+        raise typer.Exit(3)
 
 
 @audit_app.command("verify")
@@ -366,7 +423,7 @@ def linkage_rebuild(
     """Breng de opgeslagen koppelingen in lijn met de koppelregels die nu gelden
     (data.covenant.linkage: link_kinds, hub_threshold) en toets de clusters die veranderen
     opnieuw op hits. Draai dit na elke wijziging van die regels."""
-    from gateway.relink import rebuild_linkage
+    from gateway.linkage.rebuild import rebuild_linkage
 
     report = _with_runtime(lambda rt: rebuild_linkage(rt, dry_run=dry_run))
     verb = "zouden veranderen" if report.dry_run else "veranderd"

@@ -103,6 +103,7 @@ def simulate(
 
     from gateway.policy import simulate as simulation
     from gateway.policy.factory import open_policy_engine
+    from gateway.policy.records import replayable
     from gateway.settings import Settings
     from gateway.storage import decisions
     from gateway.storage.database import create_db_engine
@@ -128,19 +129,21 @@ def simulate(
                 )
                 raise typer.Exit(2)
             flips = simulation.simulate(
-                counted(decisions.recorded(connection, point=point, limit=limit)),
+                counted(replayable(decisions.recorded(connection, point=point, limit=limit))),
                 candidate,
                 include_reason_changes=reasons,
             )
             judged, hit_flips = (0, [])
             if point in (None, "hits"):
                 judged, hit_flips = simulation.hit_flips(
-                    decisions.recorded(connection, point="hits", limit=limit), current, candidate
+                    replayable(decisions.recorded(connection, point="hits", limit=limit)),
+                    current,
+                    candidate,
                 )
             compared, release_changes = (0, [])
             if point in (None, "release"):
                 compared, release_changes = simulation.release_changes(
-                    decisions.recorded(connection, point="release", limit=limit),
+                    replayable(decisions.recorded(connection, point="release", limit=limit)),
                     current,
                     candidate,
                 )

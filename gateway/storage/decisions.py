@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from gateway.policy.engine import Reason
-from gateway.policy.simulate import RecordedDecision
+from gateway.jsontypes import JsonObject
 from gateway.storage.signals import as_utc
 from gateway.storage.tables import DecisionRow
 
@@ -56,9 +56,9 @@ def record(
     connection: Connection,
     *,
     point: str,
-    input: dict[str, Any],
+    input: JsonObject,
     allow: bool,
-    reasons: list[dict[str, Any]],
+    reasons: list[JsonObject],
     revision: str,
     now: datetime,
 ) -> None:
@@ -75,9 +75,22 @@ def record(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class StoredDecision:
+    """A decision as stored: its point, the exact (scrubbed) input, the outcome, the reasons as
+    the policy gave them, and when. ``policy simulate`` turns these into its own records."""
+
+    point: str
+    input: dict[str, Any]  # Any: the decision input document (JSON)
+    allow: bool
+    reasons: list[dict[str, Any]]  # Any: reasons as the policy returned them (JSON)
+    revision: str
+    recorded_at: datetime
+
+
 def recorded(
     connection: Connection, *, point: str | None = None, limit: int | None = None
-) -> Iterator[RecordedDecision]:
+) -> Iterator[StoredDecision]:
     """Recorded decisions, newest first, streamed."""
     query = select(_decisions).order_by(_decisions.c.id.desc())
     if point is not None:
@@ -85,11 +98,11 @@ def recorded(
     if limit is not None:
         query = query.limit(limit)
     for row in connection.execution_options(yield_per=500).execute(query):
-        yield RecordedDecision(
+        yield StoredDecision(
             point=row.point,
             input=row.input,
             allow=row.allow,
-            reasons=tuple(Reason.from_dict(r) for r in row.reasons),
+            reasons=list(row.reasons),
             revision=row.revision,
             recorded_at=as_utc(row.decided_at),
         )
