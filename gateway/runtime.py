@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Engine
 
 from gateway.auth.signed_calls import CallVerifier
 from gateway.crypto import unb64u
+from gateway.crypto.signing import Ed25519PrivateKey, Ed25519PublicKey, ed25519_public_key
 from gateway.errors import ConfigurationError
+from gateway.jsontypes import JsonObject
 from gateway.observability.metrics import Metrics
 from gateway.parties.covenant import Covenant, load_covenant
 from gateway.parties.keys import KeyRing, load_keyring, load_signing_key
@@ -54,7 +54,7 @@ class Runtime:
     clock: Callable[[], datetime]
     keyholder: KeyHolder
     oprf_budget: ElementBudget
-    gateway_keys: dict[str, Any]
+    gateway_keys: JsonObject
     policy: PolicyEngine
 
     @classmethod
@@ -104,7 +104,7 @@ class Runtime:
         """The gateway's release key pairs, one per period (crypto-shredding, docs/sealing.md)."""
         return ReleaseKeys(self.settings.private_keys_dir, self.covenant.gateway_id)
 
-    def release_key(self) -> dict[str, Any]:
+    def release_key(self) -> JsonObject:
         """The current release key: the public HPKE key adapters seal identifying details to."""
         return self.release_keys.current(self.clock()).public
 
@@ -163,12 +163,12 @@ def audit_origin(gateway_id: str) -> str:
     return f"{gateway_id}/audit"
 
 
-def audit_public_key(gateway_keys: dict[str, Any]) -> Ed25519PublicKey:
+def audit_public_key(gateway_keys: JsonObject) -> Ed25519PublicKey:
     """The gateway's published Ed25519 key (its JWKS), which checkpoints verify with."""
     jwk = next(
         k for k in gateway_keys["keys"] if k.get("use") == "sig" and k.get("crv") == "Ed25519"
     )
-    return Ed25519PublicKey.from_public_bytes(unb64u(jwk["x"]))
+    return ed25519_public_key(unb64u(jwk["x"]))
 
 
 def audit_signer(private_keys_dir: Path, gateway_id: str) -> Ed25519PrivateKey:
@@ -178,7 +178,7 @@ def audit_signer(private_keys_dir: Path, gateway_id: str) -> Ed25519PrivateKey:
     return key
 
 
-def gateway_public_keys(settings: Settings, covenant: Covenant) -> dict[str, Any]:
+def gateway_public_keys(settings: Settings, covenant: Covenant) -> JsonObject:
     path = settings.keys_dir / f"{covenant.gateway_id}.jwks.json"
     try:
         document = json.loads(path.read_text("utf-8"))

@@ -20,9 +20,12 @@ import binascii
 import hashlib
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from gateway.crypto.signing import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+    InvalidSignature,
+    raw_public_key,
+)
 
 ED25519 = 0x01
 SIGNATURE_PREFIX = "— "  # U+2014 EM DASH and a space
@@ -45,7 +48,7 @@ class Checkpoint:
 
 
 def _raw_public(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return raw_public_key(key)
 
 
 def _check_name(name: str) -> None:
