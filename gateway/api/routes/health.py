@@ -8,10 +8,11 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
-from gateway.api.problems import CATALOGUE, problem_response
+from gateway.api.problems import ProblemType, problem_response
+from gateway.api.problems import problem_type as describe_problem
 from gateway.api.security import runtime
-from gateway.errors import ConfigurationError, NotFound, Unavailable
-from gateway.storage.database import ping
+from gateway.errors import NotFound, Unavailable
+from gateway.service.health import readiness
 
 router = APIRouter(tags=["operations"])
 
@@ -23,33 +24,15 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="Database and keys are usable", response_model=None)
 async def readyz(request: Request) -> dict[str, Any] | Response:
-    rt = runtime(request)
-    checks: dict[str, str] = {}
-    try:
-        await run_in_threadpool(ping, rt.engine)
-        checks["database"] = "ok"
-    except Unavailable:
-        checks["database"] = "unavailable"
-    checks["keys"] = "ok" if rt.keyring.parties else "no party keys loaded"
-    try:
-        # The key adapters seal to (public and private half live in one file in the key store).
-        rt.release_keys.current(rt.clock())
-        checks["release_key"] = "ok"
-    except ConfigurationError:
-        checks["release_key"] = "no current release key"
-    try:
-        await run_in_threadpool(rt.policy.check_ready)
-        checks["policy"] = "ok"
-    except Unavailable:
-        checks["policy"] = "unavailable"
-    if all(v == "ok" for v in checks.values()):
-        return {"status": "ready", "checks": checks}
+    found = await run_in_threadpool(readiness, runtime(request))
+    if found.ready:
+        return {"status": "ready", "checks": found.checks}
     return problem_response(
         503,
         Unavailable.code,
         Unavailable.title,
         "gateway is niet gereed",
-        extra={"checks": checks},
+        extra={"checks": found.checks},
         headers={"Retry-After": "5"},
     )
 
@@ -59,14 +42,15 @@ def metrics(request: Request) -> Response:
     return Response(runtime(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/problems/{code}", summary="What a problem type means")
-def problem_type(code: str) -> dict[str, Any]:
-    if code not in CATALOGUE:
+@router.get(
+    "/problems/{code}",
+    summary="What a problem type means (Dutch title and description)",
+    response_model=ProblemType,
+)
+def problem_type(code: str) -> ProblemType:
+    # A plain str, not an enum: an unknown code is a 404 problem like any unknown page, not a 422.
+    # The OpenAPI document still lists the codes (gateway.api.openapi).
+    found = describe_problem(code)
+    if found is None:
         raise NotFound("onbekend probleemtype")
-    status, title, description = CATALOGUE[code]
-    return {
-        "type": f"/problems/{code}",
-        "status": status,
-        "title": title,
-        "description": description,
-    }
+    return found
