@@ -15,8 +15,9 @@ from sqlalchemy import Connection
 
 from gateway.errors import FieldError, InvalidInput, NotFound, PolicyRefused
 from gateway.hits.network import network_view
+from gateway.jsontypes import Json, JsonObject
 from gateway.observability.logs import get_logger
-from gateway.policy.engine import Decision, JsonObject
+from gateway.policy.engine import Decision
 from gateway.runtime import Runtime
 from gateway.service.actor import Actor
 from gateway.storage import hits as store
@@ -218,7 +219,7 @@ def view_network(rt: Runtime, *, actor: Actor, hit_id: str) -> HitNetwork:
 @dataclass(frozen=True, slots=True)
 class HubList:
     hubs: list[JsonObject]
-    threshold: Any  # Any: policy data (data.covenant.linkage.hub_threshold), shown as configured
+    threshold: Json  # policy data (data.covenant.linkage.hub_threshold), shown as configured
     policy_revision: str
 
     def as_dict(self) -> JsonObject:
