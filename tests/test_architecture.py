@@ -58,3 +58,17 @@ def test_the_import_rules_hold() -> None:
         [str(linter), "--no-cache"], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_every_module_the_architecture_page_names_exists() -> None:
+    """docs/architecture.md names modules and files; a rename must take the page along."""
+    text = (ROOT / "docs" / "architecture.md").read_text("utf-8")
+    modules = set(re.findall(r"`(gateway(?:\.[a-z_]+)+)`", text))
+    paths = set(re.findall(r"`((?:gateway|adapters|policies|docs)/[A-Za-z0-9_./-]+)`", text))
+    missing = [
+        m
+        for m in sorted(modules)
+        if not (ROOT / (m.replace(".", "/") + ".py")).exists()
+        and not (ROOT / m.replace(".", "/")).is_dir()
+    ] + [p for p in sorted(paths) if not (ROOT / p).exists()]
+    assert modules and paths and missing == []
