@@ -154,11 +154,15 @@ def gateway_server(
         PYTHONPATH=str(REPO),
     )
     env.update({f"GATEWAY_{k.upper()}": v for k, v in settings.items()})
+    # The server's own log (warnings and errors) goes to a file in the work directory; when the
+    # bench fails, its tail is shown (a 500 says only "de fout is gelogd").
+    log_path = workdir / f"gateway-serve-{port}.log"
+    log = log_path.open("w", encoding="utf-8")
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "serve"],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -173,9 +177,16 @@ def gateway_server(
                 raise SystemExit("gateway did not start")
             time.sleep(0.1)
         yield base, process
+    except BaseException:
+        log.flush()
+        tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+        print(f"-- last lines of the gateway's log ({log_path.name}):", file=sys.stderr)
+        print("\n".join(tail), file=sys.stderr)
+        raise
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log.close()
 
 
 @contextmanager
