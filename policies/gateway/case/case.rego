@@ -31,7 +31,7 @@ decision := {
 	"aggregates_only": aggregates_only,
 }
 
-actions := {"open", "transition", "add_signals", "assign_intervention", "update_intervention", "approve"}
+actions := {"open", "transition", "add_signals", "assign_intervention", "update_intervention", "approve", "view"}
 
 blockers contains lib.reason(
 	"actie-onbekend",
@@ -107,13 +107,53 @@ blockers contains lib.reason(
 }
 
 # A closed case does not change any more: no stage, no signals, no approvals, no interventions.
+# It can still be read (view).
 blockers contains lib.reason(
 	"casus-gesloten",
 	sprintf("De casus is gesloten (fase %q); er kan niets meer aan veranderen.", [closed_stage]),
 	"Convenant art. 19 lid 3",
 ) if {
-	action in actions - {"open"}
+	action in actions - {"open", "view"}
 	stage == closed_stage
+}
+
+# =============================================================================================
+# view: who sees a case's course (stage, participants, approvals, interventions, history;
+# never signal content). The directing party type (the RIEC) and the case's participants.
+# =============================================================================================
+
+viewing if action == "view"
+
+requester_reads_as_director_type if party_type(requester_party) in cases.director.party_types
+
+requester_reads_as_participant if requester_party in participants
+
+blockers contains lib.reason(
+	"casus-niet-zichtbaar",
+	"Alleen het RIEC en de deelnemers van de casus zien het verloop ervan.",
+	"AVG art. 5 lid 1 sub f; Convenant art. 19 lid 1",
+) if {
+	viewing
+	not requester_reads_as_director_type
+	not requester_reads_as_participant
+}
+
+grounds contains lib.reason(
+	"casus-inzage-regie",
+	"De partij voert de regie over casussen (het RIEC) en ziet het verloop.",
+	"Convenant art. 19 lid 1",
+) if {
+	viewing
+	requester_reads_as_director_type
+}
+
+grounds contains lib.reason(
+	"casus-inzage-deelnemer",
+	"De partij neemt deel aan de casus en ziet het verloop.",
+	"Convenant art. 19 lid 1",
+) if {
+	viewing
+	requester_reads_as_participant
 }
 
 # =============================================================================================

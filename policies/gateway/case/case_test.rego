@@ -664,6 +664,47 @@ test_an_intervention_stays_with_a_participant if {
 }
 
 # =============================================================================================
+# view
+# =============================================================================================
+
+view(requester, case_overrides) := decide(request("view", requester, case_overrides, {}))
+
+labour_participant := {"party": "arbeidsinspectie", "type": "arbeidsinspectie", "signatory": true, "roles": ["deelnemer"], "sub_alias": "persoon-9"}
+
+test_the_riec_sees_a_case_it_does_not_take_part_in if {
+	d := view(object.union(director, {"roles": []}), {})
+	d.allow
+	codes(d) == {"casus-inzage-regie"}
+}
+
+test_a_participant_sees_the_case_in_any_role if {
+	d := view(object.union(police_participant, {"roles": []}), {})
+	d.allow
+	codes(d) == {"casus-inzage-deelnemer"}
+}
+
+test_a_party_outside_the_case_does_not_see_it if {
+	d := view(labour_participant, {})
+	not d.allow
+	codes(d) == {"casus-niet-zichtbaar"}
+	view(labour_participant, {"participants": ["arbeidsinspectie"]}).allow
+}
+
+test_the_type_that_sees_every_case_comes_from_the_covenant if {
+	d := view(object.union(labour_participant, {"type": "riec"}), {})
+	not d.allow
+	"casus-niet-zichtbaar" in codes(d)
+	unknown := view(object.union(labour_participant, {"party": "riec-onbekend", "type": "riec"}), {})
+	not unknown.allow
+}
+
+test_a_closed_case_can_still_be_seen if {
+	d := view(police_participant, {"stage": "gesloten"})
+	d.allow
+	not "casus-gesloten" in codes(d)
+}
+
+# =============================================================================================
 # The covenant data the case rules read
 # =============================================================================================
 
