@@ -284,7 +284,7 @@ def test_fail_closed_leaves_no_package(caller, server, monkeypatch):
     assert package_count(rt) == 0
     monkeypatch.setattr(rt.keyring, "encryption_keys", real_keys, raising=False)
     # 3. The audit entry cannot be written: the release does not happen.
-    import gateway.api.routes.release as route
+    import gateway.release.service as route
 
     def broken_audit(*args, **kwargs):
         raise RuntimeError("audit store unavailable")

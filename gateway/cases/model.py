@@ -36,6 +36,7 @@ class CaseAction(StrEnum):
     ASSIGN_INTERVENTION = "assign_intervention"
     UPDATE_INTERVENTION = "update_intervention"
     APPROVE = "approve"
+    VIEW = "view"
 
 
 @dataclass(frozen=True, slots=True)

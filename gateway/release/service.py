@@ -1,8 +1,15 @@
-"""One release, prepared in memory: open the case's signals, ask ``release`` once, keep per
-recipient what it allows, seal a package per recipient. Nothing is stored here; the caller
-commits the result with its decision and audit entry, or drops it (fail closed).
+"""Release of a case to the casusoverleg (:func:`release_case`), and one release prepared in
+memory (:func:`prepare`): open the case's signals, ask ``release`` once, keep per recipient what
+it allows, seal a package per recipient. ``prepare`` stores nothing; ``release_case`` commits its
+result with the decision, the case event and the audit entry, or drops it.
 
-``bench/release.py`` times exactly this (decision + open + filter + seal).
+Fail closed, in this order: a signal that does not open, a refusing or failing policy engine,
+a recipient without an encryption key, a sealing error, an audit entry that cannot be written:
+each ends the request before anything is stored, so no package exists afterwards. The release,
+its packages, the decision, the case event and the audit entry commit together under the case's
+row lock; a second request for the same case (and meeting part) gets the first release back.
+
+``bench/release.py`` times ``prepare`` (decision + open + filter + seal).
 """
 
 from __future__ import annotations
@@ -12,32 +19,44 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
 from gateway import sealing
 from gateway.cases.model import CaseState
-from gateway.errors import Unavailable
+from gateway.cases.steps import audit_case
+from gateway.errors import Conflict, FieldError, NotFound, PolicyRefused, Unavailable
 from gateway.observability.logs import get_logger
 from gateway.policy.engine import Decision
 from gateway.release import packages as pkg
 from gateway.release.fields import OpenedSignal, parse_content
 from gateway.runtime import Runtime
+from gateway.service.actor import Actor
+from gateway.storage import cases as case_store
+from gateway.storage import releases
 from gateway.storage.cases import new_id
 from gateway.storage.signals import as_utc
 
 _log = get_logger("gateway.release")
+POINT = "release"
+WHOLE_MEETING = "geheel"
 
 
 @dataclass
 class Prepared:
-    document: dict[str, Any]
+    document: dict[str, Any]  # JSON: the decision input
     decision: Decision
     release_id: str
-    packages: list[dict[str, Any]] = field(default_factory=list)
+    packages: list[dict[str, Any]] = field(default_factory=list)  # package rows to store
     package_ids: dict[str, str] = field(default_factory=dict)
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)  # JSON: the release summary
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def open_signals(rt: Runtime, rows: Sequence[Any]) -> list[pkg.SignalMeta]:
+def open_signals(
+    rt: Runtime,
+    rows: Sequence[Any],  # Any: signal rows as releases.case_signal_rows returns them
+) -> list[pkg.SignalMeta]:
     """The case's signal rows, opened with the gateway's release keys; in memory only."""
     opener = sealing.Opener(rt.release_keys.private_records())
     found = []
@@ -79,9 +98,9 @@ def open_signals(rt: Runtime, rows: Sequence[Any]) -> list[pkg.SignalMeta]:
 def prepare(
     rt: Runtime,
     case: CaseState,
-    rows: Sequence[Any],
+    rows: Sequence[Any],  # Any: signal rows as releases.case_signal_rows returns them
     *,
-    requester: Mapping[str, Any],
+    requester: Mapping[str, Any],  # JSON: the requester as the release input names it
     meeting_part: str | None,
     acute_danger: bool,
     now: datetime,
@@ -164,3 +183,110 @@ def prepare(
         "withheld": sum(len(r.withheld) for r in outcome),
     }
     return prepared
+
+
+@dataclass(frozen=True, slots=True)
+class Released:
+    """The answer to a release request: the release, whether it existed before, and its summary
+    (meeting part, policy revision, reasons, and per recipient what was released or withheld and
+    the package id)."""
+
+    release_id: str
+    existing: bool
+    summary: dict[str, Any]  # JSON: the release summary as stored, with package ids
+
+    def as_dict(self) -> dict[str, Any]:  # JSON
+        return {"release": self.release_id, "existing": self.existing, **self.summary}
+
+
+def _earlier(connection: Connection, release: Any) -> Released:  # Any: a release row
+    by_party = {p.recipient: p.id for p in releases.packages_of_release(connection, release.id)}
+    summary = dict(release.summary)
+    for party, entry in summary.get("recipients", {}).items():
+        entry["package"] = by_party.get(party)
+    return Released(release.id, True, summary)
+
+
+def release_case(
+    rt: Runtime, *, actor: Actor, case_id: str, meeting_part: str | None, acute_danger: bool
+) -> Released:
+    """Release the case (or one part of a split meeting) to its participants, once: a repeated
+    request gets the first release back."""
+    part = meeting_part or WHOLE_MEETING
+    with rt.unit_of_work.read() as work:
+        case = case_store.load(work.connection, case_id)
+        if case is None:
+            raise NotFound("geen casus met dit kenmerk")
+        earlier = releases.existing(work.connection, case_id, part)
+        if earlier is not None:
+            return _earlier(work.connection, earlier)
+        rows = releases.case_signal_rows(work.connection, case_id)
+    now = rt.clock()
+    prepared = prepare(
+        rt,
+        case,
+        rows,
+        requester={**actor.requester(), "sub": actor.subject},
+        meeting_part=meeting_part,
+        acute_danger=acute_danger,
+        now=now,
+    )
+    decision = prepared.decision
+    if not decision.allow:
+        with rt.unit_of_work.write() as work:
+            work.record(POINT, prepared.document, decision)
+            audit_case(
+                work,
+                actor,
+                "case.release_refused",
+                case_id,
+                {"reasons": sorted(r.code for r in decision.reasons)},
+                decision.revision,
+            )
+        raise PolicyRefused(
+            "het convenantbeleid staat deze verstrekking niet toe; er is niets verstrekt",
+            [FieldError("case", r.message, r.code, r.basis) for r in decision.reasons],
+            revision=decision.revision,
+        )
+    detail = {"release": prepared.release_id, **prepared.counts}
+    try:
+        with rt.unit_of_work.write() as work:
+            current = case_store.load(work.connection, case_id, lock=True)
+            if current != case:
+                raise Conflict("de casus is intussen gewijzigd; vraag de verstrekking opnieuw")
+            earlier = releases.existing(work.connection, case_id, part)
+            if earlier is not None:
+                return _earlier(work.connection, earlier)
+            work.record(POINT, prepared.document, decision)
+            releases.store(
+                work.connection,
+                release_id=prepared.release_id,
+                case_id=case_id,
+                meeting_part=part,
+                requested_by=actor.party.id,
+                now=now,
+                revision=decision.revision,
+                summary=prepared.summary,
+                packages=prepared.packages,
+            )
+            case_store.record_event(
+                work.connection,
+                case_id,
+                "release",
+                party=actor.party.id,
+                detail=detail,
+                revision=decision.revision,
+                now=now,
+            )
+            audit_case(work, actor, "case.released", case_id, detail, decision.revision)
+    except IntegrityError:
+        # A concurrent request stored the release first: that one is the release.
+        with rt.unit_of_work.read() as work:
+            earlier = releases.existing(work.connection, case_id, part)
+            if earlier is None:
+                raise
+            return _earlier(work.connection, earlier)
+    _log.info("case.released", party=actor.party.id, **prepared.counts)
+    for party, entry in prepared.summary["recipients"].items():
+        entry["package"] = prepared.package_ids.get(party)
+    return Released(prepared.release_id, False, prepared.summary)
