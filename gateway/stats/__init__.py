@@ -1,3 +1,4 @@
 """The regional monitor (``GET /v1/stats``): which counts a requester may see, and how small
-counts are suppressed. Domain only: no web or database code here (see ``gateway.storage.stats``
-for the rollup tables and ``gateway.api.routes.stats`` for the endpoint)."""
+counts are suppressed. ``dimensions``, ``suppression`` and ``report`` are the domain (no web or
+database code); ``service`` is the use case that asks the ``stats`` policy, counts through
+``gateway.storage.stats`` and audits the view."""
