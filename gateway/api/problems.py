@@ -17,37 +17,110 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gateway import errors
 from gateway.errors import GatewayError, InvalidInput
 from gateway.observability.logs import get_logger
+from gateway.pseudonyms import oprf
 from gateway.validation import field_errors, invalid_input
 
 PROBLEM_JSON = "application/problem+json"
 BaseModelT = TypeVar("BaseModelT", bound=BaseModel)
 _log = get_logger("gateway.api")
 
-# Every problem a caller can receive; the /problems/{code} page reads from here.
-CATALOGUE: dict[str, tuple[int, str, str]] = {
-    cls.code: (
-        cls.status,
-        cls.title,
-        (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "",
-    )
-    for cls in (
-        errors.AuthenticationFailed,
-        errors.Forbidden,
-        errors.PolicyRefused,
-        errors.InvalidInput,
-        errors.PayloadTooLarge,
-        errors.NotFound,
-        errors.Conflict,
-        errors.Unavailable,
-        errors.RateLimited,
-        errors.GatewayError,
-    )
+# Problems the HTTP layer answers itself, without a GatewayError behind them.
+METHOD_NOT_ALLOWED = "method-not-allowed"
+HTTP_ERROR = "http-error"
+_HTTP_ONLY: dict[str, tuple[int, str, str]] = {
+    METHOD_NOT_ALLOWED: (
+        405,
+        "Methode niet toegestaan",
+        "Deze bron bestaat, maar niet met deze HTTP-methode; /openapi.json noemt de methoden "
+        "per pad.",
+    ),
+    HTTP_ERROR: (
+        400,
+        "Fout in het verzoek",
+        "Het verzoek kon op HTTP-niveau niet worden verwerkt; de status van het antwoord zegt "
+        "wat er mis was.",
+    ),
 }
-CATALOGUE["method-not-allowed"] = (
-    405,
-    "Methode niet toegestaan",
-    "De methode past niet bij deze bron.",
+
+# Errors defined outside gateway.errors keep their module untouched; their Dutch description
+# lives here, next to the catalogue that serves it.
+_DESCRIPTIONS: dict[str, str] = {
+    oprf.OprfError.code: (
+        "De pseudoniemaanvraag is ongeldig; de oorzaak staat in een van de andere oprf-codes."
+    ),
+    oprf.InvalidInput.code: (
+        "Een invoer voor de pseudoniemfunctie is langer dan 65535 bytes of levert het neutrale "
+        "element op (RFC 9497)."
+    ),
+    oprf.InvalidElement.code: (
+        "Een geblindeerd element is geen geldig ristretto255-element: verwacht worden 32 bytes in "
+        "canonieke codering, niet het neutrale element. detail noemt de plaats, bijvoorbeeld "
+        "elements[2]."
+    ),
+    oprf.EmptyBatch.code: "De aanvraag bevat geen elementen; stuur er minstens een.",
+    oprf.DeriveKeyPairError.code: (
+        "De gateway kon uit haar sleutelmateriaal geen pseudoniemsleutel afleiden. Dit is een "
+        "configuratiefout aan de kant van de gateway, niet van de aanroeper."
+    ),
+}
+
+# Every error class whose code can reach a caller. A class missing here has no /problems page;
+# tests/test_openapi.py fails for every GatewayError subclass that is not catalogued.
+_KINDS: tuple[type[GatewayError], ...] = (
+    GatewayError,
+    errors.AuthenticationFailed,
+    errors.Forbidden,
+    errors.PolicyRefused,
+    errors.InvalidInput,
+    errors.PayloadTooLarge,
+    errors.NotFound,
+    errors.Conflict,
+    errors.Unavailable,
+    errors.RateLimited,
+    errors.ConfigurationError,
+    oprf.OprfError,
+    oprf.InvalidInput,
+    oprf.InvalidElement,
+    oprf.EmptyBatch,
+    oprf.DeriveKeyPairError,
 )
+
+
+def _described(kind: type[GatewayError]) -> tuple[int, str, str]:
+    """A class's own description, never one inherited from its base: an inherited text would
+    describe another problem."""
+    description = _DESCRIPTIONS.get(kind.code) or vars(kind).get("description")
+    if not isinstance(description, str) or not description:
+        raise RuntimeError(f"probleemtype {kind.code} heeft geen beschrijving")
+    return kind.status, kind.title, description
+
+
+# Every problem a caller can receive, code -> (status, Dutch title, Dutch description);
+# /problems/{code} and the OpenAPI document read from here.
+CATALOGUE: dict[str, tuple[int, str, str]] = {
+    **{kind.code: _described(kind) for kind in _KINDS},
+    **_HTTP_ONLY,
+}
+
+
+class ProblemType(BaseModel):
+    """What ``/problems/{code}`` answers: the page a problem document's ``type`` points to."""
+
+    type: str
+    status: int
+    title: str
+    description: str
+
+
+def problem_type(code: str) -> ProblemType | None:
+    """The catalogue entry for ``code``; None for a code the gateway never returns."""
+    if code not in CATALOGUE:
+        return None
+    status, title, description = CATALOGUE[code]
+    return ProblemType(
+        type=f"/problems/{code}", status=status, title=title, description=description
+    )
+
 
 def problem_response(
     status: int,
@@ -111,19 +184,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
-            code, title, detail = "not-found", "Niet gevonden", "Deze bron bestaat niet."
+            code, detail = errors.NotFound.code, "Deze bron bestaat niet."
         elif exc.status_code == 405:
-            code, title, detail = (
-                "method-not-allowed",
-                "Methode niet toegestaan",
-                "Methode niet toegestaan.",
-            )
+            code, detail = METHOD_NOT_ALLOWED, "Methode niet toegestaan."
         else:
-            code, title, detail = (
-                "http-error",
-                "Fout in het verzoek",
-                "Het verzoek is niet verwerkt.",
-            )
+            code, detail = HTTP_ERROR, "Het verzoek is niet verwerkt."
+        title = CATALOGUE[code][1]
         return problem_response(exc.status_code, code, title, detail, instance=request.url.path)
 
     @app.exception_handler(Exception)
@@ -131,8 +197,8 @@ def install(app: FastAPI) -> None:
         _log.error("http.unexpected-error", route=_route(request), exc_info=exc)
         return problem_response(
             500,
-            "internal-error",
-            "Interne fout",
+            GatewayError.code,
+            GatewayError.title,
             "Er ging iets mis in de gateway; de fout is gelogd.",
             instance=request.url.path,
         )

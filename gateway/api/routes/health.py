@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
-from gateway.api.problems import CATALOGUE, problem_response
+from gateway.api.problems import ProblemType, problem_response
+from gateway.api.problems import problem_type as describe_problem
 from gateway.api.security import runtime
 from gateway.errors import NotFound, Unavailable
 from gateway.service.health import readiness
@@ -41,14 +42,15 @@ def metrics(request: Request) -> Response:
     return Response(runtime(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/problems/{code}", summary="What a problem type means")
-def problem_type(code: str) -> dict[str, Any]:
-    if code not in CATALOGUE:
+@router.get(
+    "/problems/{code}",
+    summary="What a problem type means (Dutch title and description)",
+    response_model=ProblemType,
+)
+def problem_type(code: str) -> ProblemType:
+    # A plain str, not an enum: an unknown code is a 404 problem like any unknown page, not a 422.
+    # The OpenAPI document still lists the codes (gateway.api.openapi).
+    found = describe_problem(code)
+    if found is None:
         raise NotFound("onbekend probleemtype")
-    status, title, description = CATALOGUE[code]
-    return {
-        "type": f"/problems/{code}",
-        "status": status,
-        "title": title,
-        "description": description,
-    }
+    return found
