@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from gateway import __version__
-from gateway.api import problems
+from gateway.api import openapi, problems
 from gateway.api.routes import (
     audit,
     cases,
@@ -44,6 +44,8 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(release.router)
     app.include_router(audit.router)
+    # Last: the contract is completed from the routes registered above.
+    openapi.install(app)
 
     @app.middleware("http")
     async def access_log(
