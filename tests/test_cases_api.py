@@ -220,3 +220,20 @@ def test_concurrent_identical_steps_happen_once(caller, server):
     assert set(results) <= {200, 403, 409}
     case = caller.call(RIEC, "GET", f"/v1/cases/{case_id}", roles=["analist"]).json()
     assert [e["event"] for e in case["history"]] == ["open", "transition"]
+
+
+def test_a_case_cannot_be_read_while_the_policy_engine_is_down(caller, server, monkeypatch):
+    """Reading a case asks the policy; an engine that cannot answer is an outage (503 with
+    Retry-After), not a case that does not exist."""
+    from gateway.runtime import open_policy
+
+    hit_id, _ = make_hit(caller)
+    case_id = open_case(caller, hit_id).json()["id"]
+    _, rt = server
+    dead = open_policy(rt.settings)
+    dead.close()
+    monkeypatch.setattr(rt, "policy", dead)
+    down = caller.call(RIEC, "GET", f"/v1/cases/{case_id}", **DIRECTOR)
+    assert down.status_code == 503 and "Retry-After" in down.headers
+    monkeypatch.undo()
+    assert caller.call(RIEC, "GET", f"/v1/cases/{case_id}", **DIRECTOR).status_code == 200

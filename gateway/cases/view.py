@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from gateway.cases import model
 from gateway.cases.model import CaseAction, CaseState
-from gateway.errors import NotFound
+from gateway.errors import NotFound, Unavailable
 from gateway.runtime import Runtime
 from gateway.service.actor import Actor
 from gateway.storage import cases as store
@@ -69,5 +69,9 @@ def may_read(rt: Runtime, actor: Actor, case: CaseState) -> None:
         case=case,
         sub=actor.subject,
     )
-    if not rt.policy.decide("case", document).allow:
+    decision = rt.policy.decide("case", document)
+    if decision.error is not None:
+        # The engine could not answer: an outage, not a refusal (the caller may try again).
+        raise Unavailable("het beleid kon niet worden geraadpleegd; probeer het later opnieuw")
+    if not decision.allow:
         raise NotFound(NO_CASE)
