@@ -1,4 +1,4 @@
-"""``gateway policy test|check|simulate``: the privacy officer's tools."""
+"""``gateway policy test|check|schema|simulate``: the privacy officer's tools."""
 
 from __future__ import annotations
 
@@ -84,6 +84,15 @@ def check(policies: PoliciesOption = None) -> None:
     if problems:
         raise typer.Exit(1)
     out.print(f"OK: beleid in orde; revisie {policy_set.revision}", highlight=False)
+
+
+@policy_app.command("schema")
+def schema() -> None:
+    """Schrijf het JSON-schema van covenant/data.json (voor de editor) naar stdout."""
+    from gateway.policy.covenant_schema import covenant_json_schema_text
+
+    # Plain stdout, not rich: the output is a file (`gateway policy schema > ...`), byte for byte.
+    typer.echo(covenant_json_schema_text(), nl=False)
 
 
 @policy_app.command("simulate")

@@ -1,21 +1,23 @@
 """The covenant's parties, from the privacy officers' data file ``policies/covenant/data.json``.
 
-The same file is OPA data (``data.covenant``), so the gateway and the policies read one truth.
+The same file is OPA data (``data.covenant``), so the gateway and the policies read one truth; its
+shape is defined once, in :mod:`gateway.policy.covenant_schema`. This module keeps the part the
+gateway itself acts on: who takes part, in which roles, under which gateway id.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.errors import ConfigurationError
-from gateway.signals.reference import validate_municipality
+from gateway.policy.covenant_schema import ID_PATTERN, covenant_problems, parse
 from gateway.vocabulary import PartyType, Role
 
 COVENANT_FILE = Path("covenant") / "data.json"
-_ID_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,62}[a-z0-9]$"
 
 
 class Party(BaseModel):
@@ -23,7 +25,7 @@ class Party(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=_ID_PATTERN)
+    id: str = Field(pattern=ID_PATTERN)
     name: str = Field(min_length=1, max_length=200)
     type: PartyType
     signatory: bool
@@ -32,27 +34,6 @@ class Party(BaseModel):
 
     def may_hold(self, role: Role) -> bool:
         return role in self.roles
-
-
-class _PartyData(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=200)
-    type: PartyType
-    signatory: bool
-    roles: list[Role] = Field(min_length=1)
-    municipality: str | None = None
-
-
-class _CovenantData(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    id: str = Field(pattern=_ID_PATTERN)
-    name: str = Field(min_length=1)
-    region: str = Field(min_length=1)
-    gateway_id: str = Field(pattern=_ID_PATTERN)
-    pseudonym_domain: str = Field(pattern=_ID_PATTERN)
-    parties: dict[str, _PartyData] = Field(min_length=1)
 
 
 class Covenant(BaseModel):
@@ -72,45 +53,52 @@ class Covenant(BaseModel):
 
 
 def load_covenant(policies_dir: Path) -> Covenant:
-    """Read and check the covenant file; every problem names the file and the JSON path."""
+    """Read and check the covenant file; every problem names the file and the JSON path.
+
+    The check is the one ``gateway policy check`` runs (:mod:`gateway.policy.covenant_schema`),
+    on the whole document and not only on the parties read here: what the check accepts the
+    gateway starts with, and what it refuses the gateway refuses, with the same messages.
+    """
     path = policies_dir / COVENANT_FILE
+
+    # As the policy loader reads it (gateway.policy.bundle): a key twice or a NaN is refused
+    # there, so it is refused here, rather than read as whichever value came last.
+    def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        if len(set(keys)) != len(keys):
+            raise ConfigurationError(f"{path}: geen geldige JSON (een sleutel komt twee keer voor)")
+        return dict(pairs)
+
+    def refuse_constant(name: str) -> Any:
+        raise ConfigurationError(f"{path}: geen geldige JSON ({name} is geen JSON-waarde)")
+
     try:
-        raw = json.loads(path.read_bytes())
+        raw = json.loads(
+            path.read_bytes(), object_pairs_hook=refuse_duplicates, parse_constant=refuse_constant
+        )
     except FileNotFoundError:
         raise ConfigurationError(f"{path}: convenantbestand ontbreekt") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"{path}: geen geldige JSON ({exc})") from None
-    try:
-        data = _CovenantData.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        # Named by its OPA data path: the file at covenant/data.json is data.covenant.
-        where = ".".join(["covenant", *(str(p) for p in first["loc"])])
-        raise ConfigurationError(f"{path}: {where}: {first['msg']}") from None
-    parties: dict[str, Party] = {}
-    for party_id, pd in data.parties.items():
-        where = f"{path}: covenant.parties.{party_id}"
-        if pd.municipality is not None:
-            try:
-                validate_municipality(pd.municipality)
-            except ValueError as exc:
-                raise ConfigurationError(f"{where}.municipality: {exc}") from None
-        try:
-            parties[party_id] = Party(
-                id=party_id,
-                name=pd.name,
-                type=pd.type,
-                signatory=pd.signatory,
-                roles=frozenset(pd.roles),
-                municipality=pd.municipality,
-            )
-        except ValidationError:
-            raise ConfigurationError(f"{where}: ongeldige partij-id") from None
+    problems = covenant_problems(raw)
+    if problems:
+        raise ConfigurationError("\n".join(f"{path}: {problem}" for problem in problems))
+    data = parse(raw)
     return Covenant(
         id=data.id,
         name=data.name,
         region=data.region,
         gateway_id=data.gateway_id,
         pseudonym_domain=data.pseudonym_domain,
-        parties=parties,
+        parties={
+            party_id: Party(
+                id=party_id,
+                name=party.name,
+                type=party.type,
+                signatory=party.signatory,
+                roles=frozenset(party.roles),
+                municipality=party.municipality,
+            )
+            for party_id, party in data.parties.items()
+        },
     )

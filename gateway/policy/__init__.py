@@ -7,7 +7,7 @@
     factory      open_policy_engine(policy_set, kind=...): the configured engine
     testing      run_policy_tests (``policy test``), check_policy_set (``policy check``)
     simulate     simulate(records, candidate) -> flips (``policy simulate``)
-    schema       what the policies need from data.covenant
+    covenant_schema  the covenant data document (data.covenant), defined once
     diagnostics  OPA's error messages, one per problem, as OPA prints them
     rego_scan    package and rule heads of a module, from its source
 

@@ -8,7 +8,8 @@ modules that no test touched, so a privacy officer sees which rules are untested
 
 ``check_policy_set`` collects everything that would stop the set from working, as one list: OPA's
 parse and compile errors exactly as OPA prints them, decision points without a ``decision`` rule,
-and covenant data that does not fit what the policies need (:mod:`gateway.policy.schema`).
+and covenant data that does not fit what the policies need (:mod:`gateway.policy.covenant_schema`,
+the one definition the gateway also loads the covenant with).
 
 Both run on the embedded engine: only OPA's engine gives OPA's semantics and messages.
 """
@@ -24,10 +25,10 @@ from typing import Any
 
 from gateway.errors import ConfigurationError
 from gateway.policy.bundle import PolicySet
+from gateway.policy.covenant_schema import covenant_problems
 from gateway.policy.embedded import compile_diagnostics, new_opa_engine, opa_bindings_module
 from gateway.policy.engine import DecisionPoint
 from gateway.policy.rego_scan import normalise_ref, outline
-from gateway.policy.schema import covenant_problems
 
 _TEST_NAME = re.compile(r"^test_[A-Za-z0-9_]+$")
 
@@ -275,8 +276,31 @@ def check_policy_set(policy_set: PolicySet) -> list[str]:
         for point in DecisionPoint
         if point not in defined
     )
-    problems.extend(covenant_problems(policy_set.data))
+    problems.extend(covenant_data_problems(policy_set))
     return problems
+
+
+def covenant_data_problems(policy_set: PolicySet) -> list[str]:
+    """``data.covenant`` against the covenant schema, each problem as ``file: path: message``.
+
+    The file is the ``data.json`` the path lies under (``covenant/data.json`` for everything in
+    the covenant, unless another data file sets part of it), so a privacy officer knows where to
+    look; the path and message are the ones the gateway's own loader gives.
+    """
+    problems = covenant_problems(policy_set.data.get("covenant"))
+    return [f"{_data_file_of(policy_set, problem.path)}: {problem}" for problem in problems]
+
+
+def _data_file_of(policy_set: PolicySet, path: str) -> str:
+    """The data file whose data path is the longest prefix of ``path`` (``data.covenant.x``)."""
+    parts = re.split(r"[.\[]", path.removeprefix("data."))
+    best: str | None = None
+    best_depth = -1
+    for data_file in policy_set.data_files:
+        at = PolicySet.data_path_of(data_file)
+        if len(at) > best_depth and list(at) == parts[: len(at)]:
+            best, best_depth = data_file, len(at)
+    return str(policy_set.directory / (best or "covenant/data.json"))
 
 
 def defined_decision_points(policy_set: PolicySet) -> list[DecisionPoint]:
