@@ -60,6 +60,7 @@ IDENTIFIER_IDS = {
 }
 VALUES = [pytest.param(value, id=IDENTIFIER_IDS[value]) for value in IDENTIFIERS]
 LOGGED_KEYS = sorted(ALLOWED_KEYS - {"event"})  # ``event`` is the positional argument
+LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "alembic")
 LEVELS = re.compile(r"^\S+ \[(debug|info|warning|error|critical)\s*\]", re.MULTILINE)
 
 
@@ -77,8 +78,8 @@ def pipeline(fmt: str = "json") -> Iterator[io.StringIO]:
     """
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    access = logging.getLogger("uvicorn.access")
-    access_disabled = access.disabled
+    libraries = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
+    saved = [(list(lib.handlers), lib.propagate, lib.disabled, lib.level) for lib in libraries]
     stream = io.StringIO()
     configure_logging(stream=stream, fmt=fmt)
     try:
@@ -88,7 +89,11 @@ def pipeline(fmt: str = "json") -> Iterator[io.StringIO]:
         structlog.reset_defaults()
         root.handlers = handlers
         root.setLevel(level)
-        access.disabled = access_disabled
+        for lib, (lib_handlers, propagate, disabled, lib_level) in zip(
+            libraries, saved, strict=True
+        ):
+            lib.handlers, lib.propagate, lib.disabled = lib_handlers, propagate, disabled
+            lib.setLevel(lib_level)
 
 
 def records(output: str) -> list[dict[str, Any]]:
@@ -359,6 +364,7 @@ def test_stdlib_records_keep_the_logger_name_not_the_message():
         logging.getLogger("uvicorn.error").warning("Jansen uit 3011 AB belde")
     (record,) = records(stream.getvalue())
     assert record["event"] == "stdlib.uvicorn.error" and record["level"] == "warning"
+    assert record["message"] == MASK  # free text: masked whole, but the record is there
 
 
 def test_pipeline_setup_is_undone_after_each_test():
@@ -464,3 +470,271 @@ def test_generated_bsn_as_a_number_never_leaks(bsn, key):
     with pipeline() as stream:
         get_logger().info("signals.probe", **{key: number})
     assert str(number) not in stream.getvalue()
+
+
+# --- library messages: scrubbed, not dropped ---------------------------------------------------
+
+
+def _messages(output: str) -> list[str]:
+    return [record.get("message") for record in records(output)]
+
+
+def test_uvicorn_says_where_it_listens():
+    """uvicorn's own start-up code, not a copy of its message."""
+    import uvicorn
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        """Never called: the message is logged before any request."""
+
+    # log_config=None as ``gateway serve`` does: uvicorn's default would install its own handlers.
+    config = uvicorn.Config(app=app, host="127.0.0.1", port=8080, log_config=None)
+    config.load()
+    with pipeline() as stream:
+        uvicorn.Server(config)._log_started_message([])
+    (record,) = records(stream.getvalue())
+    assert record["event"] == "stdlib.uvicorn.error" and record["level"] == "info"
+    assert record["message"] == "Uvicorn running on http://127.0.0.1:8080 (Press CTRL+C to quit)"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::1", "localhost"])
+def test_uvicorn_address_keeps_a_bind_host(host):
+    address = "%s://[%s]:%d" if ":" in host else "%s://%s:%d"  # as uvicorn writes IPv6
+    shown = f"[{host}]" if ":" in host else host
+    with pipeline() as stream:
+        logging.getLogger("uvicorn.error").info(
+            f"Uvicorn running on {address} (Press CTRL+C to quit)", "http", host, 8443
+        )
+    assert _messages(stream.getvalue()) == [
+        f"Uvicorn running on http://{shown}:8443 (Press CTRL+C to quit)"
+    ]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_an_identifier_in_a_library_message_argument_is_masked(value):
+    """The known wording is no pass: each argument is checked on its own."""
+    std = logging.getLogger("uvicorn.error")
+    with pipeline() as stream:
+        std.info("Uvicorn running on %s://%s:%d (Press CTRL+C to quit)", "http", value, 8080)
+        std.info("Started server process [%s]", value)
+        std.error("[Errno %s] %s", 98, value)
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/%s" %d', value, "GET", f"/v1/signals/{value}/status", "1.1", 200
+        )
+        logging.getLogger("alembic.runtime.migration").info(
+            "Running upgrade %s -> %s, %s", value, "0002", value
+        )
+    output = stream.getvalue()
+    assert len(records(output)) == 5
+    assert_no_identifier(value, output)
+
+
+def test_another_host_in_the_listening_message_is_masked():
+    with pipeline() as stream:
+        logging.getLogger("uvicorn.error").info(
+            "Uvicorn running on %s://%s:%d (Press CTRL+C to quit)", "http", "10.123.45.67", 8080
+        )
+    assert _messages(stream.getvalue()) == [
+        f"Uvicorn running on http://{MASK}:8080 (Press CTRL+C to quit)"
+    ]
+
+
+def test_a_busy_port_is_readable(capsys):
+    """Both ways uvicorn reports a busy port: its own bind (config.bind_socket) and asyncio's."""
+    import asyncio
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        async def bind_with_asyncio() -> OSError:
+            try:
+                await asyncio.get_running_loop().create_server(
+                    asyncio.Protocol, host="127.0.0.1", port=port
+                )
+            except OSError as exc:
+                return exc
+            raise AssertionError("port was not busy")
+
+        error = asyncio.run(bind_with_asyncio())
+        with pipeline() as stream:
+            with pytest.raises(SystemExit):
+                uvicorn.Config(app=None, host="127.0.0.1", port=port, log_config=None).bind_socket()  # type: ignore[arg-type]
+            logging.getLogger("uvicorn.error").error(error)  # as uvicorn's Server.startup does
+    assert _messages(stream.getvalue()) == [
+        "[Errno 98] Address already in use",
+        f"[Errno 98] error while attempting to bind on address ('127.0.0.1', {port}): "
+        "address already in use",
+    ]
+
+
+def test_the_access_log_keeps_method_and_status_not_caller_or_path():
+    with pipeline() as stream:
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/%s" %d',
+            "10.1.2.3:51234",
+            "GET",
+            "/v1/signals/nla-1/status?x=1",
+            "1.1",
+            200,
+        )
+    assert _messages(stream.getvalue()) == [f'{MASK} - "GET {MASK} HTTP/1.1" 200']
+
+
+def test_alembic_says_which_migration_runs(tmp_path):
+    """A real migration run on an empty SQLite database: its steps are readable, the free-text
+    description of each migration is masked."""
+    from sqlalchemy import create_engine
+
+    from gateway.storage.database import migrate
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
+    with pipeline() as stream:
+        migrate(engine)
+    messages = _messages(stream.getvalue())
+    assert "Context impl SQLiteImpl." in messages
+    assert "Will assume non-transactional DDL." in messages
+    running = [m for m in messages if m.startswith("Running upgrade")]
+    assert running[0].startswith("Running upgrade  -> 0001")
+    assert all(m.endswith(f", {MASK}") or "," not in m for m in running), running
+
+
+# --- keys judged by name and value shape -------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(content=st.binary(max_size=64), key=st.sampled_from(["policy_revision", "revision"]))
+def test_a_policy_revision_is_never_masked(content, key):
+    """A SHA-256 often holds a run of eight digits; a digit-run rule masked it at random."""
+    import hashlib
+
+    revision = "sha256:" + hashlib.sha256(content).hexdigest()
+    assert redact_identifiers(None, "info", {"event": "policy.changed", key: revision})[key] == (
+        revision
+    )
+
+
+def test_a_revision_with_a_long_digit_run_comes_out_intact():
+    revision = "sha256:" + "1112223330" * 6 + "abcd"
+    with pipeline() as stream:
+        get_logger().info("policy.changed", policy_revision=revision, previous_revision=revision)
+    (record,) = records(stream.getvalue())
+    assert record["policy_revision"] == revision and record["previous_revision"] == revision
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1" * 64,  # digits only: a number, not a digest
+        "sha256:" + "0612345678" * 6 + "0612",
+        "sha256:" + "a" * 64 + " Jansen",
+        "111222333",
+    ],
+)
+def test_a_value_in_a_revision_key_that_is_no_digest_is_scrubbed(value):
+    result = redact_identifiers(None, "info", {"event": "policy.changed", "revision": value})
+    assert result["revision"] == MASK
+
+
+def test_opa_problems_keep_location_and_message():
+    problems = [
+        "gateway/ingest/ingest.rego:288: rego_parse_error: unexpected ; token",
+        "gateway/ingest/ingest_test.rego:302: eval_builtin_error: to_number: strconv.ParseFloat:"
+        ' parsing "Jansen 111222333": invalid syntax (test gateway.ingest_test.test_errs)',
+    ]
+    result = redact_identifiers(
+        None, "warning", {"event": "policy.change-refused", "policy_problems": problems}
+    )
+    assert result["policy_problems"] == [
+        problems[0],
+        "gateway/ingest/ingest_test.rego:302: eval_builtin_error: to_number: strconv.ParseFloat:"
+        f" parsing {MASK}: invalid syntax (test gateway.ingest_test.test_errs)",
+    ]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_an_identifier_in_an_opa_problem_is_masked(value):
+    problems = [
+        f"gateway/x.rego:3: rego_type_error: undefined ref {value} in rule",
+        f"gateway/x.rego:4: eval_conflict_error: \"{value.lower()}\" and '{value}'",
+        f"{value}.rego:5: rego_parse_error: x",
+        f"gateway/x.rego:6: rego_parse_error: x\n\t{value}",
+    ]
+    with pipeline() as stream:
+        get_logger().warning("policy.change-refused", policy_problems=problems)
+    (record,) = records(stream.getvalue())
+    assert len(record["policy_problems"]) == 4
+    assert record["policy_problems"][0].startswith("gateway/x.rego:3: rego_type_error: undefined")
+    assert_no_identifier(value, stream.getvalue())
+    assert value.lower() not in stream.getvalue()  # quoted, even a lowercased name goes
+
+
+# --- a refused policy reload says why ----------------------------------------------------------
+
+
+@pytest.fixture
+def reloader(runtime, tmp_path):
+    import shutil
+
+    from gateway.policy.reload import PolicyReloader
+    from gateway.runtime import open_policy_engine_for
+    from tests.support import REPO
+
+    directory = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", directory)
+    return directory, PolicyReloader(
+        runtime,
+        directory=directory,
+        open_engine=open_policy_engine_for(runtime.settings),
+        engine=runtime.engine,
+        clock=runtime.clock,
+    )
+
+
+def _refusals(output: str) -> list[dict[str, Any]]:
+    return [r for r in records(output) if r["event"] == "policy.change-refused"]
+
+
+def test_a_reload_refused_for_a_parse_error_logs_file_line_and_opas_message(reloader, runtime):
+    directory, policy_reloader = reloader
+    rego = directory / "gateway/ingest/ingest.rego"
+    source = rego.read_text("utf-8")
+    rego.write_text(source + '\nallow if { x := "Jansen 111222333"; ; }\n', encoding="utf-8")
+    line = source.count("\n") + 2
+    with pipeline() as stream:
+        assert policy_reloader.check_once() is None
+    (record,) = _refusals(stream.getvalue())
+    assert record["level"] == "warning"
+    assert record["previous_revision"] == runtime.policy.revision
+    assert record["policy_revision"].startswith("sha256:") and record["count"] >= 1
+    assert record["policy_problems"] == [
+        f"gateway/ingest/ingest.rego:{line}: rego_parse_error: unexpected ; token"
+    ]
+    # OPA prints the source line under a parse error: it (and the value in it) is not logged.
+    assert "Jansen" not in stream.getvalue() and "111222333" not in stream.getvalue()
+
+
+def test_a_reload_refused_for_failing_tests_names_each_test_and_masks_values(reloader):
+    directory, policy_reloader = reloader
+    test_file = next(directory.glob("gateway/ingest/*_test.rego"))
+    source = test_file.read_text("utf-8")
+    test_file.write_text(
+        source
+        + "\ntest_always_fails if {\n\tfalse\n}\n"
+        + 'test_errs if {\n\tto_number("Jansen 111222333") == 1\n}\n',
+        encoding="utf-8",
+    )
+    first = source.count("\n") + 2
+    name = str(test_file.relative_to(directory))
+    with pipeline() as stream:
+        assert policy_reloader.check_once() is None
+    (record,) = _refusals(stream.getvalue())
+    assert record["errors"] == 2
+    failing, erring = record["policy_problems"]
+    assert failing == f"{name}:{first}: fail: gateway.ingest_test.test_always_fails"
+    assert erring.startswith(f"{name}:{first + 4}: eval_builtin_error: to_number")
+    assert erring.endswith("(test gateway.ingest_test.test_errs)") and MASK in erring
+    assert "Jansen" not in stream.getvalue() and "111222333" not in stream.getvalue()

@@ -5,11 +5,20 @@ are ids, codes and numbers; any other key is dropped whole; (2) every string tha
 scanned for identifier shapes (BSN, postcode, phone, e-mail, IBAN, kenteken, long digit runs) and
 masked. Event names must be dotted codes; free text in the event is replaced. Exceptions are logged
 as type and code location only: messages of validation errors can echo input.
+
+A few keys are judged by their name and the shape of their value instead, because their values
+are useful and cannot be an identifier in that shape: a policy revision or batch digest (a SHA-256,
+which a digit-run rule would otherwise mask at random), the bind address, a ``message`` that is
+one of the known messages of uvicorn and alembic (where the server listens, that a port is in use;
+each argument of the message is checked on its own), and ``policy_problems`` (OPA's
+``file:line: code: message``, with quoted values, capitalised words and identifier shapes masked).
+Standard-library records keep their logger name as event and their text under ``message``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from collections.abc import MutableMapping
@@ -48,6 +57,11 @@ ALLOWED_KEYS = frozenset(
         "path_kind",
         "version",
         "policy_revision",
+        "revision",
+        "previous_revision",
+        "policy_problems",
+        "message",
+        "url",
         "exception",
         "created",
         "parties",
@@ -100,6 +114,155 @@ def _scrub(value: Any) -> Any:
     return MASK  # dicts and objects: their repr could hold anything
 
 
+# --- keys judged by name and value shape ---------------------------------------------------------
+
+# A SHA-256 in hex (optionally ``sha256:``-prefixed, as policy revisions are). At least one letter:
+# 64 digits in a row would be a number, not a digest, and is scrubbed like any other.
+_DIGEST = re.compile(r"(?:sha256:)?(?=[0-9]*[a-f])[0-9a-f]{64}")
+_DIGEST_KEYS = frozenset({"policy_revision", "revision", "previous_revision", "batch_sha256"})
+
+
+def _host(value: str) -> str:
+    return value if value in _BIND_HOSTS else _scrub_text(value)
+
+
+def _port(value: str) -> str:
+    return value if value.isdigit() and int(value) <= 65535 else MASK
+
+
+def _small_number(value: str) -> str:
+    return value if value.isdigit() and int(value) < _LARGEST_NUMBER else MASK
+
+
+# The operating system's own error texts ("Address already in use"), in any case: a message may
+# quote one, nothing else, in that place.
+_STRERRORS = frozenset(os.strerror(n).lower() for n in range(1, 200))
+
+
+def _strerror(value: str) -> str:
+    return value if value.lower() in _STRERRORS else MASK
+
+
+def _migration_ids(value: str) -> str:
+    ids = [part.strip() for part in value.split(",")]
+    safe = all(re.fullmatch(r"[a-z0-9_]{0,64}", i) and _scrub_text(i) == i for i in ids)
+    return value if safe else MASK
+
+
+def _masked(_value: str) -> str:
+    return MASK
+
+
+_HOST_PORT = r"(?:\[(?P<host6>[0-9A-Fa-f:.]*)\]|(?P<host>[^\s:/\[\]]+)):(?P<port>\d{1,5})"
+# The messages of uvicorn and alembic a person needs (where the server listens, that a port is in
+# use, which migration runs), as written by those libraries; each named group is an argument and
+# is checked by its function. Any other message of any logger is scrubbed like every value.
+_LIBRARY_MESSAGES: list[tuple[re.Pattern[str], dict[str, Any]]] = [
+    (re.compile(p), checks)
+    for p, checks in [
+        (
+            r"Uvicorn running on https?://" + _HOST_PORT + r" \(Press CTRL\+C to quit\)",
+            {"host": _host, "host6": _host, "port": _port},
+        ),
+        (r"(?:Started|Finished) server process \[(?P<pid>\d+)\]", {"pid": _small_number}),
+        (r"Waiting for application (?:startup|shutdown)\.", {}),
+        (r"Application (?:startup|shutdown) complete\.", {}),
+        (r"Application (?:startup|shutdown) failed\. Exiting\.", {}),
+        (r"Shutting down", {}),
+        (
+            r"Waiting for (?:background tasks|connections) to (?:complete|close)\. "
+            r"\(CTRL\+C to force quit\)",
+            {},
+        ),
+        (r"ASGI 'lifespan' protocol appears unsupported\.", {}),
+        (  # uvicorn logs the OSError of a failed bind as is
+            r"\[Errno (?P<errno>\d{1,4})\] error while attempting to bind on address "
+            r"\('(?P<host>[^']*)', (?P<port>\d{1,5})(?:, \d+, \d+)?\): (?P<strerror>[A-Za-z ]+)",
+            {"errno": _small_number, "host": _host, "port": _port, "strerror": _strerror},
+        ),
+        (
+            r"\[Errno (?P<errno>\d{1,4})\] (?P<strerror>[A-Za-z ]+)",
+            {"errno": _small_number, "strerror": _strerror},
+        ),
+        (  # the access log: method, protocol and status; the caller and the raw path are masked
+            r'(?P<client>\S+) - "(?:[A-Z]{3,7}) (?P<path>\S+) HTTP/\d(?:\.\d)?" \d{3}',
+            {"client": _masked, "path": _masked},
+        ),
+        (r"Context impl [A-Z][A-Za-z]{0,40}Impl\.", {}),
+        (r"Will assume (?:non-)?transactional DDL\.", {}),
+        (  # the migration's description is free text: masked
+            r"Running (?:upgrade|downgrade|stamp) (?P<source>[^>]*?) -> (?P<target>[^,]+?)"
+            r"(?:, (?P<doc>.*))?",
+            {"source": _migration_ids, "target": _migration_ids, "doc": _masked},
+        ),
+    ]
+]
+
+
+def _scrub_message(value: Any) -> Any:
+    """A known library message with each argument checked; any other message scrubbed whole."""
+    if not isinstance(value, str):
+        return _scrub(value)
+    for pattern, checks in _LIBRARY_MESSAGES:
+        match = pattern.fullmatch(value)
+        if match is None:
+            continue
+        spans = sorted((match.span(g), g) for g in checks if match.group(g) is not None)
+        pieces, end = [], 0
+        for (start, stop), group in spans:
+            pieces += [value[end:start], checks[group](match.group(group))]
+            end = stop
+        return "".join([*pieces, value[end:]])
+    return _scrub_text(value)
+
+
+def _scrub_url(value: Any) -> Any:
+    """``http(s)://host:port`` with a bind address; anything else scrubbed whole."""
+    if isinstance(value, str):
+        match = re.fullmatch(r"https?://" + _HOST_PORT, value)
+        host = match and (match.group("host") or match.group("host6"))
+        if match and host in _BIND_HOSTS and _port(match.group("port")) != MASK:
+            return value
+    return _scrub(value)
+
+
+# OPA's location and code, then its message. OPA quotes values it echoes, so quoted text goes;
+# capitalised words (names) and identifier shapes go too. Policy source lines, which OPA prints
+# under a parse error, are never passed here.
+_OPA_PROBLEM = re.compile(r"[A-Za-z0-9_./-]{1,200}:\d{1,6}: [a-z_]{1,60}: ")
+_QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'|`[^`]*`')
+_CAPITALISED = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+(?![A-Za-z])")  # as in _FREE_TEXT
+
+
+def _scrub_problem(value: Any) -> Any:
+    if not isinstance(value, str) or "\n" in value:
+        return _scrub(value)
+    head = _OPA_PROBLEM.match(value)
+    if head is None or _scrub_text(head.group(0).split(":", 1)[0]) == MASK:
+        return _scrub_text(value)
+    text = _QUOTED.sub(MASK, value[head.end() :][:300])
+    for shape in _IDENTIFIER_SHAPES:
+        text = shape.sub(MASK, text)
+    return head.group(0) + _CAPITALISED.sub(MASK, text)
+
+
+def _scrub_by_name(key: str, value: Any) -> Any:
+    """A value of ``key``: kept if its shape is safe for that key, scrubbed otherwise."""
+    if key == "timestamp" and isinstance(value, str) and _TIMESTAMP.fullmatch(value):
+        return value
+    if key == "host" and isinstance(value, str) and value in _BIND_HOSTS:
+        return value
+    if key in _DIGEST_KEYS and isinstance(value, str) and _DIGEST.fullmatch(value):
+        return value
+    if key == "message":
+        return _scrub_message(value)
+    if key == "url":
+        return _scrub_url(value)
+    if key == "policy_problems" and isinstance(value, list | tuple):
+        return [_scrub_problem(v) for v in value]
+    return _scrub(value)
+
+
 def redact_identifiers(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
@@ -110,10 +273,7 @@ def redact_identifiers(
         if key not in ALLOWED_KEYS:
             clean.setdefault("dropped", []).append(_scrub_text(key)[:40])
             continue
-        keep = (key == "timestamp" and isinstance(value, str) and _TIMESTAMP.fullmatch(value)) or (
-            key == "host" and value in _BIND_HOSTS
-        )
-        clean[key] = value if keep else _scrub(value)
+        clean[key] = _scrub_by_name(key, value)
     event = event_dict.get("event")
     if not isinstance(event, str) or not _EVENT.match(event):
         clean["event"] = "log.redacted-event"
@@ -168,8 +328,11 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json", stream: Any = N
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-    # uvicorn's own access log prints raw paths and queries; the gateway logs requests itself.
-    logging.getLogger("uvicorn.access").disabled = True
+    # Loggers that configured themselves before (uvicorn's, alembic's) write through this handler
+    # too: their records are scrubbed like every other, not lost to a handler of their own.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "alembic"):
+        library = logging.getLogger(name)
+        library.handlers, library.propagate, library.disabled = [], True, False
 
 
 def _exception_as_text(
@@ -186,9 +349,11 @@ def _exception_as_text(
 def _stdlib_event(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """Foreign (stdlib) records carry free text: keep the logger name, not the message."""
+    """Foreign (stdlib) records: the logger name becomes the event, the text goes to ``message``,
+    where the redaction keeps a known library message and scrubs any other."""
     record = event_dict.get("_record")
     name = getattr(record, "name", "stdlib")
+    event_dict["message"] = event_dict.get("event")
     event_dict["event"] = "stdlib." + re.sub(r"[^a-z0-9_.-]", "_", name.lower())[:60]
     return event_dict
 

@@ -3,6 +3,7 @@ checks are clean and its tests pass; both outcomes are audited with the revision
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -17,12 +18,33 @@ from gateway.errors import ConfigurationError
 from gateway.observability.logs import get_logger
 from gateway.policy.bundle import PolicySet, load_policy_set
 from gateway.policy.engine import PolicyEngine
-from gateway.policy.testing import check_policy_set, run_policy_tests
+from gateway.policy.testing import TestReport, check_policy_set, run_policy_tests
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
 
 _log = get_logger("gateway.policy")
+# The head line of an OPA diagnostic (``file.rego:row: code: message``). Other problems (covenant
+# data, a missing decision point) quote data values, and the lines OPA prints under a parse error
+# quote policy source: those are counted in the log, not shown.
+_OPA_HEAD = re.compile(r"[A-Za-z0-9_./-]+\.rego:\d+: [a-z_]+: [^\n]*")
+# Enough to see what is wrong; the full list is one ``gateway policy check`` away.
+_MAX_LOGGED_PROBLEMS = 20
+
+
+def _why(problems: list[str], report: TestReport | None) -> list[str]:
+    """Why a change was refused, as ``file:line: code: message`` lines: OPA's parse and compile
+    errors, then each failing test (``fail``), or, for a test OPA could not evaluate, OPA's
+    location and message. The log scrubs the messages again (quoted values, names, identifiers)."""
+    lines = [m.group(0) for p in problems if (m := _OPA_HEAD.match(p))]
+    for result in report.failures if report else ():
+        test = f"{result.package}.{result.name}"
+        opa = _OPA_HEAD.search(result.error or "")
+        if opa:  # OPA's own location and message, inside the test
+            lines.append(f"{opa.group(0)} (test {test})")
+        else:
+            lines.append(f"{result.file}:{result.line}: {result.outcome.lower()}: {test}")
+    return lines[:_MAX_LOGGED_PROBLEMS]
 
 
 class PolicyReloader:
@@ -61,6 +83,7 @@ class PolicyReloader:
         if policy_set.revision in (current.revision, self._refused):
             return None
         problems = check_policy_set(policy_set)
+        report: TestReport | None = None
         try:
             report = run_policy_tests(policy_set)
             failed = len(report.failures) if report.results else -1
@@ -71,6 +94,7 @@ class PolicyReloader:
                 policy_set.revision,
                 current.revision,
                 {"problems": len(problems), "failed_tests": failed},
+                why=_why(problems, report),
             )
             return None
         fresh = self._open_engine(policy_set)
@@ -90,13 +114,28 @@ class PolicyReloader:
             except Exception as exc:  # a reload bug must not take the gateway down
                 _log.error("policy.reload-failed", exc_info=exc)
 
-    def _refuse(self, revision: str, current: str, detail: dict[str, int | str]) -> None:
+    def _refuse(
+        self,
+        revision: str,
+        current: str,
+        detail: dict[str, int | str],
+        *,
+        why: list[str] | None = None,
+    ) -> None:
+        """Audit and log a refused change once per revision; the log says why (the audit keeps
+        counts only), so whoever changed the policy can find the line to fix."""
         if revision == self._refused:
             return
         self._refused = revision
         self._record("policy.change_refused", revision, current, detail)
         _log.warning(
-            "policy.change-refused", policy_revision=revision, errors=detail.get("failed_tests")
+            "policy.change-refused",
+            policy_revision=revision,
+            previous_revision=current,
+            count=detail.get("problems"),
+            errors=detail.get("failed_tests"),
+            problem=detail.get("problem"),
+            policy_problems=why or [],
         )
 
     def _record(
