@@ -91,16 +91,17 @@ class CanonicalJsonl:
         candidate = dict(document)
         if subjects is not None:
             candidate["subjects"] = subjects
+        signal: CanonicalSignal | None = None
         try:
-            signal = CanonicalSignal.model_validate(candidate)
+            validated = CanonicalSignal.model_validate(candidate)
         except ValidationError as exc:
             for error in exc.errors(include_input=False, include_url=False):
                 loc = error["loc"]
                 if subjects is not None or not loc or loc[0] != "subjects" or len(loc) == 1:
                     errors.append(LineError(number, _path(loc), validation_message(error)))
-            signal = None
         else:
-            for index, code in enumerate(signal.indicators):
+            signal = validated
+            for index, code in enumerate(validated.indicators):
                 if not _matches(INDICATOR_PATTERN, code):
                     errors.append(
                         LineError(
@@ -133,7 +134,7 @@ def _subjects(number: int, value: object, errors: list[LineError]) -> list[Subje
             ok = False
             continue
         try:
-            kind = SubjectKind(item.get("kind"))
+            kind = SubjectKind(item.get("kind", ""))  # a missing kind is as unknown as ""
         except ValueError:
             errors.append(
                 LineError(
@@ -165,10 +166,11 @@ def _value(
     number: int, where: str, kind: SubjectKind, raw: object, errors: list[LineError]
 ) -> str | PersonName | Address | None:
     """The subject's value in the shape its kind needs, or None with the problem in ``errors``."""
-    shape: type[PersonName] | type[Address] | None = {
+    shapes: dict[SubjectKind, type[PersonName] | type[Address]] = {
         SubjectKind.PERSOON: PersonName,
         SubjectKind.ADRES: Address,
-    }.get(kind)
+    }
+    shape = shapes.get(kind)
     if shape is None:
         cap = _STRING_CAPS.get(kind, IDENTIFIER_MAX)
         if not isinstance(raw, str):

@@ -19,7 +19,8 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from enum import Enum, auto
+from typing import Final, Literal, TypeVar
 
 from pydantic import ValidationError
 
@@ -387,10 +388,16 @@ YES_NO: dict[str, bool] = {
 }
 
 
-_MISSING: Any = object()
+class _Missing(Enum):
+    """The type of ``_MISSING``: no option matched (an option's value may itself be None)."""
+
+    MISSING = auto()
 
 
-def _lookup(options: Mapping[str, T], raw: str) -> T:
+_MISSING: Final = _Missing.MISSING
+
+
+def _lookup(options: Mapping[str, T], raw: str) -> T | Literal[_Missing.MISSING]:
     """The option for ``raw`` or ``_MISSING`` (an option's value may itself be None)."""
     wanted = key(raw)
     for option, value in options.items():

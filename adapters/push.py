@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -29,6 +28,7 @@ from adapters.normalise import IdentifierError, normalise
 from gateway import sealing
 from gateway.auth.tokens import mint_call_token
 from gateway.crypto import b64u, unb64u
+from gateway.jsontypes import JsonObject
 from gateway.parties.keys import SigningKey
 from gateway.pseudonyms import oprf
 
@@ -38,7 +38,7 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 class PushRefused(Exception):
     """The gateway refused a request for a reason retrying will not fix."""
 
-    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+    def __init__(self, status: int, problem: JsonObject) -> None:
         super().__init__(f"{status} {problem.get('type', '')}: {problem.get('detail', '')}")
         self.status = status
         self.problem = problem
@@ -128,7 +128,7 @@ class GatewayClient:
         self.retries = 0
         self.info = self._get_info()
 
-    def _get_info(self) -> dict[str, Any]:
+    def _get_info(self) -> JsonObject:
         return self._send("GET", "/v1/gateway", b"", signed=False)
 
     def close(self) -> None:
@@ -136,7 +136,7 @@ class GatewayClient:
 
     def _send(
         self, method: str, target: str, body: bytes, *, signed: bool = True
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         for attempt in range(1, self._attempts + 1):
             headers = {"Content-Type": "application/json"} if body else {}
             if signed:
@@ -167,7 +167,8 @@ class GatewayClient:
                 except ValueError:
                     problem = {"detail": response.text[:200]}
                 raise PushRefused(response.status_code, problem)
-            return response.json()
+            answer: JsonObject = response.json()
+            return answer
         raise AssertionError("unreachable")
 
     def _wait(self, attempt: int, retry_after: str | None) -> None:
@@ -188,7 +189,7 @@ class GatewayClient:
             evaluated.extend(unb64u(e) for e in answer["evaluated"])
         return evaluated
 
-    def submit(self, signals: list[dict[str, Any]]) -> dict[str, Any]:
+    def submit(self, signals: list[JsonObject]) -> JsonObject:
         body = json.dumps({"signals": signals}, separators=(",", ":")).encode()
         return self._send("POST", "/v1/signals", body)
 
@@ -217,8 +218,8 @@ class PseudonymCache:
 
 
 def to_api(
-    item: Prepared, pseudonyms: dict[bytes, bytes], *, party: str, release_key: dict[str, Any]
-) -> dict[str, Any]:
+    item: Prepared, pseudonyms: dict[bytes, bytes], *, party: str, release_key: JsonObject
+) -> JsonObject:
     """The wire form of one signal: pseudonyms and a sealed blob instead of identifiers."""
     signal = item.signal
     sealed = sealing.seal(
@@ -226,7 +227,7 @@ def to_api(
         recipient=release_key,
         context=sealing.SealContext(party=party, ref=signal.ref, version=signal.version),
     )
-    document: dict[str, Any] = {
+    document: JsonObject = {
         "ref": signal.ref,
         "version": signal.version,
         "observed_at": signal.observed_at.isoformat(),
@@ -324,7 +325,7 @@ def push(
 
 def _load_state(
     path: Path | None, fingerprint: str, party: str, fmt: str, batch_size: int
-) -> dict[str, Any]:
+) -> JsonObject:
     fresh = {
         "v": 1,
         "file_sha256": fingerprint,
@@ -343,7 +344,7 @@ def _load_state(
     return saved if same else fresh
 
 
-def _save_state(path: Path | None, state: dict[str, Any]) -> None:
+def _save_state(path: Path | None, state: JsonObject) -> None:
     if path is None:
         return
     temporary = path.with_suffix(path.suffix + ".tmp")

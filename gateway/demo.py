@@ -18,16 +18,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 import httpx
 import uvicorn
+from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
 from gateway.auth.tokens import mint_call_token
+from gateway.jsontypes import Json, JsonObject
 from gateway.parties.keys import load_hpke_private, load_signing_key
 from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 RIEC = "riec-rr"
 DIRECTOR_SUB = "regisseur-01"
@@ -36,7 +41,7 @@ VIEWER = "politie-rotterdam"
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[str]:
+def serving(app: FastAPI) -> Iterator[str]:
     """Serve ``app`` on a free loopback port in a thread; yields the base URL."""
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="off"
@@ -72,6 +77,13 @@ def shareable_care_export(path: Path, out: Path) -> Path:
     return target
 
 
+class _As(TypedDict):
+    """Who a call is made as: the roles and the employee id (``sub``)."""
+
+    roles: list[str]
+    sub: str
+
+
 class _Calls:
     """Signed calls as any party of the demo covenant, with any roles."""
 
@@ -85,11 +97,11 @@ class _Calls:
         party: str,
         method: str,
         target: str,
-        body: Any = None,
+        body: Json = None,
         *,
         roles: list[str],
         sub: str = "demo",
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         data = b"" if body is None else json.dumps(body).encode()
         token = mint_call_token(
             key=load_signing_key(self._private, party),
@@ -107,13 +119,14 @@ class _Calls:
         response = self._http.request(method, target, content=data, headers=headers)
         if response.status_code >= 400:
             raise RuntimeError(f"{method} {target}: {response.status_code} {response.text}")
-        return response.json()
+        answer: JsonObject = response.json()
+        return answer
 
     def close(self) -> None:
         self._http.close()
 
 
-def run_demo(workdir: Path, *, console: Console, seed: int = 2026) -> dict[str, Any]:
+def run_demo(workdir: Path, *, console: Console, seed: int = 2026) -> JsonObject:
     """Run the narrated demo in ``workdir`` (emptied first); returns a summary of what happened."""
     from adapters import push
     from adapters.registry import get
@@ -133,7 +146,7 @@ def run_demo(workdir: Path, *, console: Console, seed: int = 2026) -> dict[str, 
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     settings = Settings(
-        database_url=f"sqlite:///{workdir / 'gateway.db'}",
+        database_url=SecretStr(f"sqlite:///{workdir / 'gateway.db'}"),
         keys_dir=workdir / "keys",
         private_keys_dir=workdir / "private-keys",
     )
@@ -164,7 +177,7 @@ def run_demo(workdir: Path, *, console: Console, seed: int = 2026) -> dict[str, 
     manifest = json.loads((region / "manifest.json").read_text("utf-8"))
     console.print(f"   {sum(e['records'] for e in manifest)} records bij {len(manifest)} partners")
 
-    summary: dict[str, Any] = {"patterns": len(truth.patterns)}
+    summary: JsonObject = {"patterns": len(truth.patterns)}
     with serving(create_app(rt)) as url:
         calls = _Calls(url, settings.private_keys_dir, covenant.gateway_id)
         try:
@@ -232,7 +245,7 @@ def run_demo(workdir: Path, *, console: Console, seed: int = 2026) -> dict[str, 
                 "woningcorporatie-maasoever",
                 "gemeente-alblasserdam",
             ]
-            director = {"roles": ["casusregisseur"], "sub": DIRECTOR_SUB}
+            director: _As = {"roles": ["casusregisseur"], "sub": DIRECTOR_SUB}
             case = calls(
                 RIEC,
                 "POST",

@@ -43,7 +43,7 @@ _DUTCH = {
 }
 
 
-def location(loc: tuple[Any, ...] | list[Any]) -> str:
+def location(loc: tuple[Any, ...] | list[Any]) -> str:  # Any: names, indexes
     """``("signals", 3, "subjects", 0, "kind")`` to ``signals[3].subjects[0].kind``."""
     text = ""
     for part in loc:

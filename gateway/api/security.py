@@ -19,7 +19,8 @@ _log = get_logger("gateway.auth")
 
 
 def runtime(request: Request) -> Runtime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
+    found: Runtime = request.app.state.runtime
+    return found
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -13,7 +13,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+
+from gateway.jsontypes import JsonObject
 
 ENTRY_VERSION = 1
 GENESIS = bytes(32)
@@ -35,8 +36,8 @@ class AuditEvent:
     event: str
     actor_party: str | None = None
     actor_sub: str | None = None
-    object: dict[str, Any] = field(default_factory=dict)
-    detail: dict[str, Any] = field(default_factory=dict)
+    object: JsonObject = field(default_factory=dict)
+    detail: JsonObject = field(default_factory=dict)
     policy_revision: str | None = None
 
 
@@ -59,7 +60,7 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 _decode = json.JSONDecoder().decode
 
 
-def canonical_json(document: dict[str, Any]) -> str:
+def canonical_json(document: JsonObject) -> str:
     """Sorted keys, no white space, UTF-8 kept: one byte string per document."""
     return _CANONICAL.encode(document)
 

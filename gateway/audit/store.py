@@ -4,7 +4,7 @@ audit entry commit together or not at all."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, union_all, update
@@ -95,7 +95,8 @@ def read_nodes(connection: Connection, wanted: set[merkle.Node]) -> dict[merkle.
 
 
 def tree_size(connection: Connection) -> int:
-    return connection.execute(select(_head.c.seq).where(_head.c.id == 1)).scalar_one()
+    seq: int = connection.execute(select(_head.c.seq).where(_head.c.id == 1)).scalar_one()
+    return seq
 
 
 def root(connection: Connection, size: int) -> bytes:
@@ -154,7 +155,7 @@ def verify_tree(connection: Connection, *, batch: int = 10_000) -> int:
     return checked
 
 
-def _level_stream(connection: Connection, level: int, batch: int):  # type: ignore[no-untyped-def]
+def _level_stream(connection: Connection, level: int, batch: int) -> Iterator[bytes]:
     if level == 0:
         query = select(_log.c.leaf_hash.label("hash")).order_by(_log.c.seq)
     else:

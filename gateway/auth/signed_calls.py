@@ -13,15 +13,19 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import jwt
 
 from gateway.auth.tokens import REQUIRED_CLAIMS, TOKEN_TYPE, body_digest
 from gateway.errors import AuthenticationFailed
+from gateway.jsontypes import JsonObject
 from gateway.parties.covenant import Covenant, Party
 from gateway.parties.keys import KeyRing
 from gateway.vocabulary import Role
+
+if TYPE_CHECKING:
+    from jwt.algorithms import AllowedPublicKeys
 
 _ALLOWED_ALGS = frozenset({"EdDSA", "ES256"})
 _MAX_TOKEN_BYTES = 8 * 1024
@@ -121,7 +125,9 @@ class CallVerifier:
             raise AuthenticationFailed("replayed-jti") from None
         return VerifiedCall(party=party, subject=subject, roles=roles, jti=jti)
 
-    def _verified_claims(self, token: str, key: Any, alg: str, issuer: str) -> dict[str, Any]:
+    def _verified_claims(
+        self, token: str, key: AllowedPublicKeys, alg: str, issuer: str
+    ) -> JsonObject:
         try:
             return jwt.decode(
                 token,
@@ -147,9 +153,10 @@ class CallVerifier:
         except jwt.PyJWTError:
             raise AuthenticationFailed("invalid-token") from None
 
-    def _check_time(self, claims: dict[str, Any]) -> None:
+    def _check_time(self, claims: JsonObject) -> None:
         now = self.clock().timestamp()
-        iat, exp, nbf = claims["iat"], claims["exp"], claims.get("nbf", claims["iat"])
+        iat, exp = claims["iat"], claims["exp"]
+        nbf = claims["nbf"] if "nbf" in claims else iat
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (iat, exp, nbf)):
             raise AuthenticationFailed("invalid-time-claims")
         if exp - iat > self.max_lifetime_s or exp <= iat:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from gateway.errors import ConfigurationError
+from gateway.jsontypes import JsonObject
 
 package_app = typer.Typer(
     help="Pakketten van een verstrekking (voor ontvangers).", no_args_is_help=True
@@ -24,7 +25,7 @@ def _subject_line(subject: dict[str, str]) -> str:
     return f"{subject.get('rol', subject.get('soort', ''))}: {values}"
 
 
-def records_table(document: dict[str, Any], *, limit: int | None = None) -> Table:
+def records_table(document: JsonObject, *, limit: int | None = None) -> Table:
     records = document["records"]
     shown = records if limit is None else records[:limit]
     title = f"Verstrekking {document['verstrekking']} aan {document['ontvanger']}"

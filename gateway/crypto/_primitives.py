@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, mlkem, x25519
 from cryptography.hazmat.primitives.hpke import MLKEM768X25519PrivateKey, MLKEM768X25519PublicKey
 
+from gateway.jsontypes import JsonObject
+
 HPKE_KEM_NAME = "MLKEM768-X25519"
 HPKE_X25519_KEM_NAME = "X25519"
 HPKE_KEY_VERSION = 1
@@ -51,7 +53,7 @@ def jwk_thumbprint(required_members: dict[str, str]) -> str:
     return b64u(hashlib.sha256(canonical.encode("utf-8")).digest())
 
 
-def new_ed25519_jwk() -> tuple[dict[str, Any], dict[str, Any]]:
+def new_ed25519_jwk() -> tuple[JsonObject, JsonObject]:
     """A fresh Ed25519 key as (private JWK, public JWK), ``kid`` the RFC 7638 thumbprint."""
     private = ed25519.Ed25519PrivateKey.generate()
     x = b64u(private.public_key().public_bytes(_RAW, _RAW_PUB))
@@ -61,7 +63,7 @@ def new_ed25519_jwk() -> tuple[dict[str, Any], dict[str, Any]]:
     return {**public_jwk, "d": d}, public_jwk
 
 
-def new_hpke_keypair(kem: str = HPKE_KEM_NAME) -> tuple[dict[str, Any], dict[str, Any]]:
+def new_hpke_keypair(kem: str = HPKE_KEM_NAME) -> tuple[JsonObject, JsonObject]:
     """A fresh HPKE key pair as (private record, public JWK-style record).
 
     Hybrid records keep the 64-byte ML-KEM seed (FIPS 203 ``d || z``) and the raw X25519 scalar,
@@ -69,7 +71,7 @@ def new_hpke_keypair(kem: str = HPKE_KEM_NAME) -> tuple[dict[str, Any], dict[str
     an RFC 7638-style thumbprint over the public members.
     """
     x_key = x25519.X25519PrivateKey.generate()
-    public: dict[str, Any] = {
+    public: JsonObject = {
         "kty": "HPKE",
         "kem": kem,
         "x25519": b64u(x_key.public_key().public_bytes(_RAW, _RAW_PUB)),
@@ -87,14 +89,14 @@ def new_hpke_keypair(kem: str = HPKE_KEM_NAME) -> tuple[dict[str, Any], dict[str
     return {**public, **private_parts}, public
 
 
-def _check_record(record: dict[str, Any]) -> str:
+def _check_record(record: JsonObject) -> str:
     kem = record.get("kem")
     if kem not in _SUITES or record.get("v") != HPKE_KEY_VERSION:
         raise ValueError("unsupported HPKE key record")
     return str(kem)
 
 
-def hpke_private_key(record: dict[str, Any]) -> Any:
+def hpke_private_key(record: JsonObject) -> Any:  # Any: the KEM's key object, of a type per KEM
     """Rebuild the private key from its stored record; raises ValueError when unusable."""
     kem = _check_record(record)
     x_key = x25519.X25519PrivateKey.from_private_bytes(unb64u(record["x25519_private"]))
@@ -105,7 +107,7 @@ def hpke_private_key(record: dict[str, Any]) -> Any:
     )
 
 
-def hpke_public_key(record: dict[str, Any]) -> Any:
+def hpke_public_key(record: JsonObject) -> Any:  # Any: the KEM's key object, of a type per KEM
     """Rebuild the public key from its JWK-style record; raises ValueError when unusable."""
     kem = _check_record(record)
     x_key = x25519.X25519PublicKey.from_public_bytes(unb64u(record["x25519"]))
@@ -116,24 +118,30 @@ def hpke_public_key(record: dict[str, Any]) -> Any:
     )
 
 
-def hpke_seal(public_record: dict[str, Any], plaintext: bytes, info: bytes) -> bytes:
+def hpke_seal(public_record: JsonObject, plaintext: bytes, info: bytes) -> bytes:
     """RFC 9180 single-shot Base-mode seal: ``enc || ciphertext`` as ``cryptography`` emits it."""
     kem = _check_record(public_record)
     return _SUITES[kem].encrypt(plaintext, hpke_public_key(public_record), info=info)
 
 
-def hpke_open(private_record: dict[str, Any], sealed: bytes, info: bytes) -> bytes:
+def hpke_open(private_record: JsonObject, sealed: bytes, info: bytes) -> bytes:
     """Inverse of :func:`hpke_seal`; any failure raises ValueError (no detail on purpose)."""
     return hpke_open_prepared(hpke_prepare_private(private_record), sealed, info)
 
 
-def hpke_prepare_private(private_record: dict[str, Any]) -> tuple[str, Any]:
+def hpke_prepare_private(
+    private_record: JsonObject,
+) -> tuple[str, Any]:  # Any: (KEM name, its key object)
     """(suite name, private key) rebuilt from a record, for several :func:`hpke_open_prepared`
     calls: rebuilding an ML-KEM key from its seed costs about as much as one decryption."""
     return _check_record(private_record), hpke_private_key(private_record)
 
 
-def hpke_open_prepared(prepared: tuple[str, Any], sealed: bytes, info: bytes) -> bytes:
+def hpke_open_prepared(
+    prepared: tuple[str, Any],  # Any: (KEM name, its key object)
+    sealed: bytes,
+    info: bytes,
+) -> bytes:
     """:func:`hpke_open` with a key from :func:`hpke_prepare_private`."""
     kem, key = prepared
     try:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from gateway.demo_data import noise, patterns
 from gateway.demo_data.region import EXPORTS, PatternTruth, Region
+from gateway.jsontypes import JsonObject
 
 SIZES = {"small": 1, "medium": 10, "large": 100}
 GROUND_TRUTH = "ground_truth.json"
@@ -66,7 +66,7 @@ class GroundTruth:
     hub: Hub
     identifiers: dict[str, list[str]] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """The ground truth as written to ``ground_truth.json``."""
         return {
             "version": 1,

@@ -333,7 +333,9 @@ class World:
         """A compact IBAN with valid check digits (NL banks, or a Polish/Romanian/Bulgarian one)."""
 
         def draw() -> str | None:
-            digits = lambda n: "".join(str(self.rng.randrange(10)) for _ in range(n))  # noqa: E731
+            def digits(n: int) -> str:
+                return "".join(str(self.rng.randrange(10)) for _ in range(n))
+
             bban = {
                 "NL": lambda: (
                     self.rng.choice(

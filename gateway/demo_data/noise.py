@@ -67,11 +67,13 @@ POLICE_TEXTS = (
 )
 
 
-def _person(region: Region, **kwargs: object) -> Person:
-    """A new person, or now and then one seen before at another partner (innocent overlap)."""
-    if region.recent and region.rng.random() < 0.04 and not kwargs:
+def _person(region: Region, *, female: bool | None = None) -> Person:
+    """A new person, or now and then one seen before at another partner (innocent overlap).
+
+    Only a person of any sex (``female`` None) can be one seen before."""
+    if region.recent and region.rng.random() < 0.04 and female is None:
         return region.rng.choice(region.recent)
-    person = region.world.person(**kwargs)  # type: ignore[arg-type]
+    person = region.world.person(female=female)
     region.recent.append(person)
     if len(region.recent) > 300:
         del region.recent[:100]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from gateway.demo_data.identities import Place, World
+from gateway.demo_data.identities import Person, Place, World
 from gateway.demo_data.writers import (
     ArbeidsinspectieWriter,
     CanonicalWriter,
@@ -81,7 +81,7 @@ class Region:
         self.world = World(self.rng, seed)
         self.record = Recorder()
         self.patterns: list[PatternTruth] = []
-        self.recent: list = []  # noise persons that may turn up again, innocently
+        self.recent: list[Person] = []  # noise persons that may turn up again, innocently
         out_dir.mkdir(parents=True, exist_ok=True)
         path = {party: out_dir / name for party, (_, name) in EXPORTS.items()}
         self.gemeenten = {

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, TypedDict
 from zoneinfo import ZoneInfo
 
 from adapters.arbeidsinspectie import ArbeidsinspectieCsv
@@ -48,6 +48,10 @@ from gateway.demo_data.identities import (
     iban_grouped,
     phone_national,
 )
+from gateway.jsontypes import Json, JsonObject
+
+if TYPE_CHECKING:
+    from _csv import Writer as CsvRowWriter
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -110,7 +114,7 @@ class _CsvWriter(Writer):
     header: Sequence[str] = ()
     delimiter: str = ";"
     excel: bool = True  # BOM and CRLF, as Excel writes them
-    _csv: Any = field(default=None, repr=False)
+    _csv: CsvRowWriter | None = field(default=None, repr=False)
 
     def open(self) -> None:
         """Create the file and write the header."""
@@ -126,6 +130,7 @@ class _CsvWriter(Writer):
         unknown = set(values) - set(self.header)
         if unknown:
             raise ValueError(f"columns not in the header: {sorted(unknown)}")
+        assert self._csv is not None, "open() the writer first"
         self._csv.writerow([values.get(name, "") for name in self.header])
         self.count += 1
 
@@ -138,7 +143,15 @@ def dmy(day: date, *, excel: bool = False) -> str:
 # -- gemeente-csv -------------------------------------------------------------------------------
 
 #: How each municipality's export differs (see the module docstring).
-MUNICIPAL_STYLES = {
+class MunicipalStyle(TypedDict):
+    ref: str  # the case number, formatted with year and n
+    code: str  # how the municipality writes its own code
+    postcode: str  # a postcode_as style
+    phone: str  # a phone_national style
+    excel_dates: bool
+
+
+MUNICIPAL_STYLES: dict[str, MunicipalStyle] = {
     "GM0599": {
         "ref": "Z-{year}-{n:06d}",
         "code": "0599",
@@ -194,7 +207,13 @@ class GemeenteWriter(_CsvWriter):
         }
 
     def _person(self, row: dict[str, str], person: Person, *, prefix: str = "") -> None:
-        keys = ("BSN", "Geslachtsnaam", "Voorvoegsel", "Voornamen", "Geboortedatum")
+        keys: tuple[str, ...] = (
+            "BSN",
+            "Geslachtsnaam",
+            "Voorvoegsel",
+            "Voornamen",
+            "Geboortedatum",
+        )
         if prefix:
             keys = tuple(
                 f"{prefix} {k[0].lower()}{k[1:]}" if k != "BSN" else f"{prefix} BSN" for k in keys
@@ -339,8 +358,8 @@ class PolitieWriter(Writer):
 
     def _person(
         self, role: str, person: Person, *, home: Place | None, phones: bool, variant: int
-    ) -> dict[str, Any]:
-        entry: dict[str, Any] = {"rol": role}
+    ) -> JsonObject:
+        entry: JsonObject = {"rol": role}
         if person.bsn:
             entry["bsn"] = self.record("bsn", bsn_dotted(person.bsn) if variant % 2 else person.bsn)
         family = person.full_family.upper() if variant % 3 != 1 else person.full_family
@@ -354,8 +373,8 @@ class PolitieWriter(Writer):
             entry["woonadres"] = self._address(home, variant)
         return entry
 
-    def _address(self, place: Place, variant: int) -> dict[str, Any]:
-        address: dict[str, Any] = {"postcode": self.record("postcode", place.postcode.lower())}
+    def _address(self, place: Place, variant: int) -> JsonObject:
+        address: JsonObject = {"postcode": self.record("postcode", place.postcode.lower())}
         if place.addition and variant % 2:
             address["huisnummer"] = (
                 f"{place.number}{place.addition.lower()}"  # addition typed into the number
@@ -389,7 +408,7 @@ class PolitieWriter(Writer):
         variant = number
         ref = f"PL1700-{when.year}{number:06d}"
         stamp = when.replace(tzinfo=AMSTERDAM).isoformat() if variant % 3 == 0 else when.isoformat()
-        item: dict[str, Any] = {
+        item: JsonObject = {
             "registratienummer": ref,
             "soort": kind,
             "tijdstip": stamp,
@@ -672,9 +691,9 @@ class CanonicalWriter(Writer):
     def __post_init__(self) -> None:
         self._handle = self.path.open("w", encoding="utf-8", newline="\n")
 
-    def person(self, kind: str, role: str, person: Person) -> list[dict[str, Any]]:
+    def person(self, kind: str, role: str, person: Person) -> list[JsonObject]:
         """Subjects for a person: BSN (when known) and name with birth date."""
-        subjects = []
+        subjects: list[JsonObject] = []
         if person.bsn and kind in ("bsn", "both"):
             subjects.append({"kind": "bsn", "role": role, "value": self.record("bsn", person.bsn)})
         if kind in ("persoon", "both"):
@@ -687,7 +706,7 @@ class CanonicalWriter(Writer):
             subjects.append({"kind": "persoon", "role": role, "value": value})
         return subjects
 
-    def place(self, role: str, place: Place) -> dict[str, Any]:
+    def place(self, role: str, place: Place) -> JsonObject:
         """An address subject."""
         value = {
             "postcode": self.record("postcode", place.postcode),
@@ -696,7 +715,7 @@ class CanonicalWriter(Writer):
         }
         return {"kind": "adres", "role": role, "value": value}
 
-    def thing(self, kind: str, role: str, value: str) -> dict[str, Any]:
+    def thing(self, kind: str, role: str, value: str) -> JsonObject:
         """A phone, IBAN, KvK, kenteken, URL or e-mail subject."""
         category = {
             "kvk": "kvk",
@@ -708,9 +727,9 @@ class CanonicalWriter(Writer):
         }[kind]
         return {"kind": kind, "role": role, "value": self.record(category, value)}
 
-    def signal(self, ref: str, when: datetime, municipality: str, **fields: Any) -> str:
+    def signal(self, ref: str, when: datetime, municipality: str, **fields: Json) -> str:
         """One line; ``fields`` are the other CanonicalSignal fields (details: free text)."""
-        document: dict[str, Any] = {
+        document: JsonObject = {
             "ref": ref,
             "observed_at": when.replace(tzinfo=AMSTERDAM).isoformat(),
             "municipality": municipality,

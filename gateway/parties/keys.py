@@ -12,14 +12,18 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import jwt
 
 from gateway import crypto
 from gateway.errors import ConfigurationError
+from gateway.jsontypes import Json, JsonObject
 from gateway.parties.covenant import Covenant
 from gateway.parties.release_keys import ReleaseKeys, write_private
+
+if TYPE_CHECKING:
+    from jwt.algorithms import AllowedPrivateKeys, AllowedPublicKeys
 
 _SIGNING_ALGS = {"EdDSA": ("OKP", "Ed25519"), "ES256": ("EC", "P-256")}
 _PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k", "mlkem_seed", "x25519_private"}
@@ -32,7 +36,7 @@ class VerificationKey:
     party_id: str
     kid: str
     alg: str
-    key: Any  # the cryptography public key object PyJWT verifies with
+    key: AllowedPublicKeys  # the cryptography public key object PyJWT verifies with
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +46,7 @@ class SigningKey:
     party_id: str
     kid: str
     alg: str
-    key: Any
+    key: AllowedPrivateKeys
 
     def __repr__(self) -> str:
         return f"SigningKey(party_id={self.party_id!r}, kid={self.kid!r}, alg={self.alg!r})"
@@ -54,7 +58,7 @@ class KeyRing:
     def __init__(
         self,
         verification: dict[tuple[str, str], VerificationKey],
-        encryption: dict[str, list[dict[str, Any]]],
+        encryption: dict[str, list[JsonObject]],
     ) -> None:
         self._verification = verification
         self._encryption = encryption
@@ -62,7 +66,7 @@ class KeyRing:
     def verification_key(self, party_id: str, kid: str) -> VerificationKey | None:
         return self._verification.get((party_id, kid))
 
-    def encryption_keys(self, party_id: str) -> list[dict[str, Any]]:
+    def encryption_keys(self, party_id: str) -> list[JsonObject]:
         return list(self._encryption.get(party_id, []))
 
     @property
@@ -71,7 +75,7 @@ class KeyRing:
 
 
 def _parse_signing_jwk(
-    path: Path, index: int, jwk: dict[str, Any], party_id: str
+    path: Path, index: int, jwk: JsonObject, party_id: str
 ) -> VerificationKey:
     where = f"{path}: keys[{index}]"
     alg = jwk.get("alg")
@@ -89,7 +93,7 @@ def _parse_signing_jwk(
     return VerificationKey(party_id=party_id, kid=kid, alg=alg, key=key)
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path) -> Json:
     # Name the place but never echo file content: this also reads private keys.
     try:
         return json.loads(path.read_bytes())
@@ -106,7 +110,7 @@ def _read_json(path: Path) -> Any:
 def load_keyring(keys_dir: Path, covenant: Covenant) -> KeyRing:
     """Load every ``<party>.jwks.json``; a file for a non-party or with private parts is refused."""
     verification: dict[tuple[str, str], VerificationKey] = {}
-    encryption: dict[str, list[dict[str, Any]]] = {}
+    encryption: dict[str, list[JsonObject]] = {}
     if not keys_dir.is_dir():
         raise ConfigurationError(f"{keys_dir}: sleutelmap ontbreekt (draai eerst `gateway init`)")
     for path in sorted(keys_dir.glob("*.jwks.json")):
@@ -188,7 +192,7 @@ def load_signing_key(private_keys_dir: Path, party_id: str) -> SigningKey:
     return SigningKey(party_id=party_id, kid=jwk["kid"], alg=jwk["alg"], key=key)
 
 
-def load_hpke_private(private_keys_dir: Path, owner: str) -> dict[str, dict[str, Any]]:
+def load_hpke_private(private_keys_dir: Path, owner: str) -> dict[str, JsonObject]:
     """A party's private HPKE key records by kid, as ``init`` wrote them (``hpke.json``); the
     gateway's own release keys are in :class:`~gateway.parties.release_keys.ReleaseKeys`."""
     path = private_keys_dir / owner / "hpke.json"

@@ -26,10 +26,10 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from gateway import sealing
 from gateway.errors import ConfigurationError
+from gateway.jsontypes import JsonObject
 
 BEGINNING = datetime.min.replace(tzinfo=UTC)
 _LEGACY = "hpke.json"
@@ -43,7 +43,7 @@ class ReleaseKey:
 
     kid: str
     not_before: datetime
-    public: dict[str, Any]
+    public: JsonObject
     path: Path
 
 
@@ -119,7 +119,7 @@ class ReleaseKeys:
             if state.retired_at is None or now - state.retired_at < grace
         )
 
-    def private_records(self) -> dict[str, dict[str, Any]]:
+    def private_records(self) -> dict[str, JsonObject]:
         """Every release key's full record by kid (for opening envelopes at release)."""
         records = {}
         for key in self.keys():
@@ -131,7 +131,7 @@ class ReleaseKeys:
     # -- changing ----------------------------------------------------------------------------
 
     def rotate(
-        self, now: datetime, pair: tuple[dict[str, Any], dict[str, Any]] | None = None
+        self, now: datetime, pair: tuple[JsonObject, JsonObject] | None = None
     ) -> ReleaseKey:
         """A new key pair (``pair``, or a fresh one), current from ``now``."""
         private, public = pair or sealing.new_key_pair()
@@ -169,7 +169,7 @@ def _mtime(path: Path) -> int:
         return -1
 
 
-def _read_record(path: Path) -> dict[str, Any] | None:
+def _read_record(path: Path) -> JsonObject | None:
     try:
         record = json.loads(path.read_bytes())
     except FileNotFoundError:
@@ -182,7 +182,7 @@ def _read_record(path: Path) -> dict[str, Any] | None:
     return record
 
 
-def write_private(path: Path, document: dict[str, Any]) -> None:
+def write_private(path: Path, document: JsonObject) -> None:
     """Create a private key file: mode 0600 in a 0700 directory, never over an existing file,
     durable before this returns."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -25,9 +25,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from gateway.errors import ConfigurationError
+from gateway.jsontypes import Json, JsonObject
 
 SAMPLES_DIR = "samples"
 DATA_FILE = "data.json"
@@ -36,9 +36,6 @@ TEST_SUFFIX = "_test.rego"
 # holds; policy data must not claim that name.
 META_KEY = "gateway_meta"
 _REFUSED_DATA_FILES = frozenset({"data.yaml", "data.yml"})
-
-JsonObject = dict[str, Any]
-
 
 @dataclass(frozen=True, slots=True)
 class PolicySet:
@@ -49,7 +46,7 @@ class PolicySet:
     """Decision modules: relative path (``gateway/release/release.rego``) to source."""
     tests: Mapping[str, str]
     """Test modules (``*_test.rego``): relative path to source."""
-    data: Mapping[str, Any]
+    data: Mapping[str, Json]
     """The merged data document (``data.covenant``, ``data.catalogue``, ...)."""
     data_files: tuple[str, ...]
     """Relative paths of the ``data.json`` files, sorted."""
@@ -151,8 +148,8 @@ def _revision(files: list[tuple[str, bytes]]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _parse_json(path: Path, raw: bytes) -> Any:
-    def refuse_duplicates(pairs: list[tuple[str, Any]]) -> JsonObject:
+def _parse_json(path: Path, raw: bytes) -> Json:
+    def refuse_duplicates(pairs: list[tuple[str, Json]]) -> JsonObject:
         seen: JsonObject = {}
         for key, value in pairs:
             if key in seen:
@@ -160,7 +157,7 @@ def _parse_json(path: Path, raw: bytes) -> Any:
             seen[key] = value
         return seen
 
-    def refuse_constant(name: str) -> Any:
+    def refuse_constant(name: str) -> Json:
         raise ConfigurationError(f"{path}: {name} is geen geldige JSON-waarde")
 
     try:
@@ -174,7 +171,7 @@ def _parse_json(path: Path, raw: bytes) -> Any:
         ) from None
 
 
-def _merge(data: JsonObject, at: tuple[str, ...], value: Any, source: Path) -> None:
+def _merge(data: JsonObject, at: tuple[str, ...], value: Json, source: Path) -> None:
     """Deep-merge ``value`` at path ``at``; two files that set the same leaf are refused."""
     if not at:
         if not isinstance(value, dict):

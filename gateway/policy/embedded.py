@@ -21,12 +21,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from types import ModuleType
-from typing import Any
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from gateway.errors import ConfigurationError, Unavailable
+from gateway.jsontypes import Json
 from gateway.policy.bundle import META_KEY, PolicySet
 from gateway.policy.diagnostics import OpaDiagnostic, parse_opa_message
 from gateway.policy.engine import DecisionPoint, DocumentUndefined, EngineBase, EvaluationFailed
+
+# Any: opa_bindings is imported at run time (importlib, installed apart) and ships no types.
+OpaEngine: TypeAlias = Any  # Any: an opa_bindings.OpaEngine (see above)
+_T = TypeVar("_T")
 
 INSTALL_HINT = "pip install --no-deps --ignore-requires-python opa-golib-python-bindings==0.4.4"
 
@@ -49,7 +54,7 @@ def opa_bindings_module() -> ModuleType:
         ) from None
 
 
-def new_opa_engine(policy_set: PolicySet, *, include_tests: bool = False) -> Any:
+def new_opa_engine(policy_set: PolicySet, *, include_tests: bool = False) -> OpaEngine:
     """A compiled ``OpaEngine`` holding the policy set; refuse a set that does not compile.
 
     Parse errors are collected for every module before refusing, so one run shows them all;
@@ -75,7 +80,9 @@ def compile_diagnostics(
     return diagnostics
 
 
-def _load(policy_set: PolicySet, *, include_tests: bool) -> tuple[Any, list[OpaDiagnostic]]:
+def _load(
+    policy_set: PolicySet, *, include_tests: bool
+) -> tuple[OpaEngine, list[OpaDiagnostic]]:
     bindings = opa_bindings_module()
     engine = bindings.OpaEngine()
     # Rego print() output goes nowhere: a policy must not be able to write input to the logs.
@@ -101,7 +108,7 @@ def _discard_print(message: str, location: str) -> None:
     """Swallow Rego ``print`` output (see :func:`_load`)."""
 
 
-class _FairPool:
+class _FairPool(Generic[_T]):
     """Engine instances handed out first come, first served.
 
     A plain lock or queue lets a thread that just released an instance take it straight back
@@ -110,21 +117,21 @@ class _FairPool:
     decision waits for more than about C/N evaluations.
     """
 
-    def __init__(self, items: Iterable[Any]) -> None:
+    def __init__(self, items: Iterable[_T]) -> None:
         self._lock = threading.Lock()
         self._idle = list(items)
-        self._waiters: deque[tuple[threading.Event, list[Any]]] = deque()
+        self._waiters: deque[tuple[threading.Event, list[_T]]] = deque()
 
-    def acquire(self) -> Any:
+    def acquire(self) -> _T:
         with self._lock:
             if self._idle and not self._waiters:
                 return self._idle.pop()
-            ready, slot = threading.Event(), list[Any]()
+            ready, slot = threading.Event(), list[_T]()
             self._waiters.append((ready, slot))
         ready.wait()
         return slot[0]
 
-    def release(self, item: Any) -> None:
+    def release(self, item: _T) -> None:
         with self._lock:
             if self._waiters:
                 ready, slot = self._waiters.popleft()
@@ -166,7 +173,7 @@ class EmbeddedEngine(EngineBase):
         )
         self._closed = threading.Event()
 
-    def _warm_up(self, instance: Any) -> None:
+    def _warm_up(self, instance: OpaEngine) -> None:
         """Evaluate each decision point once: the engine prepares (plans) a query on its first
         evaluation, which costs tens of milliseconds that should not fall on a real decision."""
         for point in DecisionPoint:
@@ -176,10 +183,10 @@ class EmbeddedEngine(EngineBase):
                 # Undefined or an error on empty input is the policy's business, not start-up's.
                 pass
 
-    def _evaluate(self, point: DecisionPoint, input: Mapping[str, Any]) -> object:
+    def _evaluate(self, point: DecisionPoint, input: Mapping[str, Json]) -> object:
         return self._run(point.document_path, dict(input))
 
-    def _run(self, path: str, input: Mapping[str, Any] | None) -> object:
+    def _run(self, path: str, input: Mapping[str, Json] | None) -> object:
         if self._closed.is_set():
             raise EvaluationFailed("embedded engine is closed")
         if self._executor is None:
@@ -192,7 +199,7 @@ class EmbeddedEngine(EngineBase):
                 f"evaluation of data.{path} took longer than {self._timeout_s} s"
             ) from None
 
-    def _eval_document(self, path: str, input: Mapping[str, Any] | None) -> object:
+    def _eval_document(self, path: str, input: Mapping[str, Json] | None) -> object:
         with self._instance() as instance:
             try:
                 return instance.eval_document(path, input)
@@ -202,7 +209,7 @@ class EmbeddedEngine(EngineBase):
                 raise EvaluationFailed(f"OPA {exc.code}: {exc.message}") from None
 
     @contextmanager
-    def _instance(self) -> Iterator[Any]:
+    def _instance(self) -> Iterator[OpaEngine]:
         instance = self._pool.acquire()
         try:
             yield instance

@@ -20,9 +20,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
-JsonObject = dict[str, Any]
+# JsonObject is re-exported: gateway.hits.views imports it from here.
+from gateway.jsontypes import Json
+from gateway.jsontypes import JsonObject as JsonObject
 
 DENY_BASIS = "standaard geweigerd (deny by default)"
 
@@ -88,7 +90,7 @@ class Reason:
         return {"code": self.code, "message": self.message, "basis": self.basis}
 
     @classmethod
-    def from_dict(cls, value: Mapping[str, Any]) -> Reason:
+    def from_dict(cls, value: Mapping[str, Json]) -> Reason:
         """Rebuild a reason stored with :meth:`as_dict` (recorded decisions)."""
         return cls(str(value["code"]), str(value["message"]), str(value["basis"]))
 
@@ -138,12 +140,12 @@ class PolicyEngine(Protocol):
         ...
 
     @property
-    def data(self) -> Mapping[str, Any]:
+    def data(self) -> Mapping[str, Json]:
         """The policy data of this revision (``covenant``, ``catalogue``): the gateway reads
         the numbers it applies itself (linkage rules) from the same revision it decides with."""
         ...
 
-    def decide(self, point: str, input: Mapping[str, Any]) -> Decision:
+    def decide(self, point: str, input: Mapping[str, Json]) -> Decision:
         """Evaluate ``data.gateway.<point>.decision`` with ``input``; never raises, never allows
         on failure. ``ValueError`` for an unknown point."""
         ...
@@ -175,23 +177,23 @@ class EngineBase(ABC):
 
     name: ClassVar[str]
 
-    def __init__(self, *, revision: str, data: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, *, revision: str, data: Mapping[str, Json] | None = None) -> None:
         self._revision = revision
-        self._data: Mapping[str, Any] = data or {}
+        self._data: Mapping[str, Json] = data or {}
 
     @property
     def revision(self) -> str:
         return self._revision
 
     @property
-    def data(self) -> Mapping[str, Any]:
+    def data(self) -> Mapping[str, Json]:
         return self._data
 
     @abstractmethod
-    def _evaluate(self, point: DecisionPoint, input: Mapping[str, Any]) -> object:
+    def _evaluate(self, point: DecisionPoint, input: Mapping[str, Json]) -> object:
         """Return the decision document, or raise DocumentUndefined / EvaluationFailed."""
 
-    def decide(self, point: str, input: Mapping[str, Any]) -> Decision:
+    def decide(self, point: str, input: Mapping[str, Json]) -> Decision:
         """See :meth:`PolicyEngine.decide`."""
         resolved = decision_point(point)
         started = time.perf_counter()

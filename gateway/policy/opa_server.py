@@ -45,7 +45,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -58,6 +57,7 @@ from opa_client.errors import (
 from requests.adapters import HTTPAdapter
 
 from gateway.errors import ConfigurationError, Unavailable
+from gateway.jsontypes import Json, JsonObject
 from gateway.policy.bundle import META_KEY, PolicySet
 from gateway.policy.engine import DecisionPoint, DocumentUndefined, EngineBase, EvaluationFailed
 
@@ -86,11 +86,11 @@ class _ServerError(Exception):
         return cls(code, _error_lines({"code": code, "message": exc.message, "errors": errors}))
 
 
-class _GatewayOpaClient(OpaClient):
+class _GatewayOpaClient(OpaClient):  # type: ignore[misc]  # opa_client ships no types
     """``OpaClient`` with a session that trusts no environment, and the module listing it lacks."""
 
     def _init_session(self) -> requests.Session:
-        session = super()._init_session()
+        session: requests.Session = super()._init_session()
         # requests' own default adapter: no retries, and a timeout raised as a Timeout (the
         # client's urllib3 Retry(total=0) turns a read timeout on a GET into a ConnectionError).
         adapter = HTTPAdapter()
@@ -315,7 +315,7 @@ class OpaServerEngine(EngineBase):
         """Each data file's document on the server contains what the file says."""
         for data_file in self._policy_set.data_files:
             parts = PolicySet.data_path_of(data_file)
-            expected: Any = self._policy_set.data
+            expected: Json = self._policy_set.data
             for part in parts:
                 expected = expected[part]
             checks = [(parts, expected)]
@@ -331,7 +331,7 @@ class OpaServerEngine(EngineBase):
                         f"(uit {data_file})"
                     )
 
-    def _read(self, path: str) -> Any:
+    def _read(self, path: str) -> Json:
         """The document at ``data/<path>``; None when it is undefined."""
         try:
             body = self._client.get_data(path)
@@ -341,7 +341,7 @@ class OpaServerEngine(EngineBase):
             raise _ServerError.of(exc) from None
         return body.get("result")
 
-    def _write_data(self, value: dict[str, Any], path: str) -> None:
+    def _write_data(self, value: JsonObject, path: str) -> None:
         try:
             self._client.update_or_create_data(value, path)
         except RegoParseError as exc:
@@ -349,7 +349,7 @@ class OpaServerEngine(EngineBase):
 
     # -- decisions --------------------------------------------------------------------------
 
-    def _evaluate(self, point: DecisionPoint, input: Mapping[str, Any]) -> object:
+    def _evaluate(self, point: DecisionPoint, input: Mapping[str, Json]) -> object:
         if self._closed.is_set():
             raise EvaluationFailed("OPA server engine is closed")
         try:
@@ -419,7 +419,7 @@ def _error_text(response: requests.Response) -> str:
     return _error_lines(body)
 
 
-def _error_lines(body: Mapping[str, Any]) -> str:
+def _error_lines(body: Mapping[str, Json]) -> str:
     lines = []
     for error in body.get("errors") or []:
         if not isinstance(error, dict):
@@ -436,7 +436,7 @@ def _error_lines(body: Mapping[str, Any]) -> str:
     return f"{body.get('code', 'unknown')}: {body.get('message', '')}"
 
 
-def _contains(found: Any, expected: Any) -> bool:
+def _contains(found: Json, expected: Json) -> bool:
     """``found`` holds everything in ``expected``: objects may have more keys (rules of a package
     below the same path, data of a deeper data file), everything else must be equal."""
     if isinstance(expected, dict):
@@ -446,7 +446,7 @@ def _contains(found: Any, expected: Any) -> bool:
     return _json_equal(found, expected)
 
 
-def _json_equal(left: Any, right: Any) -> bool:
+def _json_equal(left: Json, right: Json) -> bool:
     """Equality of JSON values: 1 equals 1.0 (JSON has one number type), but not ``true``."""
     if isinstance(left, bool) or isinstance(right, bool):
         return type(left) is type(right) and left == right

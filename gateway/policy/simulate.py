@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from gateway.jsontypes import Json
 from gateway.policy.engine import PolicyEngine, Reason
 
 
@@ -22,7 +22,7 @@ class RecordedDecision:
     """A decision as stored: its point, the exact input, the outcome and reasons, and when."""
 
     point: str
-    input: Mapping[str, Any]
+    input: Mapping[str, Json]
     allow: bool
     reasons: tuple[Reason, ...]
     recorded_at: datetime
@@ -136,7 +136,7 @@ def hit_flips(
     return judged, flips
 
 
-def _verdicts(document: Mapping[str, Any]) -> dict[str, tuple[bool, bool, tuple[str, ...]]]:
+def _verdicts(document: Mapping[str, Json]) -> dict[str, tuple[bool, bool, tuple[str, ...]]]:
     found = document.get("hits")
     if not isinstance(found, Mapping):
         return {}
@@ -210,7 +210,7 @@ def release_changes(
     return judged, changes
 
 
-def _received(document: Mapping[str, Any]) -> dict[str, dict[str, frozenset[str]]]:
+def _received(document: Mapping[str, Json]) -> dict[str, dict[str, frozenset[str]]]:
     """Per participant: signal id -> the fields it receives (nothing at all when denied)."""
     releases = document.get("releases")
     if document.get("allow") is not True or not isinstance(releases, Mapping):

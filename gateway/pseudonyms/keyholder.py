@@ -20,6 +20,7 @@ import httpx
 
 from gateway.crypto import b64u, unb64u
 from gateway.errors import ConfigurationError, FieldError, InvalidInput, Unavailable
+from gateway.jsontypes import JsonObject
 from gateway.pseudonyms import oprf
 
 SEED_FILE = "oprf-seed.json"
@@ -61,7 +62,7 @@ def load_master_seed(directory: Path) -> bytes:
     return seed
 
 
-def _refused(index: int) -> InvalidInput:
+def _refused(index: int | None) -> InvalidInput:
     return InvalidInput(
         "ongeldig geblindeerd element; er is niets geëvalueerd",
         [FieldError(f"elements[{index}]", "geen geldig ristretto255-element", "invalid-element")],
@@ -120,10 +121,11 @@ class RemoteKeyHolder:
             )
         return [unb64u(e) for e in answer["evaluated"]]
 
-    def _request(self, method: str, path: str, body: object = None) -> dict:
+    def _request(self, method: str, path: str, body: object = None) -> JsonObject:
         try:
             response = self._client.request(method, path, json=body)
             response.raise_for_status()
-            return response.json()
+            answer: JsonObject = response.json()
+            return answer
         except (httpx.HTTPError, ValueError) as exc:
             raise Unavailable(f"sleutelhouder niet bereikbaar ({exc.__class__.__name__})") from None

@@ -8,13 +8,14 @@ evaluations and logs counts only.
 from __future__ import annotations
 
 import hmac
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import FastAPI, Header, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.crypto import b64u, unb64u
 from gateway.errors import InvalidInput
+from gateway.jsontypes import JsonObject
 from gateway.observability.logs import get_logger
 from gateway.pseudonyms.keyholder import LocalKeyHolder
 
@@ -40,14 +41,14 @@ def create_keyholder_app(holder: LocalKeyHolder, *, token: str) -> FastAPI:
             raise HTTPException(status_code=401)
 
     @app.get("/domains")
-    def domains(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    def domains(authorization: Annotated[str | None, Header()] = None) -> JsonObject:
         _authorise(authorization)
         return {"domains": holder.domains()}
 
     @app.post("/evaluate")
     def evaluate(
         body: _Evaluate, authorization: Annotated[str | None, Header()] = None
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         _authorise(authorization)
         if body.domain not in holder.domains():
             return {"unknown_domain": True}

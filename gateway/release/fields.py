@@ -11,7 +11,8 @@ import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+from gateway.jsontypes import Json, JsonObject
 
 #: Subject kind -> the field names its value is released under.
 SUBJECT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -40,7 +41,7 @@ class OpenedSignal:
     observed_at: datetime
     form: str
     indicators: tuple[str, ...]
-    content: Mapping[str, Any]
+    content: Mapping[str, Json]
 
     def field_names(self) -> list[str]:
         """Every field this signal holds, by the policy's names (never a value)."""
@@ -52,7 +53,7 @@ class OpenedSignal:
         return sorted(names)
 
 
-def _person(value: Any, allowed: Collection[str]) -> dict[str, str]:
+def _person(value: Json, allowed: Collection[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     if not isinstance(value, Mapping):
         return found
@@ -68,7 +69,7 @@ def _person(value: Any, allowed: Collection[str]) -> dict[str, str]:
     return found
 
 
-def _address(value: Any) -> str:
+def _address(value: Json) -> str:
     if not isinstance(value, Mapping):
         return str(value)
     if value.get("bag_id"):
@@ -76,7 +77,7 @@ def _address(value: Any) -> str:
     return " ".join(str(value.get(k, "")) for k in ("postcode", "number", "addition")).strip()
 
 
-def record(signal: OpenedSignal, allowed: Collection[str]) -> dict[str, Any]:
+def record(signal: OpenedSignal, allowed: Collection[str]) -> JsonObject:
     """What one recipient gets of one signal: metadata, plus the allowed fields only."""
     subjects: list[dict[str, str]] = []
     for subject in signal.content.get("subjects", []):
@@ -99,7 +100,7 @@ def record(signal: OpenedSignal, allowed: Collection[str]) -> dict[str, Any]:
     details = {
         str(k): str(v) for k, v in signal.content.get("details", {}).items() if str(k) in allowed
     }
-    found: dict[str, Any] = {
+    found: JsonObject = {
         "signaal": signal.id,
         "vorm": signal.form,
         "indicatoren": list(signal.indicators),
@@ -115,7 +116,7 @@ def record(signal: OpenedSignal, allowed: Collection[str]) -> dict[str, Any]:
     return found
 
 
-def parse_content(plaintext: bytes) -> dict[str, Any]:
+def parse_content(plaintext: bytes) -> JsonObject:
     """The sealed document; anything else is a sealing error, reported without detail."""
     document = json.loads(plaintext)
     if not isinstance(document, dict) or document.get("v") != 1:

@@ -13,9 +13,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from gateway import sealing
+from gateway.jsontypes import Json, JsonObject
 from gateway.release.fields import OpenedSignal, record
 
 PACKAGE_PURPOSE = "package"
@@ -28,9 +28,9 @@ class SignalMeta:
     opened: OpenedSignal
     party_type: str
     data_classes: tuple[str, ...]
-    flags: Mapping[str, Any]
+    flags: Mapping[str, Json]
 
-    def as_input(self) -> dict[str, Any]:
+    def as_input(self) -> JsonObject:
         return {
             "id": self.opened.id,
             "party": self.opened.party,
@@ -48,11 +48,11 @@ class SignalMeta:
 def decision_input(
     *,
     now: datetime,
-    requester: Mapping[str, Any],
-    case: Mapping[str, Any],
-    participants: Sequence[Mapping[str, Any]],
+    requester: Mapping[str, Json],
+    case: Mapping[str, Json],
+    participants: Sequence[Mapping[str, Json]],
     signals: Sequence[SignalMeta],
-) -> dict[str, Any]:
+) -> JsonObject:
     return {
         "now": now.isoformat(),
         "requester": dict(requester),
@@ -65,11 +65,11 @@ def decision_input(
 @dataclass(frozen=True, slots=True)
 class RecipientResult:
     party: str
-    records: list[dict[str, Any]]
-    withheld: list[dict[str, Any]]
-    reasons: list[dict[str, Any]]
+    records: list[JsonObject]
+    withheld: list[JsonObject]
+    reasons: list[JsonObject]
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> JsonObject:
         """For the case director and the audit: ids and reasons, never field values."""
         return {
             "released": [
@@ -80,7 +80,7 @@ class RecipientResult:
         }
 
 
-def _fields_of(found: Mapping[str, Any]) -> set[str]:
+def _fields_of(found: Mapping[str, Json]) -> set[str]:
     names = {k for k in ("bron_partij", "bron_referentie", "waargenomen_op") if k in found}
     names |= set(found.get("toelichting", {}))
     for subject in found.get("betrokkenen", []):
@@ -89,7 +89,7 @@ def _fields_of(found: Mapping[str, Any]) -> set[str]:
 
 
 def results(
-    decision: Mapping[str, Any], signals: Sequence[SignalMeta], participants: Sequence[str]
+    decision: Mapping[str, Json], signals: Sequence[SignalMeta], participants: Sequence[str]
 ) -> list[RecipientResult]:
     """Per participant: the records it may have (allowed fields only) and, per signal it does
     not get, every reason (the decision groups them by reason; a package lists them by signal).
@@ -110,7 +110,7 @@ def results(
                 continue
             records.append(record(meta.opened, {str(f) for f in fields}))
         released = {r["signaal"] for r in records}
-        reasons_of: dict[str, list[dict[str, Any]]] = {}
+        reasons_of: dict[str, list[JsonObject]] = {}
         for signal_id, reason in [*for_all, *_grouped(verdict.get("withheld"))]:
             if signal_id not in released:
                 reasons_of.setdefault(signal_id, []).append(reason)
@@ -124,13 +124,13 @@ def results(
     return found
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
+def _mapping(value: Json) -> Mapping[str, Json]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _grouped(groups: Any) -> list[tuple[str, dict[str, Any]]]:
+def _grouped(groups: Json) -> list[tuple[str, JsonObject]]:
     """``[{code, message, basis, signals}]`` -> (signal id, reason) pairs."""
-    pairs: list[tuple[str, dict[str, Any]]] = []
+    pairs: list[tuple[str, JsonObject]] = []
     for group in groups if isinstance(groups, list) else []:
         if not isinstance(group, Mapping):
             continue
@@ -177,7 +177,7 @@ def package_context(recipient: str, release_id: str) -> sealing.SealContext:
 
 
 def seal_package(
-    plaintext: bytes, *, recipient_key: Mapping[str, Any], recipient: str, release_id: str
+    plaintext: bytes, *, recipient_key: Mapping[str, Json], recipient: str, release_id: str
 ) -> bytes:
     return sealing.seal(
         plaintext, recipient=recipient_key, context=package_context(recipient, release_id)
@@ -185,8 +185,8 @@ def seal_package(
 
 
 def open_package(
-    envelope: Mapping[str, Any], *, private_keys: Mapping[str, Mapping[str, Any]]
-) -> dict[str, Any]:
+    envelope: Mapping[str, Json], *, private_keys: Mapping[str, Mapping[str, Json]]
+) -> JsonObject:
     """Open a package as fetched (``GET /v1/packages/{id}``) with the recipient's private key."""
     blob = base64.urlsafe_b64decode(str(envelope["sealed"]) + "==")
     plaintext = sealing.open_sealed(
@@ -194,4 +194,5 @@ def open_package(
         private_keys=private_keys,
         context=package_context(str(envelope["recipient"]), str(envelope["release"])),
     )
-    return json.loads(plaintext)
+    package: JsonObject = json.loads(plaintext)
+    return package

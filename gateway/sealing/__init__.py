@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.crypto import _primitives as primitives
+from gateway.jsontypes import Json, JsonObject
 
 MAGIC = b"GWS1"
 _INFO_LABEL = b"gateway-seal-v1"
@@ -51,7 +52,7 @@ def header(kid: str) -> bytes:
     return MAGIC + bytes([len(encoded)]) + encoded
 
 
-def seal(plaintext: bytes, *, recipient: Mapping[str, Any], context: SealContext) -> bytes:
+def seal(plaintext: bytes, *, recipient: Mapping[str, Json], context: SealContext) -> bytes:
     """Seal ``plaintext`` to the recipient's public HPKE record (``use: enc`` in its JWKS)."""
     prefix = header(str(recipient.get("kid", "")))
     try:
@@ -82,7 +83,7 @@ def named_kid(blob: bytes) -> str | None:
 
 
 def open_sealed(
-    blob: bytes, *, private_keys: Mapping[str, Mapping[str, Any]], context: SealContext
+    blob: bytes, *, private_keys: Mapping[str, Mapping[str, Json]], context: SealContext
 ) -> bytes:
     """Open an envelope with whichever of ``private_keys`` (by kid) it was sealed to."""
     return Opener(private_keys).open(blob, context=context)
@@ -93,9 +94,9 @@ class Opener:
     fifty signals that halves the work). Hold one for one run of openings only: a key shredded
     on disk must not live on in a long-lived object."""
 
-    def __init__(self, private_keys: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, private_keys: Mapping[str, Mapping[str, Json]]) -> None:
         self._records = private_keys
-        self._prepared: dict[str, tuple[str, Any]] = {}
+        self._prepared: dict[str, tuple[str, Any]] = {}  # Any: KEM key objects
 
     def open(self, blob: bytes, *, context: SealContext) -> bytes:
         kid = recipient_kid(blob)
@@ -120,6 +121,6 @@ class Opener:
             raise SealError("cannot open") from None
 
 
-def new_key_pair(kem: str = primitives.HPKE_KEM_NAME) -> tuple[dict[str, Any], dict[str, Any]]:
+def new_key_pair(kem: str = primitives.HPKE_KEM_NAME) -> tuple[JsonObject, JsonObject]:
     """A fresh recipient key pair: (private record, public record for a JWKS)."""
     return primitives.new_hpke_keypair(kem)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import (
     AwareDatetime,
@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from gateway import sealing
+from gateway.jsontypes import JsonObject
 from gateway.signals.reference import IndicatorCatalogue, validate_municipality
 from gateway.vocabulary import Certainty, DataClass, Form, SubjectKind, SubjectRole
 
@@ -51,9 +52,10 @@ class Limits(BaseModel):
 
 
 def _limits(info: ValidationInfo) -> Limits:
-    if not isinstance(info.context, dict) or not isinstance(info.context.get("limits"), Limits):
+    limits = info.context.get("limits") if isinstance(info.context, dict) else None
+    if not isinstance(limits, Limits):
         raise RuntimeError("validate signals with context={'limits': Limits(...)}")
-    return info.context["limits"]
+    return limits
 
 
 # An envelope's header (sealing.recipient_kid) is at most 260 bytes: 348 base64url characters.
@@ -181,7 +183,7 @@ def parse_batch(body: bytes, *, limits: Limits) -> SignalBatch:
     return SignalBatch.model_validate_json(body, context={"limits": limits})
 
 
-def content_fingerprint(signal: SignalIn) -> dict[str, Any]:
+def content_fingerprint(signal: SignalIn) -> JsonObject:
     """The document whose hash identifies a signal's content (idempotency and conflicts).
 
     The sealed blob is left out: HPKE sealing is randomised, so the same details sealed twice

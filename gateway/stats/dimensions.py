@@ -25,12 +25,15 @@ needs more (a policy that allows more dimensions) is answered from the signals d
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from sqlalchemy import RowMapping
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -227,7 +230,10 @@ class Fact:
         return ("",)
 
 
-def fact_from_row(row: Mapping[str, Any], barriers: Mapping[str, str]) -> Fact:
+def fact_from_row(
+    row: RowMapping | Mapping[str, Any],  # Any: column values as the driver returns them
+    barriers: Mapping[str, str],
+) -> Fact:
     """A fact from a ``signals`` row (or the dict it was inserted from).
 
     ``barriers`` maps indicator codes to their barrier (the indicator catalogue); an indicator
@@ -325,6 +331,7 @@ def quarter(month: int) -> str:
 
 FACET_COLUMN = "facet"
 Column = Axis | str  # an axis, or FACET_COLUMN for the facet value
+Raw = str | int  # a raw value in a column (a month, a code, 0/1), or a count
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +341,9 @@ class Labels:
     party_types: Mapping[str, str]
     barriers: Mapping[str, str]
 
-    def labeller(self, dimension: Dimension, query: StatsQuery) -> tuple[Column, Any]:
+    def labeller(
+        self, dimension: Dimension, query: StatsQuery
+    ) -> tuple[Column, Callable[[Raw], str]]:
         """The raw column a dimension is read from, and the function that labels its values."""
         if dimension is Dimension.JAAR:
             return Axis.MONTH, lambda month: str(int(month) // 100)
@@ -356,7 +365,7 @@ class Labels:
 def table(
     query: StatsQuery,
     columns: Sequence[Column],
-    rows: Iterable[Sequence[Any]],
+    rows: Iterable[Sequence[Raw]],
     labels: Labels,
 ) -> dict[tuple[str, ...], int]:
     """Cells keyed by the labels of ``query.dimensions``, from raw rows: the values of
@@ -397,7 +406,7 @@ def count_facts(
     (tests compare the two), and the answer for requests no shape covers."""
     columns: list[Column] = [*Axis, FACET_COLUMN]
 
-    def rows() -> Iterator[tuple[Any, ...]]:
+    def rows() -> Iterator[tuple[Raw, ...]]:
         for fact in facts:
             if not matches(query, fact):
                 continue

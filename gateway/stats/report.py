@@ -7,8 +7,8 @@ none can end up here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from gateway.jsontypes import JsonObject
 from gateway.stats.dimensions import StatsQuery, Unit, month_text
 from gateway.stats.suppression import COMPLEMENTARY_MARK, SuppressedTable
 
@@ -31,7 +31,7 @@ def document(
     *,
     revision: str,
     reasons: Sequence[dict[str, str]],
-) -> dict[str, Any]:
+) -> JsonObject:
     """The response body. Cells are listed in key order; empty cells are not listed."""
     names = [d.value for d in query.dimensions]
     fields = (*names, "count")

@@ -58,7 +58,7 @@ class Entry(NamedTuple):
     """One published number of the table: a cell, a marginal total or the grand total. (A
     tuple: tables of tens of thousands of cells are built per request.)"""
 
-    count: int
+    count: int  # type: ignore[assignment]  # shadows tuple.count, which nothing calls
     status: Status
 
     def shown(self, threshold: int) -> int | str:
@@ -160,7 +160,7 @@ class _Line:
         target = values[self.total] - self.published_sum  # == sum of the hidden members
         low_sum = self.primary + self.complementary * threshold
         high_finite = self.primary * (threshold - 1)
-        kinds = []
+        kinds: list[tuple[int, float]] = []
         if self.primary:
             kinds.append((1, threshold - 1))
         if self.complementary:

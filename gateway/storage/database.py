@@ -11,11 +11,12 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from gateway.errors import Unavailable
+from gateway.jsontypes import JsonObject
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def create_db_engine(url: str, *, connect_args: dict[str, Any] | None = None) -> Engine:
+def create_db_engine(url: str, *, connect_args: JsonObject | None = None) -> Engine:
     """Build the engine for ``url``. SQLite gets WAL and write-serialising transactions.
 
     pysqlite's default deferred transactions let two writers both read and then fail to upgrade
@@ -31,7 +32,7 @@ def create_db_engine(url: str, *, connect_args: dict[str, Any] | None = None) ->
         )
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:  # Any: the driver's
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -41,7 +42,7 @@ def create_db_engine(url: str, *, connect_args: dict[str, Any] | None = None) ->
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _on_begin(connection: Any) -> None:
+        def _on_begin(connection: Any) -> None:  # Any: the DB-API driver's own connection
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine

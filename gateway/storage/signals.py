@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from gateway import sealing
 from gateway.signals.service import NewSignal, StoredVersion
@@ -26,14 +26,14 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _version(row: object) -> StoredVersion:
+def _version(row: Row[*tuple[Any, ...]]) -> StoredVersion:  # Any: any columns
     return StoredVersion(
-        id=row.id,  # type: ignore[attr-defined]
-        ref=row.ref,  # type: ignore[attr-defined]
-        version=row.version,  # type: ignore[attr-defined]
-        content_sha256=bytes(row.content_sha256),  # type: ignore[attr-defined]
-        received_at=as_utc(row.received_at),  # type: ignore[attr-defined]
-        is_current=row.is_current,  # type: ignore[attr-defined]
+        id=row.id,
+        ref=row.ref,
+        version=row.version,
+        content_sha256=bytes(row.content_sha256),
+        received_at=as_utc(row.received_at),
+        is_current=row.is_current,
     )
 
 
@@ -142,7 +142,7 @@ def sealed_to(connection: Connection, kid: str) -> int:
     ).scalar_one()
 
 
-def sealed_rows(connection: Connection, kid: str) -> list[Any]:
+def sealed_rows(connection: Connection, kid: str) -> list[Row[int, str, str, int, bytes]]:
     """The stored versions sealed to release key ``kid``: id, party, ref, version, sealed."""
     return list(
         connection.execute(

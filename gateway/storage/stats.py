@@ -22,11 +22,12 @@ order and cannot deadlock on the rollup.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from gateway.stats.dimensions import (
     FACET_COLUMN,
@@ -118,7 +119,7 @@ def _facts_by_id(
 def on_ingest(
     connection: Connection,
     *,
-    added_rows: Iterable[Mapping[str, Any]],
+    added_rows: Iterable[Mapping[str, Any]],  # Any: the column values of inserted rows
     removed_ids: Sequence[int],
     barriers: Mapping[str, str],
 ) -> int:
@@ -261,12 +262,12 @@ def counts(connection: Connection, query: StatsQuery, labels: Labels) -> dict[tu
 
 
 def run_catch_up(
-    engine: Any,
+    engine: Engine,
     *,
     barriers: Mapping[str, str],
     interval_s: float,
-    stop: Any,
-    on_error: Any,
+    stop: threading.Event,
+    on_error: Callable[[Exception], object],
 ) -> None:
     """Catch up every ``interval_s`` seconds until ``stop`` (a ``threading.Event``) is set; a
     failure is reported to ``on_error`` and tried again next time, never raised."""

@@ -8,6 +8,7 @@ Changing a table means a new Alembic migration; a test compares the two.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -25,16 +27,28 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from gateway.jsontypes import JsonObject
+
 _JSON = JSON().with_variant(JSONB(), "postgresql")
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 _ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+if TYPE_CHECKING:
+
+    class _Row(SQLModel):
+        # Set by SQLModel on every ``table=True`` class; SQLModel does not declare it.
+        __table__: ClassVar[Table]
+
+else:
+    _Row = SQLModel
 
 
 def _utc() -> DateTime:
     return DateTime(timezone=True)
 
 
-class SignalRow(SQLModel, table=True):
+class SignalRow(_Row, table=True):
     """One version of one partner's signal. ``is_current`` marks the version in force."""
 
     __tablename__ = "signals"
@@ -79,7 +93,7 @@ class SignalRow(SQLModel, table=True):
     cluster_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
-class SubjectRow(SQLModel, table=True):
+class SubjectRow(_Row, table=True):
     """A subject of a signal: its kind, its role and its pseudonym (never the identifier)."""
 
     __tablename__ = "signal_subjects"
@@ -97,7 +111,7 @@ class SubjectRow(SQLModel, table=True):
     pseudonym: bytes = Field(sa_type=LargeBinary(64))
 
 
-class ClusterRow(SQLModel, table=True):
+class ClusterRow(_Row, table=True):
     """A connected component of current signals. Every current signal's
     ``cluster_id`` names its cluster's row directly (the smaller side is relabelled on a merge),
     so that reading a cluster is one indexed lookup. A cluster absorbed by another keeps its row
@@ -113,7 +127,7 @@ class ClusterRow(SQLModel, table=True):
     split_from: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
-class LinkKeyRow(SQLModel, table=True):
+class LinkKeyRow(_Row, table=True):
     """One linking pseudonym: how many current signals carry it and which cluster it ties.
     Past the covenant's hub threshold it stops linking and is flagged (``hub_id`` is the opaque
     name the RIEC sees; the pseudonym itself is never shown)."""
@@ -142,7 +156,7 @@ class LinkKeyRow(SQLModel, table=True):
     hub_since: datetime | None = Field(default=None, sa_type=_utc())
 
 
-class HitRow(SQLModel, table=True):
+class HitRow(_Row, table=True):
     """A cluster the ``hits`` policy calls a hit. The id is opaque and stable: it follows its
     cluster through merges (the oldest hit carries on) and splits (the part keeping the cluster
     keeps the hit)."""
@@ -174,7 +188,7 @@ class HitRow(SQLModel, table=True):
     policy_revision: str = Field(max_length=80)
 
 
-class HitFacetRow(SQLModel, table=True):
+class HitFacetRow(_Row, table=True):
     """What a hit's signals are about, one row per value, so the RIEC can filter the list."""
 
     __tablename__ = "hit_facets"
@@ -185,7 +199,7 @@ class HitFacetRow(SQLModel, table=True):
     value: str = Field(primary_key=True, max_length=64)
 
 
-class HitEventRow(SQLModel, table=True):
+class HitEventRow(_Row, table=True):
     """A hit's history: arose, changed, lapsed, merged, split off; with the policy revision."""
 
     __tablename__ = "hit_events"
@@ -195,10 +209,10 @@ class HitEventRow(SQLModel, table=True):
     hit_id: str = Field(max_length=32)
     at: datetime = Field(sa_type=_utc())
     event: str = Field(max_length=24)
-    detail: dict = Field(sa_type=_JSON)
+    detail: JsonObject = Field(sa_type=_JSON)
 
 
-class ReplayRow(SQLModel, table=True):
+class ReplayRow(_Row, table=True):
     """A consumed token id, kept until its token would have expired anyway."""
 
     __tablename__ = "jwt_replay"
@@ -209,7 +223,7 @@ class ReplayRow(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=_utc())
 
 
-class AuditRow(SQLModel, table=True):
+class AuditRow(_Row, table=True):
     """One audit entry. ``body`` is the canonical JSON that is hashed; the other columns are
     copies for querying. ``chain_hash`` links each entry to all before it."""
 
@@ -228,7 +242,7 @@ class AuditRow(SQLModel, table=True):
     chain_hash: bytes = Field(sa_type=LargeBinary(32))
 
 
-class AuditNodeRow(SQLModel, table=True):
+class AuditNodeRow(_Row, table=True):
     """A complete subtree of the audit log's Merkle tree (RFC 9162), level 1 and up, under
     ``key = level << 48 | index``: it covers entries ``index * 2**level + 1 .. (index + 1) *
     2**level``. Level 0 are the entries' ``leaf_hash``. Written once, when an append completes the
@@ -240,7 +254,7 @@ class AuditNodeRow(SQLModel, table=True):
     hash: bytes = Field(sa_type=LargeBinary(32))
 
 
-class AuditHeadRow(SQLModel, table=True):
+class AuditHeadRow(_Row, table=True):
     """The single row holding the log's head; appends lock it, which orders concurrent writers."""
 
     __tablename__ = "audit_head"
@@ -250,7 +264,7 @@ class AuditHeadRow(SQLModel, table=True):
     chain_hash: bytes = Field(sa_type=LargeBinary(32))
 
 
-class DecisionRow(SQLModel, table=True):
+class DecisionRow(_Row, table=True):
     """A policy decision as made, so that ``policy simulate`` can replay it against a changed
     policy. The input holds codes, ids and pseudonymous references only; people's ``sub`` values
     are replaced by per-decision aliases before storing (see ``gateway.policy.records``)."""
@@ -263,11 +277,11 @@ class DecisionRow(SQLModel, table=True):
     point: str = Field(max_length=32)
     revision: str = Field(max_length=80)
     allow: bool
-    reasons: list[dict] = Field(sa_type=_JSON)
-    input: dict = Field(sa_type=_JSON)
+    reasons: list[JsonObject] = Field(sa_type=_JSON)
+    input: JsonObject = Field(sa_type=_JSON)
 
 
-class StatsCountRow(SQLModel, table=True):
+class StatsCountRow(_Row, table=True):
     """Incremental counts for the regional monitor (``GET /v1/stats``), kept in the ingest
     transaction by ``gateway.storage.stats.on_ingest``: counting a million signals per request is
     too slow. One row per combination of a rollup shape's axes (and facet value); axes a shape
@@ -289,7 +303,7 @@ class StatsCountRow(SQLModel, table=True):
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
-class StatsProgressRow(SQLModel, table=True):
+class StatsProgressRow(_Row, table=True):
     """How far the rollup has counted: every signal id up to ``applied_signal_id`` is in it."""
 
     __tablename__ = "stats_progress"
@@ -298,7 +312,7 @@ class StatsProgressRow(SQLModel, table=True):
     applied_signal_id: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
-class StatsRetiredRow(SQLModel, table=True):
+class StatsRetiredRow(_Row, table=True):
     """A version that stopped being current and is not yet subtracted from the rollup."""
 
     __tablename__ = "stats_retired"
@@ -306,7 +320,7 @@ class StatsRetiredRow(SQLModel, table=True):
     signal_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
 
 
-class CaseRow(SQLModel, table=True):
+class CaseRow(_Row, table=True):
     """A case opened by the RIEC from a hit: its stage in the chain process, its
     purpose and whether the casusoverleg is split (a part with the care coordinator)."""
 
@@ -323,7 +337,7 @@ class CaseRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=_utc())
 
 
-class CaseParticipantRow(SQLModel, table=True):
+class CaseParticipantRow(_Row, table=True):
     """A covenant party taking part in a case."""
 
     __tablename__ = "case_participants"
@@ -332,7 +346,7 @@ class CaseParticipantRow(SQLModel, table=True):
     party: str = Field(primary_key=True, max_length=64)
 
 
-class CaseSignalRow(SQLModel, table=True):
+class CaseSignalRow(_Row, table=True):
     """A signal in a case: the hit's signals when it was opened, and those partners added."""
 
     __tablename__ = "case_signals"
@@ -344,7 +358,7 @@ class CaseSignalRow(SQLModel, table=True):
     added_at: datetime = Field(sa_type=_utc())
 
 
-class CaseEventRow(SQLModel, table=True):
+class CaseEventRow(_Row, table=True):
     """A case's history: opened, stage changed, signals added, approvals, interventions."""
 
     __tablename__ = "case_events"
@@ -355,11 +369,11 @@ class CaseEventRow(SQLModel, table=True):
     at: datetime = Field(sa_type=_utc())
     event: str = Field(max_length=32)
     actor_party: str = Field(max_length=64)
-    detail: dict = Field(sa_type=_JSON)
+    detail: JsonObject = Field(sa_type=_JSON)
     policy_revision: str = Field(max_length=80)
 
 
-class ApprovalRow(SQLModel, table=True):
+class ApprovalRow(_Row, table=True):
     """One approval of a case's release (four eyes): who (party, employee id), in which role."""
 
     __tablename__ = "case_approvals"
@@ -371,7 +385,7 @@ class ApprovalRow(SQLModel, table=True):
     approved_at: datetime = Field(sa_type=_utc())
 
 
-class InterventionRow(SQLModel, table=True):
+class InterventionRow(_Row, table=True):
     """An intervention assigned to a partner in the toewijzing stage, and how it is going."""
 
     __tablename__ = "case_interventions"
@@ -386,7 +400,7 @@ class InterventionRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=_utc())
 
 
-class ReleaseRow(SQLModel, table=True):
+class ReleaseRow(_Row, table=True):
     """One release of a case (per meeting part): the decision it followed, no content."""
 
     __tablename__ = "releases"
@@ -398,10 +412,10 @@ class ReleaseRow(SQLModel, table=True):
     requested_by: str = Field(max_length=64)
     released_at: datetime = Field(sa_type=_utc())
     policy_revision: str = Field(max_length=80)
-    summary: dict = Field(sa_type=_JSON)
+    summary: JsonObject = Field(sa_type=_JSON)
 
 
-class PackageRow(SQLModel, table=True):
+class PackageRow(_Row, table=True):
     """A release's package for one recipient party, sealed to that party's HPKE key: the
     gateway stores it and cannot read it."""
 

@@ -31,7 +31,8 @@ def upgrade() -> None:
     connection = op.get_bind()
     log = sa.table("audit_log", sa.column("seq", sa.BigInteger), sa.column("leaf_hash"))
     frontier: dict[merkle.Node, bytes] = {}
-    size, pending = 0, []
+    size = 0
+    pending: list[dict[str, int | bytes]] = []
     # yield_per on the statement: on the connection it would stay on for alembic's own updates.
     rows = connection.execute(
         sa.select(log.c.seq, log.c.leaf_hash)
