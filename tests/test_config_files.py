@@ -219,6 +219,36 @@ def test_covenant_bad_header_field(tmp_path: Path, change: Any, where: str) -> N
     _raises(lambda: load_covenant(policies), _covenant_file(policies), where)
 
 
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda c: c.update(source_restriction={}), "data.covenant.source_restriction"),
+        (lambda c: c["retention"].update(unlinked_signal_days=0), "retention.unlinked_signal_days"),
+        (lambda c: c.pop("cases"), "data.covenant.cases"),
+        (lambda c: c["stats"].update(max_cells="10000"), "data.covenant.stats.max_cells"),
+    ],
+    ids=["unknown-top-level-key", "retention-0", "missing-section", "number-as-text"],
+)
+def test_covenant_is_checked_whole_not_only_its_parties(
+    tmp_path: Path, change: Any, where: str
+) -> None:
+    """The gateway starts only on covenant data ``policy check`` accepts: the whole document."""
+    data = copy.deepcopy(_real_covenant_data())
+    change(data["covenant"])
+    policies = _policies_with(tmp_path, data)
+    _raises(lambda: load_covenant(policies), _covenant_file(policies), where)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"id": "a", "id": "b"}', '{"small_cell_threshold": NaN}'],
+    ids=["duplicate-key", "nan"],
+)
+def test_covenant_json_is_read_as_the_policy_loader_reads_it(tmp_path: Path, text: str) -> None:
+    policies = _policies_with(tmp_path, text)
+    _raises(lambda: load_covenant(policies), _covenant_file(policies), "geen geldige JSON")
+
+
 def test_covenant_without_covenant_key(tmp_path: Path) -> None:
     policies = _policies_with(tmp_path, {"parties": {}})
     _raises(lambda: load_covenant(policies), _covenant_file(policies), "covenant")

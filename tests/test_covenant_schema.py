@@ -223,8 +223,8 @@ def test_an_unknown_party_key_fails_policy_check_with_its_path_as_it_fails_keys_
 @pytest.mark.parametrize(
     "change",
     [
-        # The key privacy officers add for the rule in docs/privacy-officers.md §4.4, misspelt:
-        # the rule reads source_restrictions, finds nothing, and restricts nothing.
+        # The key privacy officers add for the rule of recipe 4.4 in docs/privacy-officers.md,
+        # misspelt: the rule reads source_restrictions, finds nothing, and restricts nothing.
         lambda c: c.update(
             source_restriction={"belastingdienst": {"recipient_types": ["om"], "basis": "AWR"}}
         ),
