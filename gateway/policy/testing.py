@@ -21,12 +21,18 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from types import ModuleType
 
 from gateway.errors import ConfigurationError
+from gateway.jsontypes import Json
 from gateway.policy.bundle import PolicySet
 from gateway.policy.covenant_schema import covenant_problems
-from gateway.policy.embedded import compile_diagnostics, new_opa_engine, opa_bindings_module
+from gateway.policy.embedded import (
+    OpaEngine,
+    compile_diagnostics,
+    new_opa_engine,
+    opa_bindings_module,
+)
 from gateway.policy.engine import DecisionPoint
 from gateway.policy.rego_scan import normalise_ref, outline
 
@@ -153,7 +159,7 @@ def run_policy_tests(policy_set: PolicySet) -> TestReport:
             for index, result in enumerate(results)
             if result.error is None
         ]
-        coverage: Mapping[str, Any] | None = None
+        coverage: Mapping[str, Json] | None = None
         coverage_error: str | None = None
         if covered_by:
             try:
@@ -183,7 +189,9 @@ def _ref(package: str, name: str) -> str:
     )
 
 
-def _run_package(engine: Any, bindings: Any, cases: list[_TestCase]) -> list[TestResult] | None:
+def _run_package(
+    engine: OpaEngine, bindings: ModuleType, cases: list[_TestCase]
+) -> list[TestResult] | None:
     started = time.perf_counter()
     package = cases[0].package
     try:
@@ -210,7 +218,7 @@ def _run_package(engine: Any, bindings: Any, cases: list[_TestCase]) -> list[Tes
     ]
 
 
-def _run_one(engine: Any, bindings: Any, case: _TestCase) -> TestResult:
+def _run_one(engine: OpaEngine, bindings: ModuleType, case: _TestCase) -> TestResult:
     started = time.perf_counter()
     error: str | None = None
     passed = False
@@ -230,7 +238,7 @@ def _run_one(engine: Any, bindings: Any, case: _TestCase) -> TestResult:
     )
 
 
-def _rows(ranges: Any) -> set[int]:
+def _rows(ranges: Json) -> set[int]:
     rows: set[int] = set()
     for span in ranges or []:
         start, end = span.get("start", {}).get("row"), span.get("end", {}).get("row")
@@ -240,7 +248,7 @@ def _rows(ranges: Any) -> set[int]:
 
 
 def _uncovered_rules(
-    policy_set: PolicySet, coverage: Mapping[str, Any] | None
+    policy_set: PolicySet, coverage: Mapping[str, Json] | None
 ) -> tuple[list[UncoveredRule], float | None]:
     """Rules of decision modules whose lines OPA reports as not covered and none as covered."""
     uncovered: list[UncoveredRule] = []

@@ -16,14 +16,14 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from gateway.jsontypes import JsonObject
+from gateway.jsontypes import Json, JsonObject
 from gateway.storage.signals import as_utc
 from gateway.storage.tables import DecisionRow
 
 _decisions = DecisionRow.__table__
 
 
-def scrub(document: Any) -> Any:
+def scrub(document: Json) -> Json:
     """A copy of ``document`` with every ``sub`` value replaced by a stable alias.
 
     Most recorded inputs hold no ``sub`` at all (a batch's ``hits`` evaluation runs to a megabyte
@@ -35,7 +35,7 @@ def scrub(document: Any) -> Any:
         return document
     aliases: dict[str, str] = {}
 
-    def walk(value: Any) -> Any:
+    def walk(value: Json) -> Json:
         if isinstance(value, dict):
             return {
                 k: (_alias(aliases, v) if k == "sub" and isinstance(v, str) else walk(v))
