@@ -271,9 +271,9 @@ def test_a_rebuild_applies_changed_link_rules_to_stored_clusters(
     Switched on again, the rebuild joins them once more and the hit revives."""
     import shutil
 
+    from gateway.linkage.rebuild import rebuild_linkage
     from gateway.policy import load_policy_set
     from gateway.policy.embedded import EmbeddedEngine
-    from gateway.linkage.rebuild import rebuild_linkage
     from gateway.runtime import Runtime
 
     _, rt = server
