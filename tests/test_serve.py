@@ -58,7 +58,12 @@ def test_serve_logs_its_listening_address(workdir: Path):
     lines: list[dict] = []
     try:
         deadline = time.monotonic() + 60
-        while not any(line.get("event") == "gateway.listening" for line in lines):
+        # Both lines: the listening line comes when the socket is bound, uvicorn's own startup line
+        # a moment later; terminating in between would lose the second.
+        while not (
+            any(line.get("event") == "gateway.listening" for line in lines)
+            and any(line.get("message") == "Application startup complete." for line in lines)
+        ):
             remaining = deadline - time.monotonic()
             assert remaining > 0 and server.poll() is None, f"no listening line: {lines}"
             try:
