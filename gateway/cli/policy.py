@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from gateway.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from gateway.policy.bundle import PolicySet
+    from gateway.policy.simulate import HitFlip, RecordedDecision, ReleaseChange
 
 policy_app = typer.Typer(
     help="Beleid (Rego) testen, controleren en simuleren.", no_args_is_help=True
@@ -34,7 +38,7 @@ def _policy_dir(policies: Path | None) -> Path:
     return Settings().policies_dir
 
 
-def _load(policies: Path | None):  # type: ignore[no-untyped-def]
+def _load(policies: Path | None) -> PolicySet:
     from gateway.policy.bundle import load_policy_set
 
     try:
@@ -124,7 +128,7 @@ def simulate(
     engine = create_db_engine(settings.database_url.get_secret_value())
     replayed = 0
 
-    def counted(records):  # type: ignore[no-untyped-def]
+    def counted(records: Iterable[RecordedDecision]) -> Iterator[RecordedDecision]:
         nonlocal replayed
         for record in records:
             replayed += 1
@@ -142,14 +146,16 @@ def simulate(
                 candidate,
                 include_reason_changes=reasons,
             )
-            judged, hit_flips = (0, [])
+            judged = 0
+            hit_flips: list[HitFlip] = []
             if point in (None, "hits"):
                 judged, hit_flips = simulation.hit_flips(
                     replayable(decisions.recorded(connection, point="hits", limit=limit)),
                     current,
                     candidate,
                 )
-            compared, release_changes = (0, [])
+            compared = 0
+            release_changes: list[ReleaseChange] = []
             if point in (None, "release"):
                 compared, release_changes = simulation.release_changes(
                     replayable(decisions.recorded(connection, point="release", limit=limit)),
@@ -191,7 +197,7 @@ def simulate(
     _print_release_changes(compared, release_changes, policies)
 
 
-def _print_hit_flips(judged: int, flips: list, policies: Path) -> None:  # type: ignore[type-arg]
+def _print_hit_flips(judged: int, flips: Sequence[HitFlip], policies: Path) -> None:
     """Clusters the change would judge differently from the policy in force
     (GATEWAY_POLICIES_DIR)."""
     if flips:
@@ -230,7 +236,7 @@ def _print_hit_flips(judged: int, flips: list, policies: Path) -> None:  # type:
     )
 
 
-def _print_release_changes(compared: int, changes: list, policies: Path) -> None:  # type: ignore[type-arg]
+def _print_release_changes(compared: int, changes: Sequence[ReleaseChange], policies: Path) -> None:
     """Recipients of recorded releases that would receive other signals or fields."""
     if changes:
         out.print(
