@@ -21,10 +21,12 @@ import logging
 import os
 import re
 import sys
-from collections.abc import MutableMapping
-from typing import Any
+from collections.abc import Callable
+from types import TracebackType
+from typing import TextIO, TypeAlias
 
 import structlog
+from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
 # Keys whose values are ids, codes, counts or durations by construction.
 ALLOWED_KEYS = frozenset(
@@ -102,7 +104,11 @@ def _scrub_text(value: str) -> str:
     return value
 
 
-def _scrub(value: Any) -> Any:
+# What survives scrubbing: a JSON scalar, or a list of them (tuples and sets become lists).
+_Scrubbed: TypeAlias = "str | int | float | bool | None | list[_Scrubbed]"
+
+
+def _scrub(value: object) -> _Scrubbed:
     if isinstance(value, str):
         return _scrub_text(value)
     if isinstance(value, bool) or value is None:
@@ -157,49 +163,49 @@ _HOST_PORT = r"(?:\[(?P<host6>[0-9A-Fa-f:.]*)\]|(?P<host>[^\s:/\[\]]+)):(?P<port
 # The messages of uvicorn and alembic a person needs (where the server listens, that a port is in
 # use, which migration runs), as written by those libraries; each named group is an argument and
 # is checked by its function. Any other message of any logger is scrubbed like every value.
-_LIBRARY_MESSAGES: list[tuple[re.Pattern[str], dict[str, Any]]] = [
-    (re.compile(p), checks)
-    for p, checks in [
-        (
-            r"Uvicorn running on https?://" + _HOST_PORT + r" \(Press CTRL\+C to quit\)",
-            {"host": _host, "host6": _host, "port": _port},
-        ),
-        (r"(?:Started|Finished) server process \[(?P<pid>\d+)\]", {"pid": _small_number}),
-        (r"Waiting for application (?:startup|shutdown)\.", {}),
-        (r"Application (?:startup|shutdown) complete\.", {}),
-        (r"Application (?:startup|shutdown) failed\. Exiting\.", {}),
-        (r"Shutting down", {}),
-        (
-            r"Waiting for (?:background tasks|connections) to (?:complete|close)\. "
-            r"\(CTRL\+C to force quit\)",
-            {},
-        ),
-        (r"ASGI 'lifespan' protocol appears unsupported\.", {}),
-        (  # uvicorn logs the OSError of a failed bind as is
-            r"\[Errno (?P<errno>\d{1,4})\] error while attempting to bind on address "
-            r"\('(?P<host>[^']*)', (?P<port>\d{1,5})(?:, \d+, \d+)?\): (?P<strerror>[A-Za-z ]+)",
-            {"errno": _small_number, "host": _host, "port": _port, "strerror": _strerror},
-        ),
-        (
-            r"\[Errno (?P<errno>\d{1,4})\] (?P<strerror>[A-Za-z ]+)",
-            {"errno": _small_number, "strerror": _strerror},
-        ),
-        (  # the access log: method, protocol and status; the caller and the raw path are masked
-            r'(?P<client>\S+) - "(?:[A-Z]{3,7}) (?P<path>\S+) HTTP/\d(?:\.\d)?" \d{3}',
-            {"client": _masked, "path": _masked},
-        ),
-        (r"Context impl [A-Z][A-Za-z]{0,40}Impl\.", {}),
-        (r"Will assume (?:non-)?transactional DDL\.", {}),
-        (  # the migration's description is free text: masked
-            r"Running (?:upgrade|downgrade|stamp) (?P<source>[^>]*?) -> (?P<target>[^,]+?)"
-            r"(?:, (?P<doc>.*))?",
-            {"source": _migration_ids, "target": _migration_ids, "doc": _masked},
-        ),
-    ]
+# One check per named group: the group's text in, that text or the mask out.
+_Checks: TypeAlias = dict[str, Callable[[str], str]]
+_MESSAGE_CHECKS: list[tuple[str, _Checks]] = [
+    (
+        r"Uvicorn running on https?://" + _HOST_PORT + r" \(Press CTRL\+C to quit\)",
+        {"host": _host, "host6": _host, "port": _port},
+    ),
+    (r"(?:Started|Finished) server process \[(?P<pid>\d+)\]", {"pid": _small_number}),
+    (r"Waiting for application (?:startup|shutdown)\.", {}),
+    (r"Application (?:startup|shutdown) complete\.", {}),
+    (r"Application (?:startup|shutdown) failed\. Exiting\.", {}),
+    (r"Shutting down", {}),
+    (
+        r"Waiting for (?:background tasks|connections) to (?:complete|close)\. "
+        r"\(CTRL\+C to force quit\)",
+        {},
+    ),
+    (r"ASGI 'lifespan' protocol appears unsupported\.", {}),
+    (  # uvicorn logs the OSError of a failed bind as is
+        r"\[Errno (?P<errno>\d{1,4})\] error while attempting to bind on address "
+        r"\('(?P<host>[^']*)', (?P<port>\d{1,5})(?:, \d+, \d+)?\): (?P<strerror>[A-Za-z ]+)",
+        {"errno": _small_number, "host": _host, "port": _port, "strerror": _strerror},
+    ),
+    (
+        r"\[Errno (?P<errno>\d{1,4})\] (?P<strerror>[A-Za-z ]+)",
+        {"errno": _small_number, "strerror": _strerror},
+    ),
+    (  # the access log: method, protocol and status; the caller and the raw path are masked
+        r'(?P<client>\S+) - "(?:[A-Z]{3,7}) (?P<path>\S+) HTTP/\d(?:\.\d)?" \d{3}',
+        {"client": _masked, "path": _masked},
+    ),
+    (r"Context impl [A-Z][A-Za-z]{0,40}Impl\.", {}),
+    (r"Will assume (?:non-)?transactional DDL\.", {}),
+    (  # the migration's description is free text: masked
+        r"Running (?:upgrade|downgrade|stamp) (?P<source>[^>]*?) -> (?P<target>[^,]+?)"
+        r"(?:, (?P<doc>.*))?",
+        {"source": _migration_ids, "target": _migration_ids, "doc": _masked},
+    ),
 ]
+_LIBRARY_MESSAGES = [(re.compile(p), checks) for p, checks in _MESSAGE_CHECKS]
 
 
-def _scrub_message(value: Any) -> Any:
+def _scrub_message(value: object) -> _Scrubbed:
     """A known library message with each argument checked; any other message scrubbed whole."""
     if not isinstance(value, str):
         return _scrub(value)
@@ -208,7 +214,8 @@ def _scrub_message(value: Any) -> Any:
         if match is None:
             continue
         spans = sorted((match.span(g), g) for g in checks if match.group(g) is not None)
-        pieces, end = [], 0
+        pieces: list[str] = []
+        end = 0
         for (start, stop), group in spans:
             pieces += [value[end:start], checks[group](match.group(group))]
             end = stop
@@ -216,7 +223,7 @@ def _scrub_message(value: Any) -> Any:
     return _scrub_text(value)
 
 
-def _scrub_url(value: Any) -> Any:
+def _scrub_url(value: object) -> _Scrubbed:
     """``http(s)://host:port`` with a bind address; anything else scrubbed whole."""
     if isinstance(value, str):
         match = re.fullmatch(r"https?://" + _HOST_PORT, value)
@@ -234,7 +241,7 @@ _QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'|`[^`]*`')
 _CAPITALISED = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+(?![A-Za-z])")  # as in _FREE_TEXT
 
 
-def _scrub_problem(value: Any) -> Any:
+def _scrub_problem(value: object) -> _Scrubbed:
     if not isinstance(value, str) or "\n" in value:
         return _scrub(value)
     head = _OPA_PROBLEM.match(value)
@@ -246,7 +253,7 @@ def _scrub_problem(value: Any) -> Any:
     return head.group(0) + _CAPITALISED.sub(MASK, text)
 
 
-def _scrub_by_name(key: str, value: Any) -> Any:
+def _scrub_by_name(key: str, value: object) -> _Scrubbed:
     """A value of ``key``: kept if its shape is safe for that key, scrubbed otherwise."""
     if key == "timestamp" and isinstance(value, str) and _TIMESTAMP.fullmatch(value):
         return value
@@ -263,15 +270,15 @@ def _scrub_by_name(key: str, value: Any) -> Any:
     return _scrub(value)
 
 
-def redact_identifiers(
-    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
+def redact_identifiers(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """structlog processor: keep only allow-listed keys, mask identifier shapes in what is left."""
     exc_info = event_dict.pop("exc_info", None)
-    clean: dict[str, Any] = {}
+    clean: dict[str, object] = {}
+    dropped: list[str] = []
     for key, value in event_dict.items():
         if key not in ALLOWED_KEYS:
-            clean.setdefault("dropped", []).append(_scrub_text(key)[:40])
+            clean.setdefault("dropped", dropped)
+            dropped.append(_scrub_text(key)[:40])
             continue
         clean[key] = _scrub_by_name(key, value)
     event = event_dict.get("event")
@@ -282,8 +289,18 @@ def redact_identifiers(
     return clean
 
 
-def _exception_summary(exc_info: Any) -> dict[str, Any]:
-    if exc_info is True:
+# ``exc_info`` as structlog and stdlib records carry it: True for the exception being handled, an
+# exception, or a ``sys.exc_info()`` tuple. The caller passes only a true value.
+_ExcInfoArg: TypeAlias = (
+    bool
+    | BaseException
+    | tuple[type[BaseException], BaseException, TracebackType | None]
+    | tuple[None, None, None]
+)
+
+
+def _exception_summary(exc_info: _ExcInfoArg) -> dict[str, str | list[str]]:
+    if isinstance(exc_info, bool):
         exc_info = sys.exc_info()
     if isinstance(exc_info, BaseException):
         exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
@@ -296,14 +313,16 @@ def _exception_summary(exc_info: Any) -> dict[str, Any]:
     return {"type": getattr(exc_type, "__name__", "?"), "frames": frames[-8:]}
 
 
-def configure_logging(*, level: str = "INFO", fmt: str = "json", stream: Any = None) -> None:
+def configure_logging(
+    *, level: str = "INFO", fmt: str = "json", stream: TextIO | None = None
+) -> None:
     """Route structlog and stdlib logging (uvicorn, SQLAlchemy) through the redacting pipeline."""
-    renderers: list[Any] = (
+    renderers: list[Processor] = (
         [structlog.processors.JSONRenderer()]
         if fmt == "json"
         else [_exception_as_text, structlog.dev.ConsoleRenderer(colors=False)]
     )
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -335,9 +354,7 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json", stream: Any = N
         library.handlers, library.propagate, library.disabled = [], True, False
 
 
-def _exception_as_text(
-    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
+def _exception_as_text(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """ConsoleRenderer prints ``exception`` as a preformatted string and fails on our summary
     dict (which made every logged exception raise, and stdlib print the raw record to stderr)."""
     summary = event_dict.get("exception")
@@ -346,9 +363,7 @@ def _exception_as_text(
     return event_dict
 
 
-def _stdlib_event(
-    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
+def _stdlib_event(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """Foreign (stdlib) records: the logger name becomes the event, the text goes to ``message``,
     where the redaction keeps a known library message and scrubs any other."""
     record = event_dict.get("_record")
@@ -358,5 +373,7 @@ def _stdlib_event(
     return event_dict
 
 
-def get_logger(name: str = "gateway") -> Any:
-    return structlog.get_logger(name)
+def get_logger(name: str = "gateway") -> FilteringBoundLogger:
+    """A logger of the wrapper class :func:`configure_logging` sets (structlog's default before)."""
+    logger: FilteringBoundLogger = structlog.get_logger(name)
+    return logger
