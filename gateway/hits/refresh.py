@@ -17,10 +17,10 @@ from sqlalchemy import Connection
 
 from gateway.errors import Unavailable
 from gateway.hits.summary import SignalFacts, evaluation_input
+from gateway.linkage.incremental import Changes
 from gateway.policy.engine import Decision, PolicyEngine
 from gateway.service.work import Work
 from gateway.storage.hits import HitWriter
-from gateway.storage.linkage import Changes
 
 
 @dataclass

@@ -4,9 +4,9 @@ Linkage is incremental: a change to ``data.covenant.linkage`` (``link_kinds``, `
 applies to the batches that follow, not to what is stored. If privacy officers stop linking on a
 kind because it proved disproportionate, existing clusters still hold signals together through it
 until they are rebuilt. This run does that in one audited transaction: links under the current
-rules over the current signals (:meth:`SqlLinker.rebuild`), then the hit rule on every cluster
-that changed, as after a batch. ``dry_run`` does the same work and rolls it back, to show what
-would change.
+rules over the current signals (:meth:`~gateway.linkage.incremental.IncrementalLinker.rebuild`),
+then the hit rule on every cluster that changed, as after a batch. ``dry_run`` does the same
+work and rolls it back, to show what would change.
 """
 
 from __future__ import annotations

@@ -18,6 +18,20 @@ from gateway.vocabulary import SubjectKind
 
 
 @dataclass(frozen=True, slots=True)
+class KeyFacts:
+    """What the rules know of one linking pseudonym when they decide whether it is a hub.
+
+    The place to add a fact a rule needs (the parties reporting it, its roles, an entry in a
+    register of pseudonyms that never link): :meth:`LinkRules.is_hub` is the one function that
+    reads it, for ordinary batches and for a rebuild alike."""
+
+    pseudonym: bytes
+    kind: str
+    signals: int
+    """Current signals carrying it, this batch included."""
+
+
+@dataclass(frozen=True, slots=True)
 class LinkRules:
     kinds: frozenset[str]
     """Subject kinds whose pseudonyms link signals."""
@@ -25,7 +39,14 @@ class LinkRules:
     """A pseudonym carried by more current signals than this is a hub and no longer links."""
 
     def links(self, kind: str) -> bool:
+        """Whether pseudonyms of ``kind`` link at all (others are never a linking key)."""
         return kind in self.kinds
+
+    def is_hub(self, key: KeyFacts) -> bool:
+        """Whether a linking pseudonym is a hub under these rules: it then ties nobody to
+        anybody. A batch flags a key the moment this holds and the flag stays (a thinned-out hub
+        links again only after a rebuild, which asks this of every key anew)."""
+        return key.signals > self.hub_threshold
 
 
 def link_rules(data: Mapping[str, Any]) -> LinkRules:

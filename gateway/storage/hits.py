@@ -22,7 +22,8 @@ from sqlalchemy import Connection, and_, delete, exists, insert, or_, select, up
 
 from gateway.hits.network import MemberSignal
 from gateway.hits.summary import SignalFacts, facets
-from gateway.storage.linkage import Changes, chunks
+from gateway.linkage.incremental import Changes
+from gateway.storage.linkage import chunks
 from gateway.storage.signals import as_utc
 from gateway.storage.tables import (
     HitEventRow,
