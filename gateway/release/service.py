@@ -7,7 +7,8 @@ Fail closed, in this order: a signal that does not open, a refusing or failing p
 a recipient without an encryption key, a sealing error, an audit entry that cannot be written:
 each ends the request before anything is stored, so no package exists afterwards. The release,
 its packages, the decision, the case event and the audit entry commit together under the case's
-row lock; a second request for the same case (and meeting part) gets the first release back.
+row lock. A repeated request on the same basis gets that release back; a changed basis makes
+the next, numbered release (:mod:`gateway.release.basis`).
 
 ``bench/release.py`` times ``prepare`` (decision + open + filter + seal).
 """
@@ -16,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +31,7 @@ from gateway.errors import Conflict, FieldError, NotFound, PolicyRefused, Unavai
 from gateway.observability.logs import get_logger
 from gateway.policy.engine import Decision
 from gateway.release import packages as pkg
+from gateway.release.basis import Basis, supplier_embargo_holds
 from gateway.release.fields import OpenedSignal, parse_content
 from gateway.runtime import Runtime
 from gateway.service.actor import Actor
@@ -40,6 +43,7 @@ from gateway.storage.signals import as_utc
 _log = get_logger("gateway.release")
 POINT = "release"
 WHOLE_MEETING = "geheel"
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 @dataclass
@@ -207,21 +211,52 @@ def _earlier(connection: Connection, release: Any) -> Released:  # Any: a releas
     return Released(release.id, True, summary)
 
 
+def basis_of(
+    rows: Sequence[Any],  # Any: signal rows as releases.case_signal_rows returns them
+    *,
+    acute_danger: bool,
+    revision: str,
+    now: datetime,
+) -> Basis:
+    """The facts a release of these signals rests on today (see :mod:`gateway.release.basis`)."""
+    today = now.astimezone(AMSTERDAM).date()
+    return Basis.of(
+        signals=(f"s{row.id}" for row in rows),
+        embargoed=(
+            f"s{row.id}"
+            for row in rows
+            if supplier_embargo_holds(
+                date.fromisoformat(row.embargo_until.isoformat()[:10])
+                if row.embargo_until
+                else None,
+                today,
+            )
+        ),
+        consent=(f"s{row.id}" for row in rows if row.consent),
+        acute_danger=acute_danger,
+        revision=revision,
+    )
+
+
 def release_case(
     rt: Runtime, *, actor: Actor, case_id: str, meeting_part: str | None, acute_danger: bool
 ) -> Released:
-    """Release the case (or one part of a split meeting) to its participants, once: a repeated
-    request gets the first release back."""
+    """Release the case (or one part of a split meeting) to its participants. A repeated request
+    on the same basis gets the release already made; when the basis changed (case file,
+    embargoes, consent, acute danger, policy revision) it is the next release of that part: it
+    names its predecessor and what changed, and the predecessor's packages are superseded."""
     part = meeting_part or WHOLE_MEETING
+    now = rt.clock()
     with rt.unit_of_work.read() as work:
         case = case_store.load(work.connection, case_id)
         if case is None:
             raise NotFound("geen casus met dit kenmerk")
-        earlier = releases.existing(work.connection, case_id, part)
-        if earlier is not None:
-            return _earlier(work.connection, earlier)
         rows = releases.case_signal_rows(work.connection, case_id)
-    now = rt.clock()
+        basis = basis_of(rows, acute_danger=acute_danger, revision=rt.policy.revision, now=now)
+        same = releases.with_basis(work.connection, case_id, part, basis.digest())
+        if same is not None:
+            return _earlier(work.connection, same)
+        previous = releases.latest(work.connection, case_id, part)
     prepared = prepare(
         rt,
         case,
@@ -248,15 +283,40 @@ def release_case(
             [FieldError("case", r.message, r.code, r.basis) for r in decision.reasons],
             revision=decision.revision,
         )
-    detail = {"release": prepared.release_id, **prepared.counts}
+    # The revision that decided, should the policy have been reloaded since the lookup above.
+    basis = basis_of(rows, acute_danger=acute_danger, revision=decision.revision, now=now)
+    number = previous.number + 1 if previous is not None else 1
+    prepared.summary.update(
+        {
+            "number": number,
+            "predecessor": previous.id if previous is not None else None,
+            "changes": (
+                [c.as_dict() for c in basis.changes_since(previous.summary.get("basis"))]
+                if previous is not None
+                else []
+            ),
+            "basis": basis.as_dict(),
+        }
+    )
+    detail = {
+        "release": prepared.release_id,
+        "number": number,
+        "predecessor": previous.id if previous is not None else None,
+        **prepared.counts,
+    }
     try:
         with rt.unit_of_work.write() as work:
             current = case_store.load(work.connection, case_id, lock=True)
             if current != case:
                 raise Conflict("de casus is intussen gewijzigd; vraag de verstrekking opnieuw")
-            earlier = releases.existing(work.connection, case_id, part)
-            if earlier is not None:
-                return _earlier(work.connection, earlier)
+            same = releases.with_basis(work.connection, case_id, part, basis.digest())
+            if same is not None:
+                return _earlier(work.connection, same)
+            newest = releases.latest(work.connection, case_id, part)
+            if (newest.id if newest else None) != (previous.id if previous else None):
+                raise Conflict(
+                    "er is intussen een andere verstrekking van dit casusdeel; vraag opnieuw"
+                )
             work.record(POINT, prepared.document, decision)
             releases.store(
                 work.connection,
@@ -268,7 +328,12 @@ def release_case(
                 revision=decision.revision,
                 summary=prepared.summary,
                 packages=prepared.packages,
+                number=number,
+                predecessor=previous.id if previous is not None else None,
+                basis_digest=basis.digest(),
             )
+            if previous is not None:
+                releases.supersede(work.connection, previous.id, by=prepared.release_id, now=now)
             case_store.record_event(
                 work.connection,
                 case_id,
@@ -280,13 +345,13 @@ def release_case(
             )
             audit_case(work, actor, "case.released", case_id, detail, decision.revision)
     except IntegrityError:
-        # A concurrent request stored the release first: that one is the release.
+        # A concurrent request stored this release first: that one is the release.
         with rt.unit_of_work.read() as work:
-            earlier = releases.existing(work.connection, case_id, part)
-            if earlier is None:
+            same = releases.with_basis(work.connection, case_id, part, basis.digest())
+            if same is None:
                 raise
-            return _earlier(work.connection, earlier)
-    _log.info("case.released", party=actor.party.id, **prepared.counts)
+            return _earlier(work.connection, same)
+    _log.info("case.released", party=actor.party.id, number=number, **prepared.counts)
     for party, entry in prepared.summary["recipients"].items():
         entry["package"] = prepared.package_ids.get(party)
     return Released(prepared.release_id, False, prepared.summary)

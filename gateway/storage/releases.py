@@ -34,12 +34,41 @@ def case_signal_rows(connection: Connection, case_id: str) -> list[Any]:
     return list(seen.values())
 
 
-def existing(connection: Connection, case_id: str, meeting_part: str) -> Any | None:
+def latest(
+    connection: Connection, case_id: str, meeting_part: str
+) -> Any | None:  # Any: a release row (SQLAlchemy Core rows have no static column types)
+    """The newest release of this case part (the highest number), or None."""
     return connection.execute(
-        select(_releases).where(
-            _releases.c.case_id == case_id, _releases.c.meeting_part == meeting_part
-        )
+        select(_releases)
+        .where(_releases.c.case_id == case_id, _releases.c.meeting_part == meeting_part)
+        .order_by(_releases.c.number.desc())
+        .limit(1)
     ).one_or_none()
+
+
+def with_basis(
+    connection: Connection, case_id: str, meeting_part: str, digest: str
+) -> Any | None:  # Any: a release row (SQLAlchemy Core rows have no static column types)
+    """The newest release of this case part made on exactly this basis, or None."""
+    return connection.execute(
+        select(_releases)
+        .where(
+            _releases.c.case_id == case_id,
+            _releases.c.meeting_part == meeting_part,
+            _releases.c.basis_digest == digest,
+        )
+        .order_by(_releases.c.number.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def supersede(connection: Connection, release_id: str, *, by: str, now: datetime) -> None:
+    """Mark the packages of ``release_id`` as replaced by release ``by``."""
+    connection.execute(
+        update(_packages)
+        .where(_packages.c.release_id == release_id, _packages.c.superseded_by.is_(None))
+        .values(superseded_by=by, superseded_at=now)
+    )
 
 
 def packages_of_release(connection: Connection, release_id: str) -> list[Any]:
@@ -66,6 +95,9 @@ def store(
     revision: str,
     summary: dict[str, Any],
     packages: Sequence[dict[str, Any]],
+    number: int = 1,
+    predecessor: str | None = None,
+    basis_digest: str | None = None,
 ) -> None:
     connection.execute(
         insert(_releases).values(
@@ -76,6 +108,9 @@ def store(
             released_at=now,
             policy_revision=revision,
             summary=summary,
+            number=number,
+            predecessor=predecessor,
+            basis_digest=basis_digest,
         )
     )
     if packages:
@@ -102,6 +137,8 @@ def packages_for_recipient(connection: Connection, party: str) -> list[dict[str,
             "withheld": r.withheld,
             "created_at": as_utc(r.created_at).isoformat(),
             "fetched_at": as_utc(r.fetched_at).isoformat() if r.fetched_at else None,
+            "status": "vervangen" if r.superseded_by else "actueel",
+            "superseded_by": r.superseded_by,
         }
         for r in connection.execute(
             select(_packages)

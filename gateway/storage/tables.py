@@ -401,10 +401,16 @@ class InterventionRow(_Row, table=True):
 
 
 class ReleaseRow(_Row, table=True):
-    """One release of a case (per meeting part): the decision it followed, no content."""
+    """One release of a case part: the decision it followed, no content. A part is released
+    again when its basis changed; each release has the next ``number`` and names its
+    ``predecessor``, and ``basis_digest`` lets a retried request find the release it made."""
 
     __tablename__ = "releases"
-    __table_args__ = (UniqueConstraint("case_id", "meeting_part", name="uq_releases_case_part"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "case_id", "meeting_part", "number", name="uq_releases_case_part_number"
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=32)
     case_id: str = Field(max_length=32)
@@ -413,6 +419,9 @@ class ReleaseRow(_Row, table=True):
     released_at: datetime = Field(sa_type=_utc())
     policy_revision: str = Field(max_length=80)
     summary: JsonObject = Field(sa_type=_JSON)
+    number: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    predecessor: str | None = Field(default=None, max_length=32)
+    basis_digest: str | None = Field(default=None, max_length=64)
 
 
 class PackageRow(_Row, table=True):
@@ -433,3 +442,6 @@ class PackageRow(_Row, table=True):
     withheld: int
     created_at: datetime = Field(sa_type=_utc())
     fetched_at: datetime | None = Field(default=None, sa_type=_utc())
+    superseded_by: str | None = Field(default=None, max_length=32)
+    """The release that replaced this package's release: the recipient works from that one."""
+    superseded_at: datetime | None = Field(default=None, sa_type=_utc())
