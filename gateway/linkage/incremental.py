@@ -34,10 +34,29 @@ from typing import Protocol
 
 from gateway.linkage.components import DisjointSets
 from gateway.linkage.rules import KeyFacts, LinkRules
-from gateway.signals.service import NewSignal
 
 Subject = tuple[int, bytes, str]
 """A pseudonym one signal carries: (signal id, pseudonym, kind)."""
+
+
+class RowSubject(Protocol):
+    """A pseudonym on a row about to be inserted (``gateway.signals.service.NewSubject``)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def pseudonym(self) -> bytes: ...
+
+
+class NewRow(Protocol):
+    """A row about to be inserted, as linkage sees it (``gateway.signals.service.NewSignal``)."""
+
+    @property
+    def is_current(self) -> bool: ...
+
+    @property
+    def subjects(self) -> Sequence[RowSubject]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +281,7 @@ class IncrementalLinker:
 
     # -- step 2 ----------------------------------------------------------------------------------
 
-    def assign(self, rows: Sequence[NewSignal]) -> list[int | None]:
+    def assign(self, rows: Sequence[NewRow]) -> list[int | None]:
         """The cluster of each row (None for rows inserted as already superseded)."""
         self._lock()
         linking: list[list[bytes]] = []
@@ -346,7 +365,9 @@ class IncrementalLinker:
         touched = sorted({self.changes.survivor(c) for c in self.changes.touched})
         self.changes.touched = set(touched) | set(self.changes.merged)
         # A cluster made by this batch alone was written with its size.
-        self._store.refresh_sizes([c for c in touched if c not in self.changes.fresh])
+        stale = [c for c in touched if c not in self.changes.fresh]
+        if stale:
+            self._store.refresh_sizes(stale)
         return self.changes
 
     # -- after a change of rules ------------------------------------------------------------------
@@ -471,27 +492,29 @@ class IncrementalLinker:
         self._dirty = {survivor if c in absorbed else c for c in self._dirty}
 
     def _write_keys(self) -> None:
-        self._store.insert_keys(
-            [
-                KeyWrite(p, k.kind, k.count, k.cluster_id, k.hub_id)
-                for p, k in self._keys.items()
-                if not k.stored and k.count > 0
-            ]
-        )
-        self._store.update_keys(
-            [
-                KeyWrite(
-                    p,
-                    k.kind,
-                    k.count,
-                    k.cluster_id if k.count > 0 else None,
-                    k.hub_id,
-                    became_hub=k.became_hub,
-                )
-                for p, k in self._keys.items()
-                if k.stored
-            ]
-        )
+        """The keys this transaction loaded or made, with their new counts (nothing is written,
+        so nothing needs the lock, when a settle follows no unlink and no assign)."""
+        new = [
+            KeyWrite(p, k.kind, k.count, k.cluster_id, k.hub_id)
+            for p, k in self._keys.items()
+            if not k.stored and k.count > 0
+        ]
+        changed = [
+            KeyWrite(
+                p,
+                k.kind,
+                k.count,
+                k.cluster_id if k.count > 0 else None,
+                k.hub_id,
+                became_hub=k.became_hub,
+            )
+            for p, k in self._keys.items()
+            if k.stored
+        ]
+        if new:
+            self._store.insert_keys(new)
+        if changed:
+            self._store.update_keys(changed)
 
     def _recheck(self, cluster_id: int) -> None:
         """Split ``cluster_id`` into its connected parts, if it no longer is one."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
@@ -30,10 +30,12 @@ _keys = LinkKeyRow.__table__
 _IN_CHUNK = 500
 _LOCK_ID = 0x6C696E6B  # "link": the advisory lock key of linkage on PostgreSQL
 
-T = TypeVar("T")
 
-
-def chunks(values: Sequence[T], size: int = _IN_CHUNK) -> Iterable[Sequence[T]]:
+def chunks(
+    values: Sequence[Any],  # Any: ids or tuples; callers reuse one loop variable for both kinds
+    size: int = _IN_CHUNK,
+) -> Iterable[Sequence[Any]]:  # Any: as ``values``
+    """``values`` in slices of at most ``size``, for ``IN`` lists of a bounded length."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
