@@ -18,7 +18,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
@@ -33,6 +32,7 @@ from gateway.api.routes.cases import (
     AddSignals,
     Approve,
     AssignIntervention,
+    EditFile,
     OpenCase,
     Transition,
     UpdateIntervention,
@@ -53,6 +53,7 @@ from gateway.errors import (
     RateLimited,
     Unavailable,
 )
+from gateway.jsontypes import JsonObject
 from gateway.pseudonyms.oprf import EmptyBatch, InvalidElement
 from gateway.signals.models import SignalBatch
 
@@ -63,6 +64,7 @@ REQUEST_BODIES: dict[tuple[str, str], type[BaseModel]] = {
     ("POST", "/v1/cases"): OpenCase,
     ("POST", "/v1/cases/{case_id}/transitions"): Transition,
     ("POST", "/v1/cases/{case_id}/signals"): AddSignals,
+    ("POST", "/v1/cases/{case_id}/file"): EditFile,
     ("POST", "/v1/cases/{case_id}/approvals"): Approve,
     ("POST", "/v1/cases/{case_id}/interventions"): AssignIntervention,
     ("POST", "/v1/cases/{case_id}/interventions/{intervention_id}"): UpdateIntervention,
@@ -106,7 +108,7 @@ _RETRY_AFTER = {
     "description": "Seconden tot een nieuwe poging zinvol is.",
     "schema": {"type": "integer", "minimum": 0},
 }
-_SCHEMAS: dict[str, dict[str, Any]] = {
+_SCHEMAS: dict[str, JsonObject] = {
     "FieldError": {
         "type": "object",
         "title": "FieldError",
@@ -158,7 +160,7 @@ class Operation:
     roles: tuple[str, ...]
 
 
-def is_signed_call(call: Callable[..., Any] | None) -> bool:
+def is_signed_call(call: Callable[..., object] | None) -> bool:
     """Whether ``call`` is a dependency made by :func:`security.signed_call`: a closure of that
     factory, recognised by where it was defined."""
     return (
@@ -168,13 +170,13 @@ def is_signed_call(call: Callable[..., Any] | None) -> bool:
     )
 
 
-def _calls(dependant: Dependant) -> Iterator[Callable[..., Any] | None]:
+def _calls(dependant: Dependant) -> Iterator[Callable[..., object] | None]:
     for sub in dependant.dependencies:
         yield sub.call
         yield from _calls(sub)
 
 
-def _roles(call: Callable[..., Any]) -> tuple[str, ...]:
+def _roles(call: Callable[..., object]) -> tuple[str, ...]:
     """The roles the dependency requires (the factory's ``*required``), for the description."""
     required = inspect.getclosurevars(call).nonlocals.get("required", ())
     return tuple(sorted(str(getattr(role, "value", role)) for role in required))
@@ -193,7 +195,7 @@ def operations(app: FastAPI) -> list[Operation]:
     return found
 
 
-def contract(app: FastAPI) -> dict[str, Any]:
+def contract(app: FastAPI) -> JsonObject:
     """FastAPI's document for ``app``, with bodies, security and problems added."""
     document = get_openapi(
         title=app.title,
@@ -255,15 +257,15 @@ def contract(app: FastAPI) -> dict[str, Any]:
 def install(app: FastAPI) -> None:
     """Serve :func:`contract` as ``/openapi.json`` (built once, on first request)."""
 
-    def openapi() -> dict[str, Any]:
+    def openapi() -> JsonObject:
         if app.openapi_schema is None:
             app.openapi_schema = contract(app)
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI documents replacing app.openapi
 
 
-def _add(schemas: dict[str, Any], new: dict[str, Any]) -> None:
+def _add(schemas: JsonObject, new: JsonObject) -> None:
     """Add component schemas; a name already taken by a different schema is a bug, not a merge."""
     for name, schema in new.items():
         if schemas.get(name, schema) != schema:
@@ -271,7 +273,7 @@ def _add(schemas: dict[str, Any], new: dict[str, Any]) -> None:
         schemas[name] = schema
 
 
-def _add_body_schemas(schemas: dict[str, Any]) -> dict[type[BaseModel], dict[str, Any]]:
+def _add_body_schemas(schemas: JsonObject) -> dict[type[BaseModel], JsonObject]:
     """The body models' schemas as components; returns each model's ``$ref``."""
     models = sorted(set(REQUEST_BODIES.values()), key=lambda m: (m.__module__, m.__qualname__))
     refs, top = models_json_schema(
@@ -282,9 +284,9 @@ def _add_body_schemas(schemas: dict[str, Any]) -> dict[type[BaseModel], dict[str
     return {model: refs[(model, "validation")] for model in models}
 
 
-def _problem_response(codes: list[str]) -> dict[str, Any]:
+def _problem_response(codes: list[str]) -> JsonObject:
     lines = [f"`{code}`: {CATALOGUE[code][1]} (/problems/{code})" for code in codes]
-    response: dict[str, Any] = {
+    response: JsonObject = {
         "description": "; ".join(lines),
         "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}},
     }
@@ -300,7 +302,7 @@ def _problem_response(codes: list[str]) -> dict[str, Any]:
     return response
 
 
-def _add_problems(entry: dict[str, Any], op: Operation, *, has_body: bool) -> None:
+def _add_problems(entry: JsonObject, op: Operation, *, has_body: bool) -> None:
     """The error responses this operation can give, each as application/problem+json."""
     codes: list[str] = []
     if op.signed:
@@ -324,7 +326,7 @@ def _add_problems(entry: dict[str, Any], op: Operation, *, has_body: bool) -> No
     entry["responses"] = dict(sorted(responses.items()))
 
 
-def _document_problem_page(document: dict[str, Any]) -> None:
+def _document_problem_page(document: JsonObject) -> None:
     """``/problems/{code}`` takes a plain string (an unknown code is a 404 problem); the document
     still names every code it answers for."""
     operation = document["paths"]["/problems/{code}"]["get"]

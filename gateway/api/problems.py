@@ -6,7 +6,7 @@ description, so a partner's developer can look a problem up on the gateway they 
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway import errors
 from gateway.errors import GatewayError, InvalidInput
+from gateway.jsontypes import JsonObject
 from gateway.observability.logs import get_logger
 from gateway.pseudonyms import oprf
 from gateway.validation import field_errors, invalid_input
@@ -129,10 +130,10 @@ def problem_response(
     detail: str,
     *,
     instance: str | None = None,
-    extra: dict[str, Any] | None = None,
+    extra: JsonObject | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
+    body: JsonObject = {
         "type": f"/problems/{code}",
         "title": title,
         "status": status,
@@ -149,7 +150,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(GatewayError)
     async def _gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
-        extra: dict[str, Any] = {}
+        extra: JsonObject = {}
         headers: dict[str, str] = {}
         if isinstance(exc, InvalidInput | errors.Conflict | errors.PolicyRefused) and exc.errors:
             extra["errors"] = [e.as_dict() for e in exc.errors]

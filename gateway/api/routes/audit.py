@@ -10,7 +10,7 @@ it caused (``actor.party``), such as the one for each batch it sent (its ``audit
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse
@@ -18,6 +18,7 @@ from fastapi.responses import PlainTextResponse
 from gateway.api.security import runtime, signed_call
 from gateway.audit import service
 from gateway.auth.signed_calls import VerifiedCall
+from gateway.jsontypes import JsonObject
 from gateway.service.actor import Actor
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -41,7 +42,7 @@ def inclusion(
     call: Caller,
     seq: Annotated[int, Query(description="The entry (its audit_seq)")],
     size: Annotated[int | None, Query(description="Tree size; default: the current one")] = None,
-) -> dict[str, Any]:
+) -> JsonObject:
     return service.inclusion_proof(runtime(request), seq=seq, size=size).as_dict()
 
 
@@ -51,10 +52,10 @@ def consistency(
     call: Caller,
     old: Annotated[int, Query(alias="from", description="The smaller tree size")],
     new: Annotated[int | None, Query(alias="to", description="Default: the current size")] = None,
-) -> dict[str, Any]:
+) -> JsonObject:
     return service.consistency_proof(runtime(request), old=old, new=new).as_dict()
 
 
 @router.get("/entries/{seq}", summary="One entry the calling party caused, as hashed")
-def entry(request: Request, call: Caller, seq: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
+def entry(request: Request, call: Caller, seq: Annotated[int, Path(ge=1)]) -> JsonObject:
     return service.entry(runtime(request), actor=Actor.of(call), seq=seq).as_dict()

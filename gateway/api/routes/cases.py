@@ -8,7 +8,7 @@ decision, a case event and an audit entry together.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.api.problems import parse_body
 from gateway.api.security import runtime, signed_call
 from gateway.auth.signed_calls import VerifiedCall
-from gateway.cases import service
+from gateway.cases import casefile, service
 from gateway.cases.model import Stage
+from gateway.jsontypes import JsonObject
 from gateway.service.actor import Actor
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -36,6 +37,23 @@ class OpenCase(_Body):
     purpose: Annotated[str, Field(pattern=_CODE)]
     participants: Annotated[list[Annotated[str, Field(pattern=_CODE)]], Field(min_length=1)]
     split_meeting: bool = False
+    second_case_reason: Annotated[str | None, Field(pattern=_CODE)] = None
+
+
+_HANDLES = Annotated[
+    list[Annotated[str, Field(pattern=r"^[ps][0-9a-f]{12}$")]], Field(max_length=500)
+]
+
+
+class EditFile(_Body):
+    """Subjects (``p...``) and signals (``s...``) by their handles in the case's network."""
+
+    reason: Annotated[str, Field(pattern=_CODE)]
+    add_subjects: _HANDLES = []
+    remove_subjects: _HANDLES = []
+    add_signals: _HANDLES = []
+    remove_signals: _HANDLES = []
+    with_signals: bool = True
 
 
 class Transition(_Body):
@@ -64,7 +82,7 @@ class UpdateIntervention(_Body):
 
 
 @router.post("", status_code=201, summary="Open a case from a hit (the RIEC's case director)")
-def open_case(request: Request, call: Caller) -> dict[str, Any]:
+def open_case(request: Request, call: Caller) -> JsonObject:
     body: OpenCase = parse_body(OpenCase, request)
     return service.open_case(
         runtime(request),
@@ -73,16 +91,40 @@ def open_case(request: Request, call: Caller) -> dict[str, Any]:
         purpose=body.purpose,
         participants=body.participants,
         split_meeting=body.split_meeting,
+        second_case_reason=body.second_case_reason,
     ).as_dict()
 
 
 @router.get("/{case_id}", summary="A case: stage, participants, approvals, interventions, history")
-def get_case(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any]:
+def get_case(request: Request, call: Caller, case_id: CaseId) -> JsonObject:
     return service.view_case(runtime(request), actor=Actor.of(call), case_id=case_id).as_dict()
 
 
+@router.get("/{case_id}/network", summary="The case's network, to build its case file")
+def case_network(request: Request, call: Caller, case_id: CaseId) -> JsonObject:
+    return casefile.view_file_network(
+        runtime(request), actor=Actor.of(call), case_id=case_id
+    ).as_dict()
+
+
+@router.post("/{case_id}/file", summary="Add or remove subjects and signals of the case file")
+def edit_file(request: Request, call: Caller, case_id: CaseId) -> JsonObject:
+    body: EditFile = parse_body(EditFile, request)
+    return casefile.edit_file(
+        runtime(request),
+        actor=Actor.of(call),
+        case_id=case_id,
+        reason=body.reason,
+        add_subjects=body.add_subjects,
+        remove_subjects=body.remove_subjects,
+        add_signals=body.add_signals,
+        remove_signals=body.remove_signals,
+        with_signals=body.with_signals,
+    ).as_dict()
+
+
 @router.post("/{case_id}/transitions", summary="Move the case to its next stage, or close it")
-def transition(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any]:
+def transition(request: Request, call: Caller, case_id: CaseId) -> JsonObject:
     body: Transition = parse_body(Transition, request)
     return service.transition(
         runtime(request), actor=Actor.of(call), case_id=case_id, to=body.to, reason=body.reason
@@ -90,7 +132,7 @@ def transition(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any
 
 
 @router.post("/{case_id}/signals", summary="A participant adds its own signals to the case")
-def add_signals(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any]:
+def add_signals(request: Request, call: Caller, case_id: CaseId) -> JsonObject:
     body: AddSignals = parse_body(AddSignals, request)
     return service.add_signals(
         runtime(request), actor=Actor.of(call), case_id=case_id, refs=body.refs
@@ -98,7 +140,7 @@ def add_signals(request: Request, call: Caller, case_id: CaseId) -> dict[str, An
 
 
 @router.post("/{case_id}/approvals", summary="Approve the case's release in one's role")
-def approve(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any]:
+def approve(request: Request, call: Caller, case_id: CaseId) -> JsonObject:
     body: Approve = parse_body(Approve, request)
     return service.approve(
         runtime(request), actor=Actor.of(call), case_id=case_id, role=body.role
@@ -106,7 +148,7 @@ def approve(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any]:
 
 
 @router.post("/{case_id}/interventions", status_code=201, summary="Assign an intervention")
-def assign_intervention(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any]:
+def assign_intervention(request: Request, call: Caller, case_id: CaseId) -> JsonObject:
     body: AssignIntervention = parse_body(AssignIntervention, request)
     return service.assign_intervention(
         runtime(request), actor=Actor.of(call), case_id=case_id, party=body.party, kind=body.kind
@@ -121,7 +163,7 @@ def update_intervention(
     call: Caller,
     case_id: CaseId,
     intervention_id: Annotated[str, Path(pattern=r"^int-[0-9a-f]{16}$")],
-) -> dict[str, Any]:
+) -> JsonObject:
     body: UpdateIntervention = parse_body(UpdateIntervention, request)
     return service.update_intervention(
         runtime(request),

@@ -9,18 +9,17 @@ reads it before every push instead of pinning it. The signing keys and ``audit.v
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from gateway.api.security import runtime
 from gateway.audit import checkpoint
+from gateway.jsontypes import JsonObject
 
 router = APIRouter(prefix="/v1", tags=["gateway"])
 
 
 @router.get("/gateway", summary="Public keys, pseudonym domains and limits for adapters")
-def gateway_info(request: Request) -> dict[str, Any]:
+def gateway_info(request: Request) -> JsonObject:
     rt = runtime(request)
     return {
         "gateway_id": rt.covenant.gateway_id,

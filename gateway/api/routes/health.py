@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
@@ -12,6 +10,7 @@ from gateway.api.problems import ProblemType, problem_response
 from gateway.api.problems import problem_type as describe_problem
 from gateway.api.security import runtime
 from gateway.errors import NotFound, Unavailable
+from gateway.jsontypes import JsonObject
 from gateway.service.health import readiness
 
 router = APIRouter(tags=["operations"])
@@ -23,7 +22,7 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="Database and keys are usable", response_model=None)
-async def readyz(request: Request) -> dict[str, Any] | Response:
+async def readyz(request: Request) -> JsonObject | Response:
     found = await run_in_threadpool(readiness, runtime(request))
     if found.ready:
         return {"status": "ready", "checks": found.checks}

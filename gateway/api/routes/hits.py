@@ -7,13 +7,14 @@ every answer, given or refused, is recorded and audited with counts, never with 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from gateway.api.security import runtime, signed_call
 from gateway.auth.signed_calls import VerifiedCall
 from gateway.hits import views
+from gateway.jsontypes import JsonObject
 from gateway.service.actor import Actor
 
 router = APIRouter(tags=["hits"])
@@ -33,7 +34,7 @@ def list_hits(
     since: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     after: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
-) -> dict[str, Any]:
+) -> JsonObject:
     page = views.list_hits(
         runtime(request),
         actor=Actor.of(call),
@@ -52,7 +53,7 @@ def list_hits(
 @router.get("/v1/hits/{hit_id}", summary="One hit with its history")
 def get_hit(
     request: Request, call: Caller, hit_id: Annotated[str, Path(pattern=HIT_ID)]
-) -> dict[str, Any]:
+) -> JsonObject:
     return views.view_hit(runtime(request), actor=Actor.of(call), hit_id=hit_id).as_dict()
 
 
@@ -62,10 +63,10 @@ def get_hit(
 )
 def get_network(
     request: Request, call: Caller, hit_id: Annotated[str, Path(pattern=HIT_ID)]
-) -> dict[str, Any]:
+) -> JsonObject:
     return views.view_network(runtime(request), actor=Actor.of(call), hit_id=hit_id).as_dict()
 
 
 @router.get("/v1/hubs", summary="Pseudonyms that stopped linking: kind and count, never a value")
-def list_hubs(request: Request, call: Caller) -> dict[str, Any]:
+def list_hubs(request: Request, call: Caller) -> JsonObject:
     return views.list_hubs(runtime(request), actor=Actor.of(call)).as_dict()

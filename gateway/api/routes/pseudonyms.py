@@ -8,7 +8,7 @@ counted against the party's budget, and audited with its count only
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from gateway.api.security import runtime, signed_call
 from gateway.auth.signed_calls import VerifiedCall
 from gateway.crypto import unb64u
+from gateway.jsontypes import JsonObject
 from gateway.pseudonyms import service
 from gateway.service.actor import Actor
 from gateway.validation import invalid_input
@@ -35,7 +36,7 @@ class EvaluateRequest(BaseModel):
 
 
 @router.post("/evaluate", summary="Evaluate blinded elements under a pseudonym domain's key")
-def evaluate(request: Request, call: Adapter) -> dict[str, Any]:
+def evaluate(request: Request, call: Adapter) -> JsonObject:
     try:
         body = EvaluateRequest.model_validate_json(request.state.body)
     except ValidationError as exc:

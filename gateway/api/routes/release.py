@@ -8,7 +8,7 @@ decision, the case event and the audit entry together), ``list_packages`` or ``f
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict
@@ -17,6 +17,7 @@ from gateway.api.problems import parse_body
 from gateway.api.routes.cases import CaseId
 from gateway.api.security import runtime, signed_call
 from gateway.auth.signed_calls import VerifiedCall
+from gateway.jsontypes import JsonObject
 from gateway.release import packages_service, service
 from gateway.service.actor import Actor
 
@@ -32,7 +33,7 @@ class ReleaseRequest(BaseModel):
 
 
 @router.post("/v1/cases/{case_id}/release", summary="Release the case to its participants")
-def release_case(request: Request, call: Caller, case_id: CaseId) -> dict[str, Any]:
+def release_case(request: Request, call: Caller, case_id: CaseId) -> JsonObject:
     body: ReleaseRequest = parse_body(ReleaseRequest, request)
     return service.release_case(
         runtime(request),
@@ -44,7 +45,7 @@ def release_case(request: Request, call: Caller, case_id: CaseId) -> dict[str, A
 
 
 @router.get("/v1/packages", summary="The calling party's packages")
-def my_packages(request: Request, call: Caller) -> dict[str, Any]:
+def my_packages(request: Request, call: Caller) -> JsonObject:
     return {"packages": packages_service.list_packages(runtime(request), actor=Actor.of(call))}
 
 
@@ -53,7 +54,7 @@ def get_package(
     request: Request,
     call: Caller,
     package_id: Annotated[str, Path(pattern=r"^pkg-[0-9a-f]{16}$")],
-) -> dict[str, Any]:
+) -> JsonObject:
     return packages_service.fetch_package(
         runtime(request), actor=Actor.of(call), package_id=package_id
     ).as_dict()

@@ -14,9 +14,9 @@ and checks the query parameters; the use case is ``gateway.stats.service``.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, params
 from fastapi.responses import JSONResponse
 
 from gateway.api.security import runtime, signed_call
@@ -103,10 +103,12 @@ def _max_cells(rt: Runtime) -> int | None:
     return service.cell_limit(rt)
 
 
-def _documented(description: str) -> Any:
+def _documented(description: str) -> params.Query:
     """A query parameter for the OpenAPI description only: ``_parse`` reads and checks them all
     (with Dutch messages and locations), so FastAPI is given plain optional strings."""
-    return Query(description=description)
+    # FastAPI types Query() as returning Any (so it fits as a default); it makes a params.Query.
+    parameter: params.Query = Query(description=description)
+    return parameter
 
 
 @router.get("", summary="Counts per dimension with small-cell suppression (regional monitor)")
