@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.errors import ConfigurationError
+from gateway.jsontypes import Json, JsonObject
 from gateway.policy.covenant_schema import ID_PATTERN, covenant_problems, parse
 from gateway.vocabulary import PartyType, Role
 
@@ -63,13 +64,13 @@ def load_covenant(policies_dir: Path) -> Covenant:
 
     # As the policy loader reads it (gateway.policy.bundle): a key twice or a NaN is refused
     # there, so it is refused here, rather than read as whichever value came last.
-    def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    def refuse_duplicates(pairs: list[tuple[str, Json]]) -> JsonObject:
         keys = [key for key, _ in pairs]
         if len(set(keys)) != len(keys):
             raise ConfigurationError(f"{path}: geen geldige JSON (een sleutel komt twee keer voor)")
         return dict(pairs)
 
-    def refuse_constant(name: str) -> Any:
+    def refuse_constant(name: str) -> NoReturn:
         raise ConfigurationError(f"{path}: geen geldige JSON ({name} is geen JSON-waarde)")
 
     try:

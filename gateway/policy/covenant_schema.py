@@ -30,7 +30,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -42,8 +42,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
-from pydantic_core import core_schema
+from pydantic_core import ErrorDetails, core_schema
 
+from gateway.jsontypes import Json, JsonObject
 from gateway.signals.reference import validate_municipality
 from gateway.validation import location
 from gateway.vocabulary import DataClass, Form, PartyType, Role, SubjectKind
@@ -302,6 +303,15 @@ class Interventions(_Closed):
     update_roles: list[Role]
 
 
+class CaseFile(_Closed):
+    """How the case director builds a case file, and why a hit may get a second open case."""
+
+    description: Text | None = None
+    edit_stages: list[Code] = Field(min_length=1)
+    reasons: dict[Code, Text] = Field(min_length=1)
+    second_case_reasons: dict[Code, Text]
+
+
 class Cases(_Closed):
     description: Text | None = None
     stages: list[Code] = Field(min_length=2)
@@ -314,6 +324,7 @@ class Cases(_Closed):
     approvers: dict[Role, Approver]
     signal_roles: list[Role]
     interventions: Interventions
+    case_file: CaseFile
 
 
 class SourceRestriction(_Closed):
@@ -392,7 +403,7 @@ _MESSAGES = {
 }
 
 
-def _message(error: Mapping[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind == "value_error":
         return str(error["msg"]).removeprefix("Value error, ")
@@ -408,17 +419,17 @@ def _message(error: Mapping[str, Any]) -> str:
     return _MESSAGES.get(kind, f"ongeldige waarde ({kind})")
 
 
-def _allowed(ctx: Mapping[str, Any]) -> str:
+def _allowed(ctx: Mapping[str, object]) -> str:
     """pydantic's ``'a', 'b' or 'c'`` (the allowed values, never the input) in Dutch."""
     return str(ctx.get("expected", "")).replace("' or '", "' of '")
 
 
-def _path(loc: tuple[Any, ...]) -> str:
+def _path(loc: tuple[int | str, ...]) -> str:
     where = location(loc)
     return ROOT if where == "body" else f"{ROOT}.{where}"
 
 
-def _schema_problem(error: Mapping[str, Any]) -> Problem:
+def _schema_problem(error: ErrorDetails) -> Problem:
     loc = tuple(error["loc"])
     if loc and loc[-1] == "[key]":
         # A map key that is not allowed (a party id, a data class, a partner type...).
@@ -433,7 +444,7 @@ def _schema_problem(error: Mapping[str, Any]) -> Problem:
     return Problem(_path(loc), _message(error))
 
 
-def covenant_problems(document: Any) -> list[Problem]:
+def covenant_problems(document: Json) -> list[Problem]:
     """Every problem of the covenant data (the content of ``covenant/data.json``).
 
     First anything that does not fit the models (all of it, not just the first); only when the
@@ -454,7 +465,7 @@ def covenant_problems(document: Any) -> list[Problem]:
     return nulls + list(_references(covenant))
 
 
-def parse(document: Any) -> CovenantData:
+def parse(document: Json) -> CovenantData:
     """The models over ``document``; raises pydantic's :class:`ValidationError`.
 
     Validated as JSON (strict JSON types: a number in quotes is text, 5.0 is not a whole number),
@@ -463,7 +474,7 @@ def parse(document: Any) -> CovenantData:
     return CovenantData.model_validate_json(json.dumps(document, ensure_ascii=False))
 
 
-def _nulls(value: Any, path: str) -> Iterator[str]:
+def _nulls(value: object, path: str) -> Iterator[str]:
     """JSON null anywhere: no key of the covenant takes null (leave an optional key out)."""
     if value is None:
         yield path
@@ -591,6 +602,7 @@ def _case_references(c: CovenantData) -> Iterator[Problem]:
         "cases.stages_requiring_approvals": cases.stages_requiring_approvals,
         "cases.interventions.assign_stages": interventions.assign_stages,
         "cases.interventions.update_stages": interventions.update_stages,
+        "cases.case_file.edit_stages": cases.case_file.edit_stages,
     }.items():
         stage_refs += _items(f"{r}.{where}", named)
     yield from _unknown(stage_refs, cases.stages, _CASE_STAGE)
@@ -617,7 +629,7 @@ def _case_references(c: CovenantData) -> Iterator[Problem]:
 def _citations(c: CovenantData) -> Iterator[Problem]:
     """Every "Convenant art. N lid M" names an article and member that exist in ``articles``."""
 
-    def walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    def walk(value: object, path: str) -> Iterator[tuple[str, str]]:
         if isinstance(value, str):
             yield path, value
         elif isinstance(value, dict):
@@ -649,7 +661,7 @@ class _EditorSchema(GenerateJsonSchema):
         return super().default_schema(schema)
 
 
-def covenant_json_schema() -> dict[str, Any]:
+def covenant_json_schema() -> JsonObject:
     """The JSON Schema (draft 2020-12) of ``covenant/data.json``, from the models above."""
     schema = CovenantData.model_json_schema(schema_generator=_EditorSchema)
     # The models' docstrings are written for developers; an editor shows the Dutch field
