@@ -1,9 +1,10 @@
 """The gateway's linkage and hits code as the linkage bench uses it, imported in this one place.
 
-``SqlLinker`` and ``HitWriter`` (and the hits list and network reads) may move out of
-``gateway.storage`` into the ``gateway.linkage`` and ``gateway.hits`` services; when they do,
-only this module changes. So does the ingest use case's store step, which the bench runs
-itself with timed collaborators swapped in (:data:`TIMED_NAMES` of :data:`ingest`).
+The linkage decisions live in ``gateway.linkage.incremental`` (``IncrementalLinker``) and the hit
+lifecycle in ``gateway.hits.refresh``; ``SqlLinker`` is that linker over the SQL ``LinkStore``
+and ``SqlHitStore`` the hits tables. When they move again, only this module changes. So does the
+ingest use case's store step, which the bench runs itself with timed collaborators swapped in
+(:data:`TIMED_NAMES` of :data:`ingest`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from gateway.linkage.rules import link_rules
 from gateway.signals import ingest
 from gateway.storage.hits import (
     HitFilter,
-    HitWriter,
+    SqlHitStore,
     cluster_members,
     decode_cursor,
     hub_ids,
@@ -27,8 +28,8 @@ from gateway.storage.signals import SqlSignalStore
 
 __all__ = [
     "HitFilter",
-    "HitWriter",
     "SignalFacts",
+    "SqlHitStore",
     "SqlLinker",
     "SqlSignalStore",
     "TIMED_NAMES",

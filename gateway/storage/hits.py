@@ -1,11 +1,9 @@
-"""Hits over SQL: re-evaluation after a batch, the RIEC's list, a hit's signals for the network
-view, and the hubs. Runs in the caller's transaction.
+"""Hits over SQL: the hit tables' reads and writes after a batch, the RIEC's list, a hit's signals
+for the network view, and the hubs. Runs in the caller's transaction.
 
-A hit's id is opaque and stable. It follows its cluster: when clusters merge, the oldest hit
-among them carries on and the others are marked ``samengevoegd`` (merged) pointing at it; when a
-cluster splits, the part keeping the cluster keeps the hit and a part that is a hit on its own
-gets a new one whose history says where it came from. A cluster that stops meeting the rule
-keeps its hit as ``vervallen`` (lapsed), which revives under the same id if it meets it again.
+A hit's id is opaque and stable; how it follows its cluster through merges and splits, and when
+it arises, changes, lapses or revives, is decided in :mod:`gateway.hits.refresh`, which writes
+through :class:`SqlHitStore`. Nothing here decides: it reads and writes what it is told.
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,8 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, exists, insert, or_, select, update
 
 from gateway.hits.network import MemberSignal
-from gateway.hits.summary import SignalFacts, facets
-from gateway.linkage.incremental import Changes
+from gateway.hits.summary import SignalFacts
+from gateway.jsontypes import JsonObject
 from gateway.storage.linkage import chunks
 from gateway.storage.signals import as_utc
 from gateway.storage.tables import (
@@ -43,15 +41,6 @@ _keys = LinkKeyRow.__table__
 
 OPEN, LAPSED, MERGED = "open", "vervallen", "samengevoegd"
 STATUSES = (OPEN, LAPSED, MERGED)
-
-
-@dataclass
-class Applied:
-    """What applying one judgement changed, for the ingest audit entry and log."""
-
-    new: int = 0
-    changed: int = 0
-    lapsed: int = 0
 
 
 def cluster_facts(
@@ -91,174 +80,129 @@ def new_hit_id() -> str:
     return "hit-" + secrets.token_hex(8)
 
 
-class HitWriter:
-    """Applies one batch's linkage changes and one ``hits`` decision to the hits tables."""
+@dataclass(frozen=True, slots=True)
+class HitValues:
+    """What a judgement says of a hit's cluster, as the hit row holds it."""
+
+    urgent: bool
+    signals: int
+    parties: int
+    reasons: list[str]
+    policy_revision: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredHit:
+    """A hit row as the lifecycle needs it."""
+
+    id: str
+    cluster_id: int | None
+    status: str
+    urgent: bool
+    signals: int
+    parties: int
+    reasons: list[str]
+    first_seen_at: datetime
+
+
+def _stored(row: Any) -> StoredHit:  # Any: a row of the hits table
+    return StoredHit(
+        row.id,
+        row.cluster_id,
+        row.status,
+        row.urgent,
+        row.signals,
+        row.parties,
+        list(row.reasons),
+        as_utc(row.first_seen_at),
+    )
+
+
+class SqlHitStore:
+    """The hits tables for one transaction; ``now`` stamps what it writes."""
 
     def __init__(self, connection: Connection, *, now: datetime) -> None:
         self._c = connection
         self._now = now
 
-    def live_clusters(self, changes: Changes) -> list[int]:
-        """The clusters a batch touched that still exist (absorbed ones live on in others)."""
-        return sorted(c for c in changes.touched if c not in changes.merged)
+    def hits_on(self, cluster_ids: Sequence[int]) -> list[StoredHit]:
+        """The hits of ``cluster_ids`` (a cluster holds at most one), one read."""
+        return [
+            _stored(row)
+            for row in self._c.execute(select(_hits).where(_hits.c.cluster_id.in_(cluster_ids)))
+        ]
 
-    def facts(
-        self,
-        changes: Changes,
-        live: Sequence[int],
-        *,
-        party_types: Mapping[str, str],
-        known: Mapping[int, list[SignalFacts]],
-    ) -> dict[int, list[SignalFacts]]:
-        """The facts of each live cluster: read, except those a batch made from its own rows
-        (``known``), which need no read and can hold no hit yet."""
-        found = cluster_facts(self._c, [c for c in live if c not in known], party_types)
-        found.update({c: list(f) for c, f in known.items() if c in changes.touched})
-        return found
-
-    def apply(
-        self,
-        changes: Changes,
-        live: Sequence[int],
-        facts: Mapping[int, list[SignalFacts]],
-        verdicts: Mapping[str, Any],
-        *,
-        revision: str,
-        barrier_of: Callable[[str], str | None],
-        known: Mapping[int, list[SignalFacts]],
-    ) -> Applied:
-        """Bring the hit rows of ``live`` clusters to ``verdicts`` (the ``hits`` policy's answer
-        per cluster id): a hit arises, changes, lapses or revives, each with its event."""
-        done = Applied()
-        existing = {
-            row.cluster_id: row
-            for chunk in chunks([c for c in live if c not in known])
-            for row in self._c.execute(select(_hits).where(_hits.c.cluster_id.in_(chunk)))
+    def hits_of(self, cluster_ids: Sequence[int]) -> dict[int, StoredHit]:
+        """Cluster -> its hit, for ``cluster_ids`` in chunks."""
+        return {
+            hit.cluster_id: hit
+            for chunk in chunks(list(cluster_ids))
+            for hit in self.hits_on(chunk)
+            if hit.cluster_id is not None
         }
-        origin_hits = self._origin_hits(changes, live)
-        for cid in live:
-            members = facts.get(cid, [])
-            verdict = verdicts.get(str(cid)) if members else None
-            is_hit = isinstance(verdict, dict) and verdict.get("hit") is True
-            row = existing.get(cid)
-            state = {
-                "urgent": bool(is_hit and verdict.get("urgent") is True),  # type: ignore[union-attr]
-                "signals": len(members),
-                "parties": len({f.party for f in members}),
-                "reasons": sorted(
-                    str(r.get("code"))
-                    for r in (verdict or {}).get("reasons", [])
-                    if isinstance(r, dict)
-                ),
-                "policy_revision": revision,
-            }
-            if is_hit and row is None:
-                hit_id = new_hit_id()
-                self._c.execute(
-                    insert(_hits).values(
-                        id=hit_id,
-                        cluster_id=cid,
-                        status=OPEN,
-                        first_seen_at=self._now,
-                        updated_at=self._now,
-                        **state,
-                    )
-                )
-                detail = {k: v for k, v in state.items() if k != "policy_revision"}
-                if cid in origin_hits:
-                    detail["afgesplitst_van"] = origin_hits[cid]
-                self._event(hit_id, "ontstaan", detail, state["policy_revision"])
-                self._set_facets(hit_id, members, barrier_of)
-                done.new += 1
-            elif row is not None:
-                status = OPEN if is_hit else LAPSED
-                before = {k: getattr(row, k) for k in ("urgent", "signals", "parties", "reasons")}
-                after = {k: state[k] for k in before}
-                if status == row.status and before == after:
-                    continue
-                self._c.execute(
-                    update(_hits)
-                    .where(_hits.c.id == row.id)
-                    .values(status=status, updated_at=self._now, **state)
-                )
-                event = (
-                    "gewijzigd"
-                    if status == row.status
-                    else ("herleefd" if status == OPEN else "vervallen")
-                )
-                self._event(row.id, event, after, state["policy_revision"])
-                self._set_facets(row.id, members, barrier_of)
-                if event == "vervallen":
-                    done.lapsed += 1
-                else:
-                    done.changed += 1
-        return done
 
-    def follow_merges(self, changes: Changes) -> int:
-        """Move hits of absorbed clusters to their survivor; the oldest hit carries on."""
-        by_survivor: dict[int, list[int]] = {}
-        for absorbed in changes.merged:
-            by_survivor.setdefault(changes.survivor(absorbed), []).append(absorbed)
-        merged = 0
-        for survivor, absorbed in sorted(by_survivor.items()):
-            rows = list(
-                self._c.execute(
-                    select(_hits.c.id, _hits.c.cluster_id, _hits.c.first_seen_at)
-                    .where(_hits.c.cluster_id.in_([survivor, *absorbed]))
-                    .order_by(_hits.c.first_seen_at, _hits.c.id)
-                )
+    def hit_ids_of(self, cluster_ids: Sequence[int]) -> dict[int, str]:
+        """Cluster -> the id of its hit, one read."""
+        return {
+            cid: hit_id
+            for cid, hit_id in self._c.execute(
+                select(_hits.c.cluster_id, _hits.c.id).where(_hits.c.cluster_id.in_(cluster_ids))
             )
-            if not rows:
-                continue
-            keeper, others = rows[0], rows[1:]
-            if others:
-                self._c.execute(
-                    update(_hits)
-                    .where(_hits.c.id.in_([r.id for r in others]))
-                    .values(
-                        cluster_id=None, status=MERGED, merged_into=keeper.id, updated_at=self._now
-                    )
-                )
-                for other in others:
-                    self._event(other.id, "samengevoegd", {"in": keeper.id}, "")
-                self._event(keeper.id, "opgenomen", {"hits": [r.id for r in others]}, "")
-                merged += len(others)
-            if keeper.cluster_id != survivor:
-                self._c.execute(
-                    update(_hits).where(_hits.c.id == keeper.id).values(cluster_id=survivor)
-                )
-        return merged
+        }
 
-    def _origin_hits(self, changes: Changes, live: Sequence[int]) -> dict[int, str]:
-        """For parts that split off: the hit of the cluster they left, if it had one."""
-        origins = {cid: changes.split_from[cid] for cid in live if cid in changes.split_from}
-        if not origins:
-            return {}
-        owners: dict[int, str] = dict(
-            self._c.execute(
-                select(_hits.c.cluster_id, _hits.c.id).where(
-                    _hits.c.cluster_id.in_(sorted(set(origins.values())))
-                )
-            ).all()
+    def insert_hit(self, hit_id: str, cluster_id: int, values: HitValues) -> None:
+        """A new open hit, first seen now."""
+        self._c.execute(
+            insert(_hits).values(
+                id=hit_id,
+                cluster_id=cluster_id,
+                status=OPEN,
+                first_seen_at=self._now,
+                updated_at=self._now,
+                **_columns(values),
+            )
         )
-        return {cid: owners[o] for cid, o in origins.items() if o in owners}
 
-    def _event(self, hit_id: str, event: str, detail: dict[str, Any], revision: str) -> None:
-        if revision:
-            detail = {**detail, "policy_revision": revision}
+    def update_hit(self, hit_id: str, status: str, values: HitValues) -> None:
+        self._c.execute(
+            update(_hits)
+            .where(_hits.c.id == hit_id)
+            .values(status=status, updated_at=self._now, **_columns(values))
+        )
+
+    def merge_hits(self, keeper: str, others: Sequence[str]) -> None:
+        """``others`` are merged into ``keeper`` and leave their clusters."""
+        self._c.execute(
+            update(_hits)
+            .where(_hits.c.id.in_(others))
+            .values(cluster_id=None, status=MERGED, merged_into=keeper, updated_at=self._now)
+        )
+
+    def move_hit(self, hit_id: str, cluster_id: int) -> None:
+        self._c.execute(update(_hits).where(_hits.c.id == hit_id).values(cluster_id=cluster_id))
+
+    def add_event(self, hit_id: str, event: str, detail: JsonObject) -> None:
         self._c.execute(
             insert(_events).values(hit_id=hit_id, at=self._now, event=event, detail=detail)
         )
 
-    def _set_facets(
-        self, hit_id: str, members: Sequence[SignalFacts], barrier_of: Callable[[str], str | None]
-    ) -> None:
+    def set_facets(self, hit_id: str, values: Sequence[tuple[str, str]]) -> None:
+        """Replace the hit's facets with ``values`` (facet, value)."""
         self._c.execute(delete(_facets).where(_facets.c.hit_id == hit_id))
-        values = sorted(facets(members, barrier_of))
         if values:
             self._c.execute(
                 insert(_facets), [{"hit_id": hit_id, "facet": f, "value": v} for f, v in values]
             )
+
+
+def _columns(values: HitValues) -> dict[str, object]:
+    return {
+        "urgent": values.urgent,
+        "signals": values.signals,
+        "parties": values.parties,
+        "reasons": values.reasons,
+        "policy_revision": values.policy_revision,
+    }
 
 
 # -- reading ------------------------------------------------------------------------------------
