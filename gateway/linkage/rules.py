@@ -49,7 +49,7 @@ class LinkRules:
         return key.signals > self.hub_threshold
 
 
-def link_rules(data: Mapping[str, Any]) -> LinkRules:
+def link_rules(data: Mapping[str, Any]) -> LinkRules:  # Any: policy data, checked here
     """The rules in ``data`` (the merged policy data); a wrong value is a configuration error
     naming its path, never a silent default, since it changes who is linked to whom."""
     where = "data.covenant.linkage"

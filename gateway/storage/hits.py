@@ -234,7 +234,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 def list_hits(
     connection: Connection, where: HitFilter, *, limit: int, after: tuple[datetime, str] | None
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[JsonObject], str | None]:
     """A page of hits, newest change first, and the cursor of the next page."""
     query = select(_hits)
     if where.status is not None:
@@ -287,7 +287,10 @@ def hit_facets(connection: Connection, hit_ids: Sequence[str]) -> dict[str, dict
     return found
 
 
-def hit_summary(row: Any, facet_values: Mapping[str, list[str]]) -> dict[str, Any]:
+def hit_summary(
+    row: Any,  # Any: a row of the hits table
+    facet_values: Mapping[str, list[str]],
+) -> JsonObject:
     return {
         "id": row.id,
         "status": row.status,
@@ -305,11 +308,11 @@ def hit_summary(row: Any, facet_values: Mapping[str, list[str]]) -> dict[str, An
     }
 
 
-def get_hit(connection: Connection, hit_id: str) -> Any | None:
+def get_hit(connection: Connection, hit_id: str) -> Any | None:  # Any: a row of the hits table
     return connection.execute(select(_hits).where(_hits.c.id == hit_id)).one_or_none()
 
 
-def history(connection: Connection, hit_id: str) -> list[dict[str, Any]]:
+def history(connection: Connection, hit_id: str) -> list[JsonObject]:
     return [
         {"at": as_utc(r.at).isoformat(), "event": r.event, "detail": r.detail}
         for r in connection.execute(
@@ -367,7 +370,7 @@ def hub_ids(connection: Connection, pseudonyms: Sequence[bytes]) -> dict[bytes, 
     return found
 
 
-def list_hubs(connection: Connection) -> list[dict[str, Any]]:
+def list_hubs(connection: Connection) -> list[JsonObject]:
     return [
         {
             "id": r.hub_id,
