@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
+from gateway.jsontypes import Json, JsonObject
 from gateway.parties.covenant import Party
 
 
@@ -81,7 +81,7 @@ class CaseState:
     opened_at: datetime | None = None
 
 
-def requester(party: Party, roles: Iterable[str]) -> dict[str, Any]:
+def requester(party: Party, roles: Iterable[str]) -> JsonObject:
     return {
         "party": party.id,
         "type": party.type.value,
@@ -98,7 +98,7 @@ def aliases(subs: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def case_document(case: CaseState, alias: dict[str, str]) -> dict[str, Any]:
+def case_document(case: CaseState, alias: dict[str, str]) -> JsonObject:
     return {
         "id": case.id,
         "stage": case.stage.value,
@@ -123,11 +123,11 @@ def decision_input(
     action: CaseAction,
     *,
     now: datetime,
-    requester: dict[str, Any],
+    requester: JsonObject,
     case: CaseState,
     sub: str,
-    **step: Any,
-) -> dict[str, Any]:
+    **step: Json,
+) -> JsonObject:
     """The ``case`` input for one step; ``sub`` (the employee acting) gets an alias too, so an
     approval by someone who approved before is recognisable."""
     alias = aliases([*(a.sub for a in case.approvals), sub])

@@ -14,7 +14,9 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
+
+from gateway.jsontypes import JsonObject
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,19 +33,28 @@ class MemberSignal:
     """(pseudonym, kind, role): the pseudonym joins nodes and is never shown."""
 
 
+class _Node(TypedDict):
+    """A node while the view is built; its roles become a sorted list in the view."""
+
+    id: str
+    kind: str
+    roles: set[str]
+    signals: int
+
+
 def network_view(
     members: Sequence[MemberSignal],
     *,
     party_types: Mapping[str, str],
     hubs: Mapping[bytes, str],
     rng: random.Random | None = None,
-) -> dict[str, Any]:
+) -> JsonObject:
     rng = rng or random.Random(secrets.randbits(64))
     pseudonyms = sorted({p for m in members for p, _, _ in m.subjects})
     rng.shuffle(pseudonyms)
     node_id = {p: f"n{index + 1}" for index, p in enumerate(pseudonyms)}
-    nodes: dict[bytes, dict[str, Any]] = {}
-    edges: list[dict[str, Any]] = []
+    nodes: dict[bytes, _Node] = {}
+    edges: list[JsonObject] = []
     ordered = sorted(members, key=lambda m: (m.observed_at.strftime("%Y-%m"), rng.random()))
     for index, member in enumerate(ordered):
         links = []
@@ -66,9 +77,9 @@ def network_view(
                 "subjects": sorted(links, key=lambda link: (link["node"], link["role"])),
             }
         )
-    view_nodes = []
+    view_nodes: list[JsonObject] = []
     for pseudonym, node in nodes.items():
-        entry = {**node, "roles": sorted(node["roles"]), "hub": pseudonym in hubs}
+        entry: JsonObject = {**node, "roles": sorted(node["roles"]), "hub": pseudonym in hubs}
         if pseudonym in hubs:
             entry["hub_id"] = hubs[pseudonym]
         view_nodes.append(entry)

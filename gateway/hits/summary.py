@@ -12,7 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
+
+from gateway.jsontypes import JsonObject
+
+if TYPE_CHECKING:
+    from gateway.signals.service import NewSignal
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +35,16 @@ class SignalFacts:
     municipality: str
 
 
-def _grouped(facts: Iterable[SignalFacts]) -> tuple[tuple[tuple[Any, ...], int], ...]:
+# Alike signals: (party, form, sorted indicators, minor, day), and how many of them.
+_Alike: TypeAlias = tuple[str, str, tuple[str, ...], bool, str]
+_Grouped: TypeAlias = tuple[tuple[_Alike, int], ...]
+
+
+def _grouped(facts: Iterable[SignalFacts]) -> _Grouped:
     """Alike signals of a cluster, counted: hashable, so alike clusters are found cheaply."""
-    groups: dict[tuple[Any, ...], int] = {}
+    groups: dict[_Alike, int] = {}
     for f in facts:
-        key = (
+        key: _Alike = (
             f.party,
             f.form,
             tuple(sorted(set(f.indicators))),
@@ -45,7 +55,7 @@ def _grouped(facts: Iterable[SignalFacts]) -> tuple[tuple[tuple[Any, ...], int],
     return tuple(sorted(groups.items()))
 
 
-def _signals(grouped: tuple[tuple[tuple[Any, ...], int], ...]) -> list[dict[str, Any]]:
+def _signals(grouped: _Grouped) -> list[JsonObject]:
     return [
         {
             "party": party,
@@ -59,7 +69,7 @@ def _signals(grouped: tuple[tuple[tuple[Any, ...], int], ...]) -> list[dict[str,
     ]
 
 
-def cluster_input(cluster_id: int, facts: Iterable[SignalFacts]) -> dict[str, Any]:
+def cluster_input(cluster_id: int, facts: Iterable[SignalFacts]) -> JsonObject:
     """One cluster of the ``hits`` input, alike signals grouped under ``count``."""
     return {"id": str(cluster_id), "signals": _signals(_grouped(facts))}
 
@@ -68,7 +78,7 @@ def cluster_input(cluster_id: int, facts: Iterable[SignalFacts]) -> dict[str, An
 class EvaluationInput:
     """The ``hits`` input, and which real clusters each of its entries stands for."""
 
-    document: dict[str, Any]
+    document: JsonObject
     clusters: dict[str, list[int]]
 
 
@@ -78,7 +88,7 @@ def evaluation_input(
     """The whole ``hits`` input for the clusters one batch changed: one evaluation, not one per
     cluster. Clusters that look alike to the rules (most often: new single signals of one kind)
     are sent once; the rules judge a cluster by what is in it, never by which one it is."""
-    entries: dict[tuple[Any, ...], dict[str, Any]] = {}
+    entries: dict[_Grouped, JsonObject] = {}
     members: dict[str, list[int]] = {}
     for cid, facts in sorted(clusters.items()):
         key = _grouped(facts)
@@ -94,7 +104,12 @@ def evaluation_input(
 
 
 def batch_facts(
-    rows: Sequence[Any], positions: Sequence[int], *, cluster_id: int, party: str, party_type: str
+    rows: Sequence[NewSignal],
+    positions: Sequence[int],
+    *,
+    cluster_id: int,
+    party: str,
+    party_type: str,
 ) -> list[SignalFacts]:
     """Facts of a cluster made of this batch's rows alone (``NewSignal``), without a read."""
     return [

@@ -15,10 +15,11 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from gateway.audit.chain import canonical_json
 from gateway.errors import Conflict, FieldError
+from gateway.jsontypes import JsonObject
 from gateway.signals.models import SignalIn, content_fingerprint
 from gateway.vocabulary import SignalState
 
@@ -268,12 +269,12 @@ def status(store: SignalStore, *, party: str, ref: str) -> SignalStatus | None:
 class PolicyInput:
     """The ``ingest`` decision's input, and which batch positions each policy signal stands for."""
 
-    document: dict[str, Any]
+    document: JsonObject
     positions: list[list[int]]
 
 
 def policy_input(
-    *, party: dict[str, Any], caller: dict[str, Any], signals: Sequence[SignalIn], now: datetime
+    *, party: JsonObject, caller: JsonObject, signals: Sequence[SignalIn], now: datetime
 ) -> PolicyInput:
     """The ``ingest`` input for a whole batch: metadata and codes, never pseudonyms or refs.
 
@@ -284,7 +285,7 @@ def policy_input(
     ``positions`` maps each back to the batch.
     """
     kinds: dict[str, int] = {}
-    documents: list[dict[str, Any]] = []
+    documents: list[JsonObject] = []
     positions: list[list[int]] = []
     for position, s in enumerate(signals):
         document = {
