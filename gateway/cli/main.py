@@ -21,6 +21,7 @@ from gateway.errors import ConfigurationError
 from gateway.settings import Settings
 
 if TYPE_CHECKING:
+    from gateway.crypto.signing import Ed25519PrivateKey, Ed25519PublicKey
     from gateway.runtime import Runtime
 
 T = TypeVar("T")
@@ -324,7 +325,9 @@ def audit_checkpoint() -> None:
     sys.stdout.write(checkpoint.sign(text, origin, signer()))
 
 
-def _audit_identity(settings: Settings):  # type: ignore[no-untyped-def]
+def _audit_identity(
+    settings: Settings,
+) -> tuple[str, Ed25519PublicKey, Callable[[], Ed25519PrivateKey]]:
     """(origin, public key, signer loader) of the audit log: covenant and keys only."""
     from gateway.parties.covenant import load_covenant
     from gateway.runtime import audit_origin, audit_public_key, audit_signer, gateway_public_keys
@@ -335,7 +338,7 @@ def _audit_identity(settings: Settings):  # type: ignore[no-untyped-def]
     except ConfigurationError as exc:
         raise _fail(exc) from None
 
-    def signer():  # type: ignore[no-untyped-def]
+    def signer() -> Ed25519PrivateKey:
         try:
             return audit_signer(settings.private_keys_dir, covenant.gateway_id)
         except ConfigurationError as exc:

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection
 
@@ -31,6 +30,7 @@ from gateway.audit import store as audit
 from gateway.audit.chain import AuditEvent
 from gateway.errors import ConfigurationError
 from gateway.hits.refresh import refresh_hits
+from gateway.jsontypes import Json
 from gateway.linkage.rules import link_rules
 from gateway.parties.release_keys import BEGINNING, ReleaseKey
 from gateway.runtime import Runtime
@@ -205,8 +205,8 @@ def release_key_upkeep(rt: Runtime, *, dry_run: bool) -> KeyUpkeep:
 def _reseal(
     connection: Connection,
     kid: str,
-    private_records: Mapping[str, Mapping[str, Any]],
-    target: Mapping[str, Any],
+    private_records: Mapping[str, Mapping[str, Json]],
+    target: Mapping[str, Json],
 ) -> None:
     """Open every version still sealed to ``kid`` and seal it to ``target``, in memory only."""
     opener = sealing.Opener(private_records)

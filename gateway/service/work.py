@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from gateway.audit import store as audit
 from gateway.audit.chain import AuditEvent
+from gateway.jsontypes import Json
 from gateway.policy.engine import Decision
 from gateway.service.actor import Actor
 from gateway.storage import decisions
@@ -29,7 +29,7 @@ class Work:
     connection: Connection
     now: datetime
 
-    def record(self, point: str, document: Mapping[str, Any], decision: Decision) -> None:
+    def record(self, point: str, document: Mapping[str, Json], decision: Decision) -> None:
         """Store the decision with the exact input it was made on (for ``policy simulate``)."""
         decisions.record(
             self.connection,
@@ -45,8 +45,8 @@ class Work:
         self,
         actor: Actor | None,
         event: str,
-        obj: Mapping[str, Any],
-        detail: Mapping[str, Any],
+        obj: Mapping[str, Json],
+        detail: Mapping[str, Json],
         revision: str,
     ) -> int:
         """Append one audit entry in this transaction; returns its sequence number."""

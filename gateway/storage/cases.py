@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from gateway.cases.model import Approval, CaseState, HitFacts, Intervention, Stage
+from gateway.jsontypes import JsonObject
 from gateway.storage.hits import hit_facets
 from gateway.storage.linkage import chunks
 from gateway.storage.signals import as_utc
@@ -134,7 +134,7 @@ def load(connection: Connection, case_id: str, *, lock: bool = False) -> CaseSta
     )
 
 
-def history(connection: Connection, case_id: str) -> list[dict[str, Any]]:
+def history(connection: Connection, case_id: str) -> list[JsonObject]:
     return [
         {
             "at": as_utc(r.at).isoformat(),
@@ -155,7 +155,7 @@ def record_event(
     event: str,
     *,
     party: str,
-    detail: dict[str, Any],
+    detail: JsonObject,
     revision: str,
     now: datetime,
 ) -> None:
@@ -177,9 +177,11 @@ def set_stage(connection: Connection, case_id: str, stage: Stage, now: datetime)
     )
 
 
-def own_current_signals(connection: Connection, party: str, refs: Sequence[str]) -> dict[str, Any]:
-    """ref -> the current version's row (id and metadata) of ``party``'s own signals."""
-    found: dict[str, Any] = {}
+def own_current_signals(
+    connection: Connection, party: str, refs: Sequence[str]
+) -> dict[str, Row[int, str, str, list[str]]]:
+    """ref -> the current version's row (id, ref, form, indicators) of ``party``'s own signals."""
+    found: dict[str, Row[int, str, str, list[str]]] = {}
     for chunk in chunks(list(refs)):
         for row in connection.execute(
             select(_signals.c.id, _signals.c.ref, _signals.c.form, _signals.c.indicators).where(
