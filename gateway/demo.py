@@ -254,8 +254,25 @@ def run_demo(workdir: Path, *, console: Console, seed: int = 2026) -> JsonObject
                 **director,
             )
             case_id = case["id"]
+            # The case file: the director takes the people of the network along, not the hubs
+            # (a hub links nobody), and sees which signals hang on by one single key only.
+            network = calls(RIEC, "GET", f"/v1/cases/{case_id}/network", **director)
+            people = [n["id"] for n in network["nodes"] if not n["hub"]]
+            weak = sum(1 for e in network["edges"] if e["joined_by"].startswith("een-sleutel"))
+            built = calls(
+                RIEC,
+                "POST",
+                f"/v1/cases/{case_id}/file",
+                {"reason": "betrokkene_casus", "add_subjects": people},
+                **director,
+            )
+            console.print(
+                f"   casusdossier: {built['subjects_added']} betrokkenen en "
+                f"{built['signals_added']} signalen uit een netwerk van "
+                f"{network['counts']['signals']} signalen ({weak} hangen aan één sleutel)"
+            )
             calls(RIEC, "POST", f"/v1/cases/{case_id}/transitions", {"to": "weging"}, **director)
-            console.print(f"   {case_id}: dossiervorming → weging ({case['signals']} signalen)")
+            console.print(f"   {case_id}: dossiervorming → weging")
 
             step(
                 "6. Vier ogen",

@@ -11,6 +11,7 @@ from typing import Any
 
 from gateway.audit import store as audit
 from tests.support import Caller, batch, pseudonym, signal
+from tests.test_release_api import build_case_file
 
 RIEC = "riec-rr"
 DIRECTOR = {"roles": ["casusregisseur"], "claims": {"sub": "regisseur-01"}}
@@ -62,7 +63,8 @@ def test_the_case_director_opens_a_case_from_a_hit(caller, server):
     assert response.status_code == 201, response.text
     case = response.json()
     assert case["stage"] == "dossiervorming" and case["hit"] == hit_id
-    assert case["signals"] == 2 and case["participants"] == sorted(PARTICIPANTS)
+    # The case file starts empty: the director builds it from the network (tests/test_case_file.py).
+    assert case["signals"] == 0 and case["participants"] == sorted(PARTICIPANTS)
     assert case["next_stages"] == ["weging", "gesloten"]
     assert [e["event"] for e in case["history"]] == ["open"]
     _, rt = server
@@ -138,7 +140,7 @@ def test_participants_add_their_own_signals_and_others_cannot(caller, server):
     # Another party's ref is not found, as if it did not exist.
     assert post(caller, "gemeente-rotterdam", target, {"refs": [extra["ref"]]}).status_code == 404
     case = caller.call(RIEC, "GET", f"/v1/cases/{case_id}", roles=["analist"]).json()
-    assert case["signals"] == 3
+    assert case["signals"] == 1  # the file was empty: only the signal the participant added
     assert caller.call("belastingdienst", "GET", f"/v1/cases/{case_id}").status_code == 404
 
 
@@ -195,6 +197,9 @@ def test_the_reporter_sees_in_case_then_closed_and_nothing_of_the_case(caller, s
     status = f"/v1/signals/{first['ref']}/status"
     assert caller.call("gemeente-rotterdam", "GET", status).json()["state"] == "linked"
     case_id = open_case(caller, hit_id).json()["id"]
+    # Opening a case takes nothing along: the signal is in a case once it is in its file.
+    assert caller.call("gemeente-rotterdam", "GET", status).json()["state"] == "linked"
+    build_case_file(caller, case_id)
     body = caller.call("gemeente-rotterdam", "GET", status).json()
     assert body["state"] == "in_case" and case_id not in json.dumps(body)
     closed = to_stage(caller, case_id, "gesloten")

@@ -44,6 +44,7 @@ TABLES = {
     "cases",
     "case_participants",
     "case_signals",
+    "case_subjects",
     "case_events",
     "case_approvals",
     "case_interventions",

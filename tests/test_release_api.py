@@ -110,6 +110,7 @@ def case_in_meeting(
     )
     assert opened.status_code == 201, opened.text
     case_id = opened.json()["id"]
+    build_case_file(caller, case_id)
     assert (
         post(
             caller, RIEC, f"/v1/cases/{case_id}/transitions", {"to": "weging"}, **DIRECTOR
@@ -123,6 +124,23 @@ def case_in_meeting(
     )
     assert moved.status_code == 200, moved.text
     return case_id, sent
+
+
+def build_case_file(caller: Caller, case_id: str, *, subjects: list[str] | None = None) -> dict:
+    """The case director takes the given subjects (all, by default) with their signals into the
+    case file; the answer is the network view afterwards."""
+    network = caller.call(RIEC, "GET", f"/v1/cases/{case_id}/network", **DIRECTOR)
+    assert network.status_code == 200, network.text
+    handles = subjects if subjects is not None else [n["id"] for n in network.json()["nodes"]]
+    edited = post(
+        caller,
+        RIEC,
+        f"/v1/cases/{case_id}/file",
+        {"reason": "betrokkene_casus", "add_subjects": handles},
+        **DIRECTOR,
+    )
+    assert edited.status_code == 200, edited.text
+    return caller.call(RIEC, "GET", f"/v1/cases/{case_id}/network", **DIRECTOR).json()
 
 
 def fetch_and_open(caller: Caller, keys_dir: Path, party: str, package_id: str) -> dict:

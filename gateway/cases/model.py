@@ -33,6 +33,8 @@ class CaseAction(StrEnum):
     OPEN = "open"
     TRANSITION = "transition"
     ADD_SIGNALS = "add_signals"
+    EDIT_FILE = "edit_file"
+    VIEW_FILE = "view_file"
     ASSIGN_INTERVENTION = "assign_intervention"
     UPDATE_INTERVENTION = "update_intervention"
     APPROVE = "approve"

@@ -14,6 +14,7 @@ from typing import Any
 from gateway.cases import steps, view
 from gateway.cases.model import CaseAction, CaseState, Stage
 from gateway.cases.view import CaseView
+from gateway.crypto.handles import new_case_key
 from gateway.errors import FieldError, NotFound, PolicyRefused
 from gateway.observability.logs import get_logger
 from gateway.runtime import Runtime
@@ -87,10 +88,15 @@ def open_case(
     purpose: str,
     participants: Sequence[str],
     split_meeting: bool,
+    second_case_reason: str | None = None,
 ) -> CaseView:
-    """The RIEC's case director opens a case from a hit; the answer is the new case."""
+    """The RIEC's case director opens a case from a hit; the answer is the new case, with an
+    empty case file (:mod:`gateway.cases.casefile`). A hit that has an open case gets a second
+    one only for a reason the covenant names (``second_case_reason``)."""
+    closed = str(rt.policy.data.get("covenant", {}).get("cases", {}).get("closed_stage", ""))
     with rt.unit_of_work.read() as work:
         facts = store.hit_facts(work.connection, hit)
+        open_cases = store.open_cases_on_hit(work.connection, hit, closed)
     if facts is None:
         raise NotFound("geen hit met dit kenmerk")
     draft = CaseState(
@@ -101,7 +107,13 @@ def open_case(
         split_meeting=split_meeting,
         participants=tuple(sorted(set(participants))),
     )
-    asked = steps.ask(rt, actor, CaseAction.OPEN, draft)
+    asked = steps.ask(
+        rt,
+        actor,
+        CaseAction.OPEN,
+        draft,
+        {"open_cases": open_cases, "second_case_reason": second_case_reason},
+    )
     with rt.unit_of_work.write() as work:
         case_id = store.create(
             work.connection,
@@ -110,6 +122,7 @@ def open_case(
             participants=draft.participants,
             split_meeting=split_meeting,
             opened_by=actor.party.id,
+            handle_key=new_case_key(),
             now=work.now,
         )
         opened = Opened(facts.id, len(draft.participants))

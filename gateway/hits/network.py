@@ -48,14 +48,28 @@ def network_view(
     party_types: Mapping[str, str],
     hubs: Mapping[bytes, str],
     rng: random.Random | None = None,
+    node_ids: Mapping[bytes, str] | None = None,
+    edge_ids: Mapping[int, str] | None = None,
 ) -> JsonObject:
+    """``node_ids``/``edge_ids``: stable handles (a case's, gateway.crypto.handles) instead of
+    ids drawn for this view alone."""
     rng = rng or random.Random(secrets.randbits(64))
     pseudonyms = sorted({p for m in members for p, _, _ in m.subjects})
     rng.shuffle(pseudonyms)
-    node_id = {p: f"n{index + 1}" for index, p in enumerate(pseudonyms)}
+    node_id = (
+        dict(node_ids)
+        if node_ids is not None
+        else {p: f"n{index + 1}" for index, p in enumerate(pseudonyms)}
+    )
     nodes: dict[bytes, _Node] = {}
     edges: list[JsonObject] = []
-    ordered = sorted(members, key=lambda m: (m.observed_at.strftime("%Y-%m"), rng.random()))
+    ordered = sorted(
+        members,
+        key=lambda m: (
+            m.observed_at.strftime("%Y-%m"),
+            edge_ids[m.signal_id] if edge_ids is not None else str(rng.random()),
+        ),
+    )
     for index, member in enumerate(ordered):
         links = []
         for pseudonym, kind, role in member.subjects:
@@ -68,7 +82,7 @@ def network_view(
             links.append({"node": node_id[pseudonym], "role": role})
         edges.append(
             {
-                "id": f"s{index + 1}",
+                "id": edge_ids[member.signal_id] if edge_ids is not None else f"s{index + 1}",
                 "form": member.form,
                 "indicators": sorted(member.indicators),
                 "certainty": member.certainty,
@@ -83,7 +97,7 @@ def network_view(
         if pseudonym in hubs:
             entry["hub_id"] = hubs[pseudonym]
         view_nodes.append(entry)
-    view_nodes.sort(key=lambda n: int(n["id"][1:]))
+    view_nodes.sort(key=lambda n: str(n["id"]) if node_ids is not None else int(str(n["id"])[1:]))
     return {
         "nodes": view_nodes,
         "edges": edges,

@@ -303,6 +303,15 @@ class Interventions(_Closed):
     update_roles: list[Role]
 
 
+class CaseFile(_Closed):
+    """How the case director builds a case file, and why a hit may get a second open case."""
+
+    description: Text | None = None
+    edit_stages: list[Code] = Field(min_length=1)
+    reasons: dict[Code, Text] = Field(min_length=1)
+    second_case_reasons: dict[Code, Text]
+
+
 class Cases(_Closed):
     description: Text | None = None
     stages: list[Code] = Field(min_length=2)
@@ -315,6 +324,7 @@ class Cases(_Closed):
     approvers: dict[Role, Approver]
     signal_roles: list[Role]
     interventions: Interventions
+    case_file: CaseFile
 
 
 class SourceRestriction(_Closed):
@@ -592,6 +602,7 @@ def _case_references(c: CovenantData) -> Iterator[Problem]:
         "cases.stages_requiring_approvals": cases.stages_requiring_approvals,
         "cases.interventions.assign_stages": interventions.assign_stages,
         "cases.interventions.update_stages": interventions.update_stages,
+        "cases.case_file.edit_stages": cases.case_file.edit_stages,
     }.items():
         stage_refs += _items(f"{r}.{where}", named)
     yield from _unknown(stage_refs, cases.stages, _CASE_STAGE)

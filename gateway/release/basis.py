@@ -38,6 +38,8 @@ class Basis:
     """The signals that carry the client's consent."""
     acute_danger: bool
     revision: str
+    subjects: str = ""
+    """A digest of the case file's subjects (which people the release may name)."""
 
     @classmethod
     def of(
@@ -48,13 +50,16 @@ class Basis:
         consent: Iterable[str],
         acute_danger: bool,
         revision: str,
+        subjects: Iterable[bytes] = (),
     ) -> Basis:
+        people = hashlib.sha256(b"".join(sorted(set(subjects)))).hexdigest()
         return cls(
             tuple(sorted(set(signals))),
             tuple(sorted(set(embargoed))),
             tuple(sorted(set(consent))),
             bool(acute_danger),
             revision,
+            people,
         )
 
     def as_dict(self) -> JsonObject:
@@ -64,6 +69,7 @@ class Basis:
             "consent": list(self.consent),
             "acute_danger": self.acute_danger,
             "revision": self.revision,
+            "subjects": self.subjects,
         }
 
     def digest(self) -> str:
@@ -80,9 +86,12 @@ class Basis:
                 )
             ]
         found: list[Change] = []
-        if list(self.signals) != earlier.get("signals"):
+        if list(self.signals) != earlier.get("signals") or self.subjects != earlier.get("subjects"):
             found.append(
-                Change("dossier-gewijzigd", "Het casusdossier bevat andere signalen of versies.")
+                Change(
+                    "dossier-gewijzigd",
+                    "Het casusdossier bevat andere betrokkenen, signalen of versies.",
+                )
             )
         if list(self.embargoed) != earlier.get("embargoed"):
             found.append(

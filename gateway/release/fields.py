@@ -8,7 +8,7 @@ An opened signal is what the adapter sealed: ``{"v": 1, "subjects": [{"kind", "r
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -122,3 +122,29 @@ def parse_content(plaintext: bytes) -> JsonObject:
     if not isinstance(document, dict) or document.get("v") != 1:
         raise ValueError("unknown sealed document version")
     return document
+
+
+def only_file_subjects(
+    content: JsonObject,
+    stored: Sequence[tuple[bytes, str]],
+    file_subjects: Collection[bytes],
+) -> tuple[JsonObject, int]:
+    """The content with only the subjects the case file holds, and how many were left out.
+
+    The sealed subjects are the signal's subjects in the order the adapter listed them, the same
+    order in which their pseudonyms are stored, so the i-th sealed subject is the i-th stored one.
+    Where the two do not line up (another count, another kind at a place), no subject of the
+    signal is passed on: the gateway cannot tell whom a value is about, so it withholds it.
+    """
+    sealed = content.get("subjects", [])
+    subjects = sealed if isinstance(sealed, list) else []
+    aligned = len(subjects) == len(stored) and all(
+        isinstance(s, Mapping) and s.get("kind") == kind
+        for s, (_, kind) in zip(subjects, stored, strict=False)
+    )
+    kept: list[Json] = (
+        [s for s, (p, _) in zip(subjects, stored, strict=True) if p in file_subjects]
+        if aligned
+        else []
+    )
+    return {**content, "subjects": kept}, len(subjects) - len(kept)

@@ -15,7 +15,7 @@ the next, numbered release (:mod:`gateway.release.basis`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -32,7 +32,7 @@ from gateway.observability.logs import get_logger
 from gateway.policy.engine import Decision
 from gateway.release import packages as pkg
 from gateway.release.basis import Basis, supplier_embargo_holds
-from gateway.release.fields import OpenedSignal, parse_content
+from gateway.release.fields import OpenedSignal, only_file_subjects, parse_content
 from gateway.runtime import Runtime
 from gateway.service.actor import Actor
 from gateway.storage import cases as case_store
@@ -57,13 +57,26 @@ class Prepared:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class FileScope:
+    """Whom a release may name: the case file's subjects, and each signal's stored subjects in
+    the order it listed them (to find them in the sealed content)."""
+
+    subjects: frozenset[bytes]
+    stored: Mapping[int, Sequence[tuple[bytes, str]]]
+
+
 def open_signals(
     rt: Runtime,
     rows: Sequence[Any],  # Any: signal rows as releases.case_signal_rows returns them
-) -> list[pkg.SignalMeta]:
-    """The case's signal rows, opened with the gateway's release keys; in memory only."""
+    scope: FileScope | None = None,
+) -> tuple[list[pkg.SignalMeta], int]:
+    """The case's signal rows, opened with the gateway's release keys; in memory only. With a
+    ``scope``, each keeps only the case file's subjects; the second value counts those left
+    out."""
     opener = sealing.Opener(rt.release_keys.private_records())
     found = []
+    outside = 0
     for row in rows:
         context = sealing.SealContext(party=row.party, ref=row.ref, version=row.version)
         try:
@@ -74,6 +87,11 @@ def open_signals(
             raise Unavailable(
                 "een signaal van de casus kon niet worden geopend; er is niets verstrekt"
             ) from None
+        if scope is not None:
+            content, left_out = only_file_subjects(
+                content, scope.stored.get(row.id, ()), scope.subjects
+            )
+            outside += left_out
         opened = OpenedSignal(
             id=f"s{row.id}",
             party=row.party,
@@ -96,7 +114,7 @@ def open_signals(
                 },
             )
         )
-    return found
+    return found, outside
 
 
 def prepare(
@@ -108,8 +126,9 @@ def prepare(
     meeting_part: str | None,
     acute_danger: bool,
     now: datetime,
+    scope: FileScope | None = None,
 ) -> Prepared:
-    signals = open_signals(rt, rows)
+    signals, outside = open_signals(rt, rows, scope)
     participants = []
     for party_id in case.participants:
         party = rt.covenant.party(party_id)
@@ -185,6 +204,7 @@ def prepare(
         "packages": len(prepared.packages),
         "records": sum(p["released"] for p in prepared.packages),
         "withheld": sum(len(r.withheld) for r in outcome),
+        "subjects_outside_file": outside,
     }
     return prepared
 
@@ -217,6 +237,7 @@ def basis_of(
     acute_danger: bool,
     revision: str,
     now: datetime,
+    subjects: Iterable[bytes] = (),
 ) -> Basis:
     """The facts a release of these signals rests on today (see :mod:`gateway.release.basis`)."""
     today = now.astimezone(AMSTERDAM).date()
@@ -235,6 +256,7 @@ def basis_of(
         consent=(f"s{row.id}" for row in rows if row.consent),
         acute_danger=acute_danger,
         revision=revision,
+        subjects=subjects,
     )
 
 
@@ -252,7 +274,17 @@ def release_case(
         if case is None:
             raise NotFound("geen casus met dit kenmerk")
         rows = releases.case_signal_rows(work.connection, case_id)
-        basis = basis_of(rows, acute_danger=acute_danger, revision=rt.policy.revision, now=now)
+        scope = FileScope(
+            frozenset(case_store.file_subjects(work.connection, case_id)),
+            releases.signal_subjects(work.connection, [row.id for row in rows]),
+        )
+        basis = basis_of(
+            rows,
+            acute_danger=acute_danger,
+            revision=rt.policy.revision,
+            now=now,
+            subjects=scope.subjects,
+        )
         same = releases.with_basis(work.connection, case_id, part, basis.digest())
         if same is not None:
             return _earlier(work.connection, same)
@@ -265,6 +297,7 @@ def release_case(
         meeting_part=meeting_part,
         acute_danger=acute_danger,
         now=now,
+        scope=scope,
     )
     decision = prepared.decision
     if not decision.allow:
@@ -284,7 +317,13 @@ def release_case(
             revision=decision.revision,
         )
     # The revision that decided, should the policy have been reloaded since the lookup above.
-    basis = basis_of(rows, acute_danger=acute_danger, revision=decision.revision, now=now)
+    basis = basis_of(
+        rows,
+        acute_danger=acute_danger,
+        revision=decision.revision,
+        now=now,
+        subjects=scope.subjects,
+    )
     number = previous.number + 1 if previous is not None else 1
     prepared.summary.update(
         {

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Row, func, insert, select, update
 
 from gateway.cases.model import Approval, CaseState, HitFacts, Intervention, Stage
+from gateway.hits.network import MemberSignal
 from gateway.jsontypes import JsonObject
 from gateway.storage.hits import hit_facets
 from gateway.storage.linkage import chunks
@@ -19,9 +20,11 @@ from gateway.storage.tables import (
     CaseParticipantRow,
     CaseRow,
     CaseSignalRow,
+    CaseSubjectRow,
     HitRow,
     InterventionRow,
     SignalRow,
+    SubjectRow,
 )
 
 _cases = CaseRow.__table__
@@ -32,6 +35,8 @@ _approvals = ApprovalRow.__table__
 _interventions = InterventionRow.__table__
 _hits = HitRow.__table__
 _signals = SignalRow.__table__
+_case_subjects = CaseSubjectRow.__table__
+_subjects = SubjectRow.__table__
 
 
 def new_id(prefix: str) -> str:
@@ -60,9 +65,10 @@ def create(
     participants: Sequence[str],
     split_meeting: bool,
     opened_by: str,
+    handle_key: bytes,
     now: datetime,
 ) -> str:
-    """A new case in ``dossiervorming`` holding the hit's current signals."""
+    """A new case in ``dossiervorming`` with an empty case file (the director builds it)."""
     case_id = new_id("case")
     connection.execute(
         insert(_cases).values(
@@ -74,18 +80,163 @@ def create(
             opened_by=opened_by,
             opened_at=now,
             updated_at=now,
+            handle_key=handle_key,
         )
     )
     connection.execute(
         insert(_participants), [{"case_id": case_id, "party": p} for p in sorted(participants)]
     )
-    cluster = hit_cluster(connection, hit.id)
-    if cluster is not None:
-        ids = connection.execute(
-            select(_signals.c.id).where(_signals.c.cluster_id == cluster)
-        ).scalars()
-        add_signals(connection, case_id, list(ids), added_by=opened_by, now=now)
     return case_id
+
+
+def open_cases_on_hit(connection: Connection, hit_id: str, closed_stage: str) -> int:
+    """How many cases on this hit are not closed."""
+    return connection.execute(
+        select(func.count())
+        .select_from(_cases)
+        .where(_cases.c.hit_id == hit_id, _cases.c.stage != closed_stage)
+    ).scalar_one()
+
+
+def handle_key(connection: Connection, case_id: str) -> bytes | None:
+    key = connection.execute(
+        select(_cases.c.handle_key).where(_cases.c.id == case_id)
+    ).scalar_one_or_none()
+    return bytes(key) if key is not None else None
+
+
+def hit_cluster_of_case(connection: Connection, case_id: str) -> int | None:
+    """The cluster of the hit the case was opened from (None once that hit merged away)."""
+    return connection.execute(
+        select(_hits.c.cluster_id)
+        .join(_cases, _cases.c.hit_id == _hits.c.id)
+        .where(_cases.c.id == case_id)
+    ).scalar_one_or_none()
+
+
+def file_signal_ids(connection: Connection, case_id: str) -> set[int]:
+    return set(
+        connection.execute(
+            select(_case_signals.c.signal_id).where(_case_signals.c.case_id == case_id)
+        ).scalars()
+    )
+
+
+def signal_members(connection: Connection, signal_ids: Sequence[int]) -> list[MemberSignal]:
+    """The given current signals with their subjects, as the network view reads them."""
+    rows: list[Row[int, str, str, list[str], str, datetime]] = []
+    for chunk in chunks(sorted(set(signal_ids))):
+        rows += connection.execute(
+            select(
+                _signals.c.id,
+                _signals.c.party,
+                _signals.c.form,
+                _signals.c.indicators,
+                _signals.c.certainty,
+                _signals.c.observed_at,
+            ).where(_signals.c.id.in_(chunk), _signals.c.is_current)
+        ).all()
+    subjects: dict[int, list[tuple[bytes, str, str]]] = {}
+    for chunk in chunks([r.id for r in rows]):
+        for signal_id, pseudonym, kind, role in connection.execute(
+            select(
+                _subjects.c.signal_id, _subjects.c.pseudonym, _subjects.c.kind, _subjects.c.role
+            )
+            .where(_subjects.c.signal_id.in_(chunk))
+            .order_by(_subjects.c.id)
+        ):
+            subjects.setdefault(signal_id, []).append((bytes(pseudonym), kind, role))
+    return [
+        MemberSignal(
+            r.id,
+            r.party,
+            r.form,
+            tuple(r.indicators),
+            r.certainty,
+            as_utc(r.observed_at),
+            tuple(subjects.get(r.id, [])),
+        )
+        for r in rows
+    ]
+
+
+def file_subjects(connection: Connection, case_id: str) -> dict[bytes, str]:
+    """The case file's subjects: pseudonym -> kind."""
+    return {
+        bytes(p): kind
+        for p, kind in connection.execute(
+            select(_case_subjects.c.pseudonym, _case_subjects.c.kind).where(
+                _case_subjects.c.case_id == case_id
+            )
+        )
+    }
+
+
+def current_signals_with(
+    connection: Connection, pseudonyms: Sequence[bytes]
+) -> dict[bytes, set[int]]:
+    """Pseudonym -> the current signals that carry it."""
+    found: dict[bytes, set[int]] = {}
+    for chunk in chunks(list(pseudonyms)):
+        for pseudonym, signal_id in connection.execute(
+            select(_subjects.c.pseudonym, _subjects.c.signal_id)
+            .join(_signals, _signals.c.id == _subjects.c.signal_id)
+            .where(_subjects.c.pseudonym.in_(chunk), _signals.c.is_current)
+        ):
+            found.setdefault(bytes(pseudonym), set()).add(signal_id)
+    return found
+
+
+def add_subjects(
+    connection: Connection,
+    case_id: str,
+    subjects: Sequence[tuple[bytes, str]],
+    *,
+    added_by: str,
+    reason: str,
+    now: datetime,
+) -> int:
+    """Add (pseudonym, kind) subjects not in the file yet; returns how many were new."""
+    present = file_subjects(connection, case_id)
+    new = [(p, k) for p, k in dict(subjects).items() if p not in present]
+    if new:
+        connection.execute(
+            insert(_case_subjects),
+            [
+                {
+                    "case_id": case_id,
+                    "pseudonym": p,
+                    "kind": k,
+                    "added_by": added_by,
+                    "added_at": now,
+                    "reason": reason,
+                }
+                for p, k in new
+            ],
+        )
+    return len(new)
+
+
+def remove_subjects(connection: Connection, case_id: str, pseudonyms: Sequence[bytes]) -> int:
+    removed = 0
+    for chunk in chunks(list(pseudonyms)):
+        removed += connection.execute(
+            _case_subjects.delete().where(
+                _case_subjects.c.case_id == case_id, _case_subjects.c.pseudonym.in_(chunk)
+            )
+        ).rowcount
+    return removed
+
+
+def remove_signals(connection: Connection, case_id: str, signal_ids: Sequence[int]) -> int:
+    removed = 0
+    for chunk in chunks(list(signal_ids)):
+        removed += connection.execute(
+            _case_signals.delete().where(
+                _case_signals.c.case_id == case_id, _case_signals.c.signal_id.in_(chunk)
+            )
+        ).rowcount
+    return removed
 
 
 def load(connection: Connection, case_id: str, *, lock: bool = False) -> CaseState | None:
@@ -193,7 +344,13 @@ def own_current_signals(
 
 
 def add_signals(
-    connection: Connection, case_id: str, signal_ids: Sequence[int], *, added_by: str, now: datetime
+    connection: Connection,
+    case_id: str,
+    signal_ids: Sequence[int],
+    *,
+    added_by: str,
+    now: datetime,
+    reason: str | None = None,
 ) -> int:
     """Add signals not in the case yet; returns how many were new."""
     present = set(
@@ -206,7 +363,13 @@ def add_signals(
         connection.execute(
             insert(_case_signals),
             [
-                {"case_id": case_id, "signal_id": i, "added_by": added_by, "added_at": now}
+                {
+                    "case_id": case_id,
+                    "signal_id": i,
+                    "added_by": added_by,
+                    "added_at": now,
+                    "reason": reason,
+                }
                 for i in new
             ],
         )

@@ -8,13 +8,15 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from gateway.storage.linkage import chunks
 from gateway.storage.signals import as_utc
-from gateway.storage.tables import CaseSignalRow, PackageRow, ReleaseRow, SignalRow
+from gateway.storage.tables import CaseSignalRow, PackageRow, ReleaseRow, SignalRow, SubjectRow
 
 _releases = ReleaseRow.__table__
 _packages = PackageRow.__table__
 _signals = SignalRow.__table__
 _case_signals = CaseSignalRow.__table__
+_subjects = SubjectRow.__table__
 
 
 def case_signal_rows(connection: Connection, case_id: str) -> list[Any]:
@@ -32,6 +34,21 @@ def case_signal_rows(connection: Connection, case_id: str) -> list[Any]:
     for row in connection.execute(current):
         seen.setdefault(row.id, row)
     return list(seen.values())
+
+
+def signal_subjects(
+    connection: Connection, signal_ids: Sequence[int]
+) -> dict[int, list[tuple[bytes, str]]]:
+    """Per signal its subjects as (pseudonym, kind), in the order the signal listed them."""
+    found: dict[int, list[tuple[bytes, str]]] = {}
+    for chunk in chunks(sorted(set(signal_ids))):
+        for signal_id, pseudonym, kind in connection.execute(
+            select(_subjects.c.signal_id, _subjects.c.pseudonym, _subjects.c.kind)
+            .where(_subjects.c.signal_id.in_(chunk))
+            .order_by(_subjects.c.id)
+        ):
+            found.setdefault(signal_id, []).append((bytes(pseudonym), kind))
+    return found
 
 
 def latest(

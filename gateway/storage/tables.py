@@ -335,6 +335,8 @@ class CaseRow(_Row, table=True):
     opened_by: str = Field(max_length=64)
     opened_at: datetime = Field(sa_type=_utc())
     updated_at: datetime = Field(sa_type=_utc())
+    handle_key: bytes | None = Field(default=None, sa_type=LargeBinary(32))
+    """The key of the case's subject and signal handles (gateway.crypto.handles)."""
 
 
 class CaseParticipantRow(_Row, table=True):
@@ -347,7 +349,7 @@ class CaseParticipantRow(_Row, table=True):
 
 
 class CaseSignalRow(_Row, table=True):
-    """A signal in a case: the hit's signals when it was opened, and those partners added."""
+    """A signal in a case file: chosen by the case director, or added by its own supplier."""
 
     __tablename__ = "case_signals"
     __table_args__ = (Index("ix_case_signals_signal_id", "signal_id"),)
@@ -356,6 +358,21 @@ class CaseSignalRow(_Row, table=True):
     signal_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     added_by: str = Field(max_length=64)
     added_at: datetime = Field(sa_type=_utc())
+    reason: str | None = Field(default=None, max_length=64)
+
+
+class CaseSubjectRow(_Row, table=True):
+    """A person or other subject the case is about, by pseudonym (never shown; the case
+    director picks it by its handle). A release passes on only these subjects' details."""
+
+    __tablename__ = "case_subjects"
+
+    case_id: str = Field(primary_key=True, max_length=32)
+    pseudonym: bytes = Field(sa_column=Column(LargeBinary(64), primary_key=True))
+    kind: str = Field(max_length=16)
+    added_by: str = Field(max_length=64)
+    added_at: datetime = Field(sa_type=_utc())
+    reason: str = Field(max_length=64)
 
 
 class CaseEventRow(_Row, table=True):

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.api.problems import parse_body
 from gateway.api.security import runtime, signed_call
 from gateway.auth.signed_calls import VerifiedCall
-from gateway.cases import service
+from gateway.cases import casefile, service
 from gateway.cases.model import Stage
 from gateway.jsontypes import JsonObject
 from gateway.service.actor import Actor
@@ -37,6 +37,23 @@ class OpenCase(_Body):
     purpose: Annotated[str, Field(pattern=_CODE)]
     participants: Annotated[list[Annotated[str, Field(pattern=_CODE)]], Field(min_length=1)]
     split_meeting: bool = False
+    second_case_reason: Annotated[str | None, Field(pattern=_CODE)] = None
+
+
+_HANDLES = Annotated[
+    list[Annotated[str, Field(pattern=r"^[ps][0-9a-f]{12}$")]], Field(max_length=500)
+]
+
+
+class EditFile(_Body):
+    """Subjects (``p...``) and signals (``s...``) by their handles in the case's network."""
+
+    reason: Annotated[str, Field(pattern=_CODE)]
+    add_subjects: _HANDLES = []
+    remove_subjects: _HANDLES = []
+    add_signals: _HANDLES = []
+    remove_signals: _HANDLES = []
+    with_signals: bool = True
 
 
 class Transition(_Body):
@@ -74,12 +91,36 @@ def open_case(request: Request, call: Caller) -> JsonObject:
         purpose=body.purpose,
         participants=body.participants,
         split_meeting=body.split_meeting,
+        second_case_reason=body.second_case_reason,
     ).as_dict()
 
 
 @router.get("/{case_id}", summary="A case: stage, participants, approvals, interventions, history")
 def get_case(request: Request, call: Caller, case_id: CaseId) -> JsonObject:
     return service.view_case(runtime(request), actor=Actor.of(call), case_id=case_id).as_dict()
+
+
+@router.get("/{case_id}/network", summary="The case's network, to build its case file")
+def case_network(request: Request, call: Caller, case_id: CaseId) -> JsonObject:
+    return casefile.view_file_network(
+        runtime(request), actor=Actor.of(call), case_id=case_id
+    ).as_dict()
+
+
+@router.post("/{case_id}/file", summary="Add or remove subjects and signals of the case file")
+def edit_file(request: Request, call: Caller, case_id: CaseId) -> JsonObject:
+    body: EditFile = parse_body(EditFile, request)
+    return casefile.edit_file(
+        runtime(request),
+        actor=Actor.of(call),
+        case_id=case_id,
+        reason=body.reason,
+        add_subjects=body.add_subjects,
+        remove_subjects=body.remove_subjects,
+        add_signals=body.add_signals,
+        remove_signals=body.remove_signals,
+        with_signals=body.with_signals,
+    ).as_dict()
 
 
 @router.post("/{case_id}/transitions", summary="Move the case to its next stage, or close it")

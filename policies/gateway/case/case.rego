@@ -31,7 +31,7 @@ decision := {
 	"aggregates_only": aggregates_only,
 }
 
-actions := {"open", "transition", "add_signals", "assign_intervention", "update_intervention", "approve", "view"}
+actions := {"open", "transition", "add_signals", "edit_file", "view_file", "assign_intervention", "update_intervention", "approve", "view"}
 
 blockers contains lib.reason(
 	"actie-onbekend",
@@ -99,10 +99,10 @@ requester_is_director if {
 
 blockers contains lib.reason(
 	"verzoeker-geen-casusregisseur",
-	"Alleen de casusregisseur van het RIEC opent een casus, zet hem in een volgende fase of sluit hem, en wijst interventies toe.",
+	"Alleen de casusregisseur van het RIEC opent een casus, bouwt het casusdossier, zet de casus in een volgende fase of sluit hem, en wijst interventies toe.",
 	"Convenant art. 4 lid 2; art. 19 lid 1, 2 en 6",
 ) if {
-	action in {"open", "transition", "assign_intervention"}
+	action in {"open", "transition", "assign_intervention", "edit_file", "view_file"}
 	not requester_is_director
 }
 
@@ -113,7 +113,7 @@ blockers contains lib.reason(
 	sprintf("De casus is gesloten (fase %q); er kan niets meer aan veranderen.", [closed_stage]),
 	"Convenant art. 19 lid 3",
 ) if {
-	action in actions - {"open", "view"}
+	action in actions - {"open", "view", "view_file"}
 	stage == closed_stage
 }
 
@@ -551,6 +551,98 @@ grounds contains lib.reason(
 ) if {
 	approving
 	allow
+}
+
+# =============================================================================================
+# edit_file / view_file: the case director builds the case file from the hit's network view
+# (which subjects and which signals the case is about), in the stages the covenant names, each
+# change with a reason code from data.covenant.cases.case_file.reasons
+# =============================================================================================
+
+editing_file if action == "edit_file"
+
+case_file := cases.case_file
+
+file_change := field(input, "file", {})
+
+file_reason := field(file_change, "reason", "")
+
+file_change_count := sum([n |
+	some key in ["add_subjects", "remove_subjects", "add_signals", "remove_signals"]
+	n := field(file_change, key, 0)
+	is_number(n)
+])
+
+blockers contains lib.reason(
+	"dossier-fase",
+	sprintf("Het casusdossier wordt gebouwd in fase %s; de casus is in fase %q.", [concat(" of ", case_file.edit_stages), stage]),
+	"AVG art. 5 lid 1 sub c; Convenant art. 19 lid 1",
+) if {
+	editing_file
+	stage != closed_stage
+	not stage in case_file.edit_stages
+}
+
+blockers contains lib.reason(
+	"dossier-reden-onbekend",
+	sprintf("Reden %v is geen redencode voor het casusdossier; bekend zijn: %s.", [file_reason, concat(", ", sort(object.keys(case_file.reasons)))]),
+	"AVG art. 5 lid 2; Convenant art. 19 lid 1",
+) if {
+	editing_file
+	not case_file.reasons[file_reason]
+}
+
+blockers contains lib.reason(
+	"dossier-geen-wijziging",
+	"Er is niets om aan het casusdossier toe te voegen of eruit te halen.",
+	"Convenant art. 19 lid 1",
+) if {
+	editing_file
+	file_change_count == 0
+}
+
+grounds contains lib.reason(
+	"dossier-gewijzigd",
+	sprintf("De casusregisseur wijzigt het casusdossier: %s.", [case_file.reasons[file_reason]]),
+	"AVG art. 5 lid 1 sub c; Convenant art. 19 lid 1",
+) if {
+	editing_file
+	allow
+}
+
+grounds contains lib.reason(
+	"dossier-inzage-regie",
+	"De casusregisseur ziet het netwerk van de hit om het casusdossier te bouwen (pseudoniem, zonder waarden).",
+	"Convenant art. 19 lid 1",
+) if {
+	action == "view_file"
+	allow
+}
+
+# A hit with an open case gets a second one only for a reason the covenant names.
+open_cases := field(input, "open_cases", 0)
+
+second_case_reason := field(input, "second_case_reason", null)
+
+blockers contains lib.reason(
+	"hit-heeft-open-casus",
+	sprintf("Op deze hit loopt al een casus. Een tweede casus kan alleen met een reden uit het convenant (%s).", [concat(", ", sort(object.keys(case_file.second_case_reasons)))]),
+	"AVG art. 5 lid 1 sub c; Convenant art. 19 lid 1",
+) if {
+	opening
+	is_number(open_cases)
+	open_cases > 0
+	not case_file.second_case_reasons[second_case_reason]
+}
+
+grounds contains lib.reason(
+	"tweede-casus",
+	sprintf("Tweede casus op deze hit: %s.", [case_file.second_case_reasons[second_case_reason]]),
+	"Convenant art. 19 lid 1",
+) if {
+	opening
+	open_cases > 0
+	case_file.second_case_reasons[second_case_reason]
 }
 
 # =============================================================================================

@@ -769,3 +769,83 @@ test_intervention_statuses_are_coherent if {
 		}
 	}
 }
+
+# =============================================================================================
+# edit_file / view_file: the case file, and a second case on a hit
+# =============================================================================================
+
+pinned_case_file := {
+	"edit_stages": ["dossiervorming", "weging"],
+	"reasons": {"betrokkene_casus": "Hoort bij de casus.", "alleen_via_knooppunt": "Alleen via een knooppunt."},
+	"second_case_reasons": {"ander_doel": "Een ander doel."},
+}
+
+edit_file(requester, stage, change) := d if {
+	d := case.decision with input as request("edit_file", requester, {"stage": stage}, {"file": change})
+		with data.covenant.cases.case_file as pinned_case_file
+}
+
+add_two_subjects := {"reason": "betrokkene_casus", "add_subjects": 2, "remove_subjects": 0, "add_signals": 3, "remove_signals": 0}
+
+test_the_director_builds_the_case_file_with_a_reason if {
+	d := edit_file(director, "dossiervorming", add_two_subjects)
+	d.allow
+	"dossier-gewijzigd" in codes(d)
+	weging := edit_file(director, "weging", object.union(add_two_subjects, {"reason": "alleen_via_knooppunt"}))
+	weging.allow
+}
+
+test_only_the_director_builds_the_case_file if {
+	d := edit_file(police_participant, "dossiervorming", add_two_subjects)
+	not d.allow
+	"verzoeker-geen-casusregisseur" in codes(d)
+}
+
+test_the_case_file_needs_a_known_reason_and_a_change if {
+	unknown := edit_file(director, "dossiervorming", object.union(add_two_subjects, {"reason": "zomaar"}))
+	not unknown.allow
+	codes(unknown) == {"dossier-reden-onbekend"}
+	nothing := edit_file(director, "dossiervorming", {"reason": "betrokkene_casus", "add_subjects": 0, "remove_subjects": 0, "add_signals": 0, "remove_signals": 0})
+	not nothing.allow
+	codes(nothing) == {"dossier-geen-wijziging"}
+}
+
+test_the_case_file_is_fixed_from_the_casusoverleg_on if {
+	some stage in ["casusoverleg", "toewijzing", "uitvoering", "evaluatie"]
+	d := edit_file(director, stage, add_two_subjects)
+	not d.allow
+	codes(d) == {"dossier-fase"}
+}
+
+test_a_closed_case_file_does_not_change_but_can_be_viewed if {
+	d := edit_file(director, "gesloten", add_two_subjects)
+	not d.allow
+	"casus-gesloten" in codes(d)
+	seen := case.decision with input as request("view_file", director, {"stage": "gesloten"}, {})
+	seen.allow
+}
+
+test_only_the_director_views_the_network_for_the_case_file if {
+	d := case.decision with input as request("view_file", police_participant, {}, {})
+	not d.allow
+	"verzoeker-geen-casusregisseur" in codes(d)
+}
+
+open_with(step) := d if {
+	d := case.decision with input as request("open", director, {}, step)
+		with data.covenant.thresholds.proportionality as pinned_proportionality
+		with data.covenant.cases.case_file as pinned_case_file
+}
+
+test_a_second_case_on_a_hit_needs_a_covenant_reason if {
+	first := open_with({"open_cases": 0})
+	first.allow
+	second := open_with({"open_cases": 1})
+	not second.allow
+	"hit-heeft-open-casus" in codes(second)
+	unknown := open_with({"open_cases": 1, "second_case_reason": "liever"})
+	not unknown.allow
+	with_reason := open_with({"open_cases": 2, "second_case_reason": "ander_doel"})
+	with_reason.allow
+	"tweede-casus" in codes(with_reason)
+}
