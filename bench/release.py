@@ -6,7 +6,9 @@ on the same input as the baseline, in the same run.
 
 The case: six participants (police, OM, municipality, labour inspectorate, care coordinator, a
 non-signatory municipality), 50 signals from six partners with mixed data classes, minors,
-an embargo, consent, source protection, free text and reporter fields.
+an embargo, consent, source protection, free text and reporter fields. It is a case file: each
+signal names a person, a BSN, an address and a phone number, and the file holds the people of
+every other signal and all addresses, so the release also leaves out the subjects outside it.
 
     .venv/bin/python bench/release.py [--calls 200]
 """
@@ -30,7 +32,7 @@ sys.path.insert(0, str(REPO))
 from bench.harness import add_gogc_option, apply_gogc, dev_keys, percentile  # noqa: E402
 from gateway import sealing  # noqa: E402
 from gateway.cases.model import Approval, CaseState, HitFacts, Stage  # noqa: E402
-from gateway.release.service import prepare  # noqa: E402
+from gateway.release.service import FileScope, prepare  # noqa: E402
 from gateway.runtime import Runtime  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from gateway.storage.database import create_db_engine, migrate  # noqa: E402
@@ -114,6 +116,17 @@ def make_rows(rt: Runtime, rng: random.Random) -> list[SimpleNamespace]:
     return rows
 
 
+KINDS = ("persoon", "bsn", "adres", "telefoon")
+
+
+def make_scope(rows: list[SimpleNamespace]) -> FileScope:
+    """Each row's subjects as stored (in the order sealed) and the case file's subjects."""
+    stored = {row.id: [(f"{kind}-{row.id}".encode(), kind) for kind in KINDS] for row in rows}
+    chosen = {f"persoon-{row.id}".encode() for row in rows if row.id % 2 == 0}
+    chosen |= {f"adres-{row.id}".encode() for row in rows}
+    return FileScope(frozenset(chosen), stored)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200)
@@ -130,6 +143,7 @@ def main() -> None:
             Settings(database_url=url, keys_dir=public, private_keys_dir=private), engine=engine
         )
         rows = make_rows(rt, random.Random(7))
+        scope = make_scope(rows)
         now = datetime.now(UTC)
         case = CaseState(
             id="case-0000000000000001",
@@ -152,7 +166,14 @@ def main() -> None:
 
         def once() -> object:
             return prepare(
-                rt, case, rows, requester=requester, meeting_part=None, acute_danger=False, now=now
+                rt,
+                case,
+                rows,
+                requester=requester,
+                meeting_part=None,
+                acute_danger=False,
+                now=now,
+                scope=scope,
             )
 
         first = once()
@@ -169,9 +190,11 @@ def main() -> None:
             once()
             whole.append((time.perf_counter() - started) * 1000)
         print(
-            f"release of a 50-signal case, {len(PARTICIPANTS)} participants, "
+            f"release of a 50-signal case file, {len(PARTICIPANTS)} participants, "
             f"{first.counts['packages']} packages, {first.counts['records']} records, "
-            f"{first.counts['withheld']} withheld; {args.calls} calls"
+            f"{first.counts['withheld']} withheld, "
+            f"{first.counts['subjects_outside_file']} subjects outside the case file; "
+            f"{args.calls} calls"
         )
         print(
             f"decision alone (baseline)  p50 {statistics.median(decision_only):6.1f} ms"
