@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
+from gateway.jsontypes import JsonObject
 from gateway.storage.linkage import chunks
 from gateway.storage.signals import as_utc
 from gateway.storage.tables import CaseSignalRow, PackageRow, ReleaseRow, SignalRow, SubjectRow
@@ -19,7 +20,9 @@ _case_signals = CaseSignalRow.__table__
 _subjects = SubjectRow.__table__
 
 
-def case_signal_rows(connection: Connection, case_id: str) -> list[Any]:
+def case_signal_rows(
+    connection: Connection, case_id: str
+) -> list[Any]:  # Any: a signal row (SQLAlchemy Core rows have no static column types)
     """The case's signals, each in the version now current (a signal corrected after it joined
     the case is released as corrected; one withdrawn by expiry is gone)."""
     version = _signals.alias("joined")
@@ -30,7 +33,7 @@ def case_signal_rows(connection: Connection, case_id: str) -> list[Any]:
         .where(_case_signals.c.case_id == case_id, _signals.c.is_current)
         .order_by(_signals.c.id)
     )
-    seen: dict[int, Any] = {}
+    seen: dict[int, Any] = {}  # Any: a signal row (Core rows: no static column types)
     for row in connection.execute(current):
         seen.setdefault(row.id, row)
     return list(seen.values())
@@ -88,7 +91,8 @@ def supersede(connection: Connection, release_id: str, *, by: str, now: datetime
     )
 
 
-def packages_of_release(connection: Connection, release_id: str) -> list[Any]:
+def packages_of_release(connection: Connection, release_id: str) -> list[Row[str, str, int, int]]:
+    """(id, recipient, released, withheld) of each package of the release."""
     return list(
         connection.execute(
             select(
@@ -110,8 +114,8 @@ def store(
     requested_by: str,
     now: datetime,
     revision: str,
-    summary: dict[str, Any],
-    packages: Sequence[dict[str, Any]],
+    summary: JsonObject,
+    packages: Sequence[Mapping[str, object]],
     number: int = 1,
     predecessor: str | None = None,
     basis_digest: str | None = None,
@@ -140,11 +144,13 @@ def store(
         )
 
 
-def package_for(connection: Connection, package_id: str) -> Any | None:
+def package_for(
+    connection: Connection, package_id: str
+) -> Any | None:  # Any: a package row (SQLAlchemy Core rows have no static column types)
     return connection.execute(select(_packages).where(_packages.c.id == package_id)).one_or_none()
 
 
-def packages_for_recipient(connection: Connection, party: str) -> list[dict[str, Any]]:
+def packages_for_recipient(connection: Connection, party: str) -> list[JsonObject]:
     return [
         {
             "id": r.id,
