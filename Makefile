@@ -28,6 +28,7 @@ run: setup
 test: setup
 	$(BIN)/ruff check gateway adapters bench tests
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	bash .ci/ensure-postgres
 	$(BIN)/python -m pytest
 
