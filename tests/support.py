@@ -78,6 +78,33 @@ def signal(ref: str | None = None, **overrides: Any) -> dict[str, Any]:
     return document
 
 
+def sealed_signal_with(
+    rt: Runtime,
+    party: str,
+    subjects: list[tuple[str, str, str, Any]],
+    details: dict[str, str],
+    **meta: Any,
+) -> dict[str, Any]:
+    """A wire signal with (kind, role, pseudonym, clear value) subjects whose sealed part holds
+    real clear content, sealed as an adapter seals it: the sealed subjects in the same order as
+    the pseudonymised ones."""
+    document = signal(
+        subjects=[{"kind": k, "role": r, "pseudonym": p} for k, r, p, _ in subjects], **meta
+    )
+    content = {
+        "v": 1,
+        "subjects": [{"kind": k, "role": r, "value": v} for k, r, _, v in subjects],
+        "details": details,
+    }
+    blob = sealing.seal(
+        json.dumps(content).encode(),
+        recipient=rt.release_key(),
+        context=sealing.SealContext(party=party, ref=document["ref"], version=1),
+    )
+    document["sealed"] = b64u(blob)
+    return document
+
+
 def batch(*signals: dict[str, Any]) -> bytes:
     return json.dumps({"signals": list(signals)}).encode()
 

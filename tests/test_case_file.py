@@ -5,17 +5,15 @@ those, only the file's subjects; a second case on a hit needs a covenant reason.
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway import sealing
 from gateway.audit import store as audit
 from gateway.crypto.handles import signal_handle, subject_handle
-from tests.support import batch, pseudonym, signal
+from tests.support import batch, pseudonym, sealed_signal_with
 from tests.test_release_api import DIRECTOR, PRIVACY, RIEC, fetch_and_open, post
 
 VICTIM = {"family_name": "Zwaluwstaart", "given_names": "Mirela", "birth_date": "1999-04-02"}
@@ -23,23 +21,7 @@ NEIGHBOUR = {"family_name": "Oosterhuis", "given_names": "Teun", "birth_date": "
 
 
 def sealed(rt, party: str, subjects: list[tuple[str, str, str, Any]], **meta: Any) -> dict:
-    """A wire signal with (kind, role, pseudonym, clear value) subjects, sealed as an adapter
-    seals: the sealed subjects in the same order as the pseudonymised ones."""
-    document = signal(
-        subjects=[{"kind": k, "role": r, "pseudonym": p} for k, r, p, _ in subjects], **meta
-    )
-    content = {
-        "v": 1,
-        "subjects": [{"kind": k, "role": r, "value": v} for k, r, _, v in subjects],
-        "details": {"omschrijving": "Controle"},
-    }
-    blob = sealing.seal(
-        json.dumps(content).encode(),
-        recipient=rt.release_key(),
-        context=sealing.SealContext(party=party, ref=document["ref"], version=1),
-    )
-    document["sealed"] = base64.urlsafe_b64encode(blob).decode().rstrip("=")
-    return document
+    return sealed_signal_with(rt, party, subjects, {"omschrijving": "Controle"}, **meta)
 
 
 def send(caller, party: str, document: dict) -> None:

@@ -4,7 +4,6 @@ package behind; concurrent requests make one release."""
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import sys
@@ -16,12 +15,18 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from gateway import sealing
 from gateway.audit import store as audit
 from gateway.parties.keys import load_hpke_private
 from gateway.release.packages import open_package
 from gateway.storage.tables import PackageRow, ReleaseRow
-from tests.support import REPO, Caller, batch, env_without_gateway, pseudonym, signal
+from tests.support import (
+    REPO,
+    Caller,
+    batch,
+    env_without_gateway,
+    pseudonym,
+    sealed_signal_with,
+)
 
 RIEC = "riec-rr"
 DIRECTOR = {"roles": ["casusregisseur"], "claims": {"sub": "regisseur-01"}}
@@ -37,29 +42,17 @@ CARE = {
 
 
 def sealed_signal(rt, party: str, victim: str, *, details: dict[str, str], **meta: Any) -> dict:
-    """A wire signal whose sealed part holds real clear content, sealed as an adapter does."""
-    document = signal(
-        subjects=[
-            {"kind": "persoon", "role": "slachtoffer", "pseudonym": victim},
-            {"kind": "bsn", "role": "slachtoffer", "pseudonym": pseudonym()},
+    """A wire signal about ``victim`` (a name and a BSN) with real sealed content."""
+    return sealed_signal_with(
+        rt,
+        party,
+        [
+            ("persoon", "slachtoffer", victim, VICTIM_NAME),
+            ("bsn", "slachtoffer", pseudonym(), "111222333"),
         ],
+        details,
         **meta,
     )
-    content = {
-        "v": 1,
-        "subjects": [
-            {"kind": "persoon", "role": "slachtoffer", "value": VICTIM_NAME},
-            {"kind": "bsn", "role": "slachtoffer", "value": "111222333"},
-        ],
-        "details": details,
-    }
-    blob = sealing.seal(
-        json.dumps(content).encode(),
-        recipient=rt.release_key(),
-        context=sealing.SealContext(party=party, ref=document["ref"], version=1),
-    )
-    document["sealed"] = base64.urlsafe_b64encode(blob).decode().rstrip("=")
-    return document
 
 
 def post(caller: Caller, party: str, target: str, body: Any, **options: Any):

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, Table, func, insert, select, update
 
 from gateway.cases.model import Approval, CaseState, HitFacts, Intervention, Stage
 from gateway.hits.network import MemberSignal
@@ -217,26 +217,24 @@ def add_subjects(
     return len(new)
 
 
-def remove_subjects(connection: Connection, case_id: str, pseudonyms: Sequence[bytes]) -> int:
+def _delete_from_case(
+    connection: Connection, table: Table, column: str, case_id: str, values: Sequence[object]
+) -> int:
+    """Delete the case's rows of ``table`` whose ``column`` is one of ``values``; how many."""
     removed = 0
-    for chunk in chunks(list(pseudonyms)):
+    for chunk in chunks(list(values)):
         removed += connection.execute(
-            _case_subjects.delete().where(
-                _case_subjects.c.case_id == case_id, _case_subjects.c.pseudonym.in_(chunk)
-            )
+            table.delete().where(table.c.case_id == case_id, table.c[column].in_(chunk))
         ).rowcount
     return removed
+
+
+def remove_subjects(connection: Connection, case_id: str, pseudonyms: Sequence[bytes]) -> int:
+    return _delete_from_case(connection, _case_subjects, "pseudonym", case_id, pseudonyms)
 
 
 def remove_signals(connection: Connection, case_id: str, signal_ids: Sequence[int]) -> int:
-    removed = 0
-    for chunk in chunks(list(signal_ids)):
-        removed += connection.execute(
-            _case_signals.delete().where(
-                _case_signals.c.case_id == case_id, _case_signals.c.signal_id.in_(chunk)
-            )
-        ).rowcount
-    return removed
+    return _delete_from_case(connection, _case_signals, "signal_id", case_id, signal_ids)
 
 
 def load(connection: Connection, case_id: str, *, lock: bool = False) -> CaseState | None:
