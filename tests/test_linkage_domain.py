@@ -25,7 +25,7 @@ from gateway.linkage.incremental import (
     connected_parts,
     survivor_of,
 )
-from gateway.linkage.rules import KeyFacts, LinkRules
+from gateway.linkage.rules import CountedKey, KeyFacts, LinkRules
 
 RULES = LinkRules(frozenset({"bsn", "adres"}), hub_threshold=3)
 KINDS = ("bsn", "adres", "telefoon")  # telefoon does not link under RULES
@@ -313,7 +313,7 @@ def check(world: World, hubs: set[bytes]) -> None:
     for ps in links.values():
         for p in ps:
             counts[p] = counts.get(p, 0) + 1
-    hubs |= {p for p, n in counts.items() if rules.is_hub(KeyFacts(p, store.keys[p].kind, n))}
+    hubs |= {p for p, n in counts.items() if rules.is_hub(CountedKey(p, store.keys[p].kind, n))}
     by_cluster: dict[int, set[int]] = {}
     for s, c in store.cluster_of.items():
         if s not in store.current:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from gateway.linkage.components import DisjointSets
-from gateway.linkage.rules import KeyFacts, LinkRules
+from gateway.linkage.rules import CountedKey, LinkRules
 
 Subject = tuple[int, bytes, str]
 """A pseudonym one signal carries: (signal id, pseudonym, kind)."""
@@ -225,13 +225,14 @@ def connected_parts(
     return parts
 
 
-@dataclass
+@dataclass(slots=True)
 class _Key:
-    """A linking pseudonym as stored, plus this transaction's change to its count."""
+    """A linking pseudonym as stored, plus this transaction's change to its count; the
+    :class:`~gateway.linkage.rules.KeyFacts` the rules are asked about."""
 
     pseudonym: bytes
     kind: str
-    signals: int = 0
+    stored_signals: int = 0
     cluster_id: int | None = None
     hub_id: str | None = None
     stored: bool = False
@@ -239,12 +240,9 @@ class _Key:
     became_hub: bool = False
 
     @property
-    def count(self) -> int:
-        return self.signals + self.delta
-
-    @property
-    def facts(self) -> KeyFacts:
-        return KeyFacts(self.pseudonym, self.kind, self.count)
+    def signals(self) -> int:
+        """Current signals carrying it, this transaction's changes included."""
+        return self.stored_signals + self.delta
 
 
 class IncrementalLinker:
@@ -296,12 +294,12 @@ class IncrementalLinker:
             linking.append(mine)
         self._load_keys(set(kinds), kinds=kinds)
         # A key's stored cluster still holds when some current signal carries it after step 1.
-        tie = {p: k.cluster_id if k.count > 0 else None for p, k in self._keys.items()}
+        tie = {p: k.cluster_id if k.signals > 0 else None for p, k in self._keys.items()}
         for mine in linking:
             for p in mine:
                 self._keys[p].delta += 1
         for key in self._keys.values():
-            if key.hub_id is None and self._rules.is_hub(key.facts):
+            if key.hub_id is None and self._rules.is_hub(key):
                 key.hub_id = new_hub_id()
                 key.became_hub = True
                 self.changes.new_hubs += 1
@@ -391,7 +389,7 @@ class IncrementalLinker:
             if rules.links(kind):
                 carriers.setdefault(pseudonym, set()).add(signal_id)
                 kinds[pseudonym] = kind
-        hub_now = {p: rules.is_hub(KeyFacts(p, kinds[p], len(s))) for p, s in carriers.items()}
+        hub_now = {p: rules.is_hub(CountedKey(p, kinds[p], len(s))) for p, s in carriers.items()}
         stored = {key.pseudonym: key for key in store.all_keys()}
         # 1. What stops linking leaves; its clusters are re-checked.
         dirty: set[int] = set()
@@ -495,16 +493,16 @@ class IncrementalLinker:
         """The keys this transaction loaded or made, with their new counts (nothing is written,
         so nothing needs the lock, when a settle follows no unlink and no assign)."""
         new = [
-            KeyWrite(p, k.kind, k.count, k.cluster_id, k.hub_id)
+            KeyWrite(p, k.kind, k.signals, k.cluster_id, k.hub_id)
             for p, k in self._keys.items()
-            if not k.stored and k.count > 0
+            if not k.stored and k.signals > 0
         ]
         changed = [
             KeyWrite(
                 p,
                 k.kind,
-                k.count,
-                k.cluster_id if k.count > 0 else None,
+                k.signals,
+                k.cluster_id if k.signals > 0 else None,
                 k.hub_id,
                 became_hub=k.became_hub,
             )

@@ -11,24 +11,39 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from gateway.errors import ConfigurationError
 from gateway.vocabulary import SubjectKind
 
 
-@dataclass(frozen=True, slots=True)
-class KeyFacts:
+class KeyFacts(Protocol):
     """What the rules know of one linking pseudonym when they decide whether it is a hub.
 
     The place to add a fact a rule needs (the parties reporting it, its roles, an entry in a
     register of pseudonyms that never link): :meth:`LinkRules.is_hub` is the one function that
-    reads it, for ordinary batches and for a rebuild alike."""
+    reads it, for ordinary batches and for a rebuild alike. A protocol, so that the linker's own
+    record of a key is asked as it is, without a copy per key and batch."""
+
+    @property
+    def pseudonym(self) -> bytes: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def signals(self) -> int:
+        """Current signals carrying it, this batch included."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CountedKey:
+    """:class:`KeyFacts` as counted over the current signals (a rebuild, a test)."""
 
     pseudonym: bytes
     kind: str
     signals: int
-    """Current signals carrying it, this batch included."""
 
 
 @dataclass(frozen=True, slots=True)
