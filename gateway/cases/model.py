@@ -67,6 +67,9 @@ class HitFacts:
     signals: int
     parties: int
     party_types: tuple[str, ...]
+    # (partner, form) of each distinct kind of signal in the hit, for the independent-partner
+    # count when a case is opened (lib.independent_parties); read only for ``open``.
+    sources: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,7 @@ def case_document(case: CaseState, alias: dict[str, str]) -> JsonObject:
             "signals": case.hit.signals,
             "parties": case.hit.parties,
             "party_types": sorted(case.hit.party_types),
+            "sources": [{"party": party, "form": form} for party, form in case.hit.sources],
         },
         "approvals": [
             {"role": a.role, "party": a.party, "sub_alias": alias[a.sub]} for a in case.approvals

@@ -8,7 +8,7 @@ together (:mod:`gateway.cases.steps`); the API, the CLI and the demo only call t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gateway.cases import steps, view
@@ -97,8 +97,10 @@ def open_case(
     with rt.unit_of_work.read() as work:
         facts = store.hit_facts(work.connection, hit)
         open_cases = store.open_cases_on_hit(work.connection, hit, closed)
+        sources = store.hit_sources(work.connection, hit)
     if facts is None:
         raise NotFound("geen hit met dit kenmerk")
+    facts = replace(facts, sources=sources)
     draft = CaseState(
         id="",
         hit=facts,

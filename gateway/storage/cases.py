@@ -51,6 +51,21 @@ def hit_facts(connection: Connection, hit_id: str) -> HitFacts | None:
     return HitFacts(row.id, row.status, row.urgent, row.signals, row.parties, tuple(types))
 
 
+def hit_sources(connection: Connection, hit_id: str) -> tuple[tuple[str, str], ...]:
+    """(partner, form) of each distinct kind of signal in the hit's cluster: what the ``case``
+    policy counts independent partners from when a case is opened."""
+    cluster = hit_cluster(connection, hit_id)
+    if cluster is None:
+        return ()
+    rows = connection.execute(
+        select(_signals.c.party, _signals.c.form)
+        .where(_signals.c.cluster_id == cluster)
+        .distinct()
+        .order_by(_signals.c.party, _signals.c.form)
+    )
+    return tuple((str(row.party), str(row.form)) for row in rows)
+
+
 def hit_cluster(connection: Connection, hit_id: str) -> int | None:
     return connection.execute(
         select(_hits.c.cluster_id).where(_hits.c.id == hit_id)

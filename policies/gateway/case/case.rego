@@ -246,24 +246,15 @@ grounds contains lib.reason(
 
 proportionality := data.covenant.thresholds.proportionality
 
-# The hit gives how many partners and which partner types contributed. Partners of a type that
-# is not independent (the RIEC) do not count; as the hit does not say how many of them there
-# were, every covenant partner of such a type that appears is subtracted (fail closed). Without
-# party types, every not-independent type is assumed to be present.
-hit_party_types := field(hit, "party_types", null)
-
-dependent_types_in_hit := {t | some t in proportionality.not_independent_types; t in hit_party_types} if {
-	is_array(hit_party_types)
-} else := {t | some t in proportionality.not_independent_types}
-
-dependent_parties := count({party |
-	some party, details in data.covenant.parties
-	details.type in dependent_types_in_hit
-})
-
-hit_parties := field(hit, "parties", 0)
-
-independent_parties := max([0, hit_parties - dependent_parties]) if is_number(hit_parties) else := 0
+# The hit's sources: its signals' partners and forms (`hit.sources`, one entry per distinct
+# partner and form), counted as the hits rule and the release count them
+# (lib.independent_parties): not the RIEC, not a form outside the covenant. A hit without
+# sources has no independent partner (fail closed); `hit.parties` is not used for this, since it
+# counts every partner, the RIEC and human smuggling included.
+independent_parties := count(lib.independent_parties([source |
+	some source in list_of(field(hit, "sources", []))
+	is_object(source)
+]))
 
 hit_is_urgent if field(hit, "urgent", false) == true
 

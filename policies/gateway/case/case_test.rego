@@ -31,7 +31,14 @@ standard_hit := {
 	"signals": 3,
 	"parties": 3,
 	"party_types": ["gemeente", "politie", "riec"],
+	"sources": [
+		{"party": "gemeente-rotterdam", "form": "arbeidsuitbuiting"},
+		{"party": "politie-rotterdam", "form": "arbeidsuitbuiting"},
+		{"party": "riec-rr", "form": "arbeidsuitbuiting"},
+	],
 }
+
+source(party) := {"party": party, "form": "arbeidsuitbuiting"}
 
 standard_case := {
 	"id": "case-00000000000000c1",
@@ -224,35 +231,49 @@ test_signatory_participants_are_not_flagged if {
 # --- Proportionality ---------------------------------------------------------------------------
 
 test_a_hit_of_one_partner_and_the_riec_is_not_proportionate if {
-	d := open_case({"hit": {"parties": 2, "party_types": ["gemeente", "riec"]}})
+	d := open_case({"hit": {"sources": [source("gemeente-rotterdam"), source("riec-rr")]}})
 	not d.allow
 	"proportionaliteit-te-weinig-partners" in codes(d)
 	contains(message_of(d, "proportionaliteit-te-weinig-partners"), "1 onafhankelijke")
 }
 
 test_a_hit_of_two_partners_without_the_riec_is_proportionate if {
-	d := open_case({"hit": {"parties": 2, "party_types": ["gemeente", "politie"]}})
+	d := open_case({"hit": {"sources": [source("gemeente-rotterdam"), source("politie-rotterdam")]}})
 	d.allow
 	"proportioneel" in codes(d)
 }
 
 test_an_urgent_hit_needs_no_second_partner if {
-	d := open_case({"hit": {"parties": 1, "party_types": ["zorg"], "urgent": true}})
+	d := open_case({"hit": {"sources": [source("zorgcoordinator-rr")], "urgent": true}})
 	d.allow
 	"urgent-uitzondering-proportionaliteit" in codes(d)
 	not "proportionaliteit-te-weinig-partners" in codes(d)
 }
 
-test_without_party_types_the_riec_is_assumed_to_be_in_the_hit if {
-	d := open_case({"hit": {"parties": 2, "party_types": null}})
+# The hit's own count of partners (the RIEC and human smuggling included) is not used.
+test_the_number_of_partners_of_the_hit_does_not_count_only_its_sources if {
+	d := open_case({"hit": {"parties": 5, "sources": [source("gemeente-rotterdam")]}})
 	"proportionaliteit-te-weinig-partners" in codes(d)
-	three := open_case({"hit": {"parties": 3, "party_types": null}})
-	"proportioneel" in codes(three)
 }
 
-test_a_hit_without_a_number_of_partners_is_not_proportionate if {
-	d := open_case({"hit": {"parties": "twee"}})
+test_a_partner_with_only_human_smuggling_is_no_source if {
+	smuggling := {"party": "politie-rotterdam", "form": "mensensmokkel"}
+	d := open_case({"hit": {"sources": [source("gemeente-rotterdam"), smuggling]}})
 	"proportionaliteit-te-weinig-partners" in codes(d)
+	both := open_case({"hit": {"sources": [source("gemeente-rotterdam"), smuggling, source("politie-rotterdam")]}})
+	"proportioneel" in codes(both)
+}
+
+test_the_covenant_data_decide_a_sources_type if {
+	d := open_case({"hit": {"sources": [source("gemeente-rotterdam"), object.union(source("riec-rr"), {"party_type": "politie"})]}})
+	"proportionaliteit-te-weinig-partners" in codes(d)
+}
+
+test_a_hit_without_sources_is_not_proportionate if {
+	d := open_case({"hit": {"parties": 3, "sources": null}})
+	"proportionaliteit-te-weinig-partners" in codes(d)
+	malformed := open_case({"hit": {"sources": ["gemeente-rotterdam", "politie-rotterdam"]}})
+	"proportionaliteit-te-weinig-partners" in codes(malformed)
 }
 
 test_the_proportionality_threshold_comes_from_the_covenant_data if {

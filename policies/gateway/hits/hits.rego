@@ -134,34 +134,39 @@ either(a, b) := true if {
 # A signal in the input may stand for several alike signals of the cluster: "count" (default 1).
 weight(signal) := object.get(signal, "count", 1)
 
+# Partners are counted as every decision point counts them (lib.independent_source): the RIEC's
+# own analysis signal is no independent partner here either (Convenant art. 8 lid 2), though it
+# may still make the cluster urgent.
 cluster_result(cluster) := {"hit": hit, "urgent": urgent, "reasons": reasons} if {
 	counted := [signal | some signal in cluster.signals; counts(signal)]
-	parties := most_parties_in_window(counted)
+	independent := [signal | some signal in counted; lib.independent_source(signal)]
+	parties := most_parties_in_window(independent)
 	urgent_rules := urgency_rules_among(counted)
 	urgent := count(urgent_rules) > 0
 	enough_parties := parties >= min_parties
 	hit := either(enough_parties, urgent)
-	reasons := cluster_reasons(cluster, counted, parties, urgent_rules, enough_parties)
+	reasons := cluster_reasons(cluster, counted, independent, parties, urgent_rules, enough_parties)
 }
 
-cluster_reasons(cluster, counted, parties, urgent_rules, enough_parties) := {r |
+cluster_reasons(cluster, counted, independent, parties, urgent_rules, enough_parties) := {r |
 	some r in {
 		party_reason(parties, enough_parties),
 		urgency_reason(urgent_rules),
 		not_counted_reason(cluster, counted),
+		not_independent_reason(counted, independent),
 	}
 	r != null
 }
 
 party_reason(parties, true) := lib.reason(
 	"hit-meerdere-partijen",
-	sprintf("Signalen van %d verschillende partners binnen %d dagen van elkaar (drempel: %d).", [parties, window_days, min_parties]),
+	sprintf("Signalen van %d verschillende onafhankelijke partners binnen %d dagen van elkaar (drempel: %d).", [parties, window_days, min_parties]),
 	"Convenant art. 6 lid 1",
 )
 
 party_reason(parties, false) := lib.reason(
 	"te-weinig-partijen",
-	sprintf("Signalen van hoogstens %d partner(s) binnen %d dagen van elkaar; voor een hit zijn er %d nodig.", [parties, window_days, min_parties]),
+	sprintf("Signalen van hoogstens %d onafhankelijke partner(s) binnen %d dagen van elkaar; voor een hit zijn er %d nodig.", [parties, window_days, min_parties]),
 	"Convenant art. 6 lid 1",
 )
 
@@ -176,5 +181,11 @@ not_counted_reason(cluster, counted) := lib.reason(
 	sprintf("%d signaal/signalen telden niet mee: buiten de reikwijdte van het convenant (mensensmokkel).", [total_weight(cluster.signals) - total_weight(counted)]),
 	"Convenant art. 5 lid 4; art. 6 lid 1",
 ) if count(cluster.signals) > count(counted) else := null
+
+not_independent_reason(counted, independent) := lib.reason(
+	"signalen-niet-onafhankelijk",
+	sprintf("%d signaal/signalen telden niet mee als onafhankelijke partner: van een partner van type %s (zijn analyses zijn afgeleid van gegevens van anderen).", [total_weight(counted) - total_weight(independent), concat(" of ", data.covenant.thresholds.proportionality.not_independent_types)]),
+	"Convenant art. 6 lid 1; art. 8 lid 2",
+) if count(counted) > count(independent) else := null
 
 total_weight(signals) := sum([weight(signal) | some signal in signals])

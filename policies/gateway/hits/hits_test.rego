@@ -244,3 +244,43 @@ test_a_grouped_signal_still_counts_one_party if {
 	not d.hits.c1.hit
 	"te-weinig-partijen" in cluster_codes(d, "c1")
 }
+
+# --- Independent partners (the same definition as the case policy and the release) -----------
+
+from_riec := {"party": "riec-rr", "party_type": "riec"}
+
+test_the_riecs_own_analysis_signal_is_no_second_partner if {
+	d := decide(riec_analyst, [cluster("c1", [signal({}), signal(from_riec)])])
+	not d.hits.c1.hit
+	"te-weinig-partijen" in cluster_codes(d, "c1")
+	"signalen-niet-onafhankelijk" in cluster_codes(d, "c1")
+	some r in d.hits.c1.reasons
+	r.code == "te-weinig-partijen"
+	contains(r.message, "hoogstens 1 onafhankelijke")
+}
+
+test_two_partners_besides_the_riec_are_a_hit if {
+	d := decide(riec_analyst, [cluster("c1", [signal({}), signal(from_riec), signal(from_police)])])
+	d.hits.c1.hit
+	"hit-meerdere-partijen" in cluster_codes(d, "c1")
+	"signalen-niet-onafhankelijk" in cluster_codes(d, "c1")
+}
+
+test_a_cluster_without_riec_signals_names_no_dependent_signals if {
+	d := decide(riec_analyst, [two_party_cluster])
+	not "signalen-niet-onafhankelijk" in cluster_codes(d, "c1")
+}
+
+test_the_covenant_data_decide_whether_a_partner_is_independent if {
+	disguised := signal({"party": "riec-rr", "party_type": "politie"})
+	d := decide(riec_analyst, [cluster("c1", [signal({}), disguised])])
+	not d.hits.c1.hit
+}
+
+test_an_urgent_riec_signal_still_makes_an_urgent_hit if {
+	urgent := signal(object.union(from_riec, {"form": "seksuele_uitbuiting", "minor": true}))
+	d := decide(riec_analyst, [cluster("c1", [urgent])])
+	d.hits.c1.hit
+	d.hits.c1.urgent
+}
+

@@ -43,6 +43,44 @@ class_basis(data_class) := data.covenant.data_classes[data_class].basis if {
 # Mensensmokkel is labelled but lies outside the covenant (Convenant art. 5 lid 4).
 form_out_of_scope(form) if form in data.covenant.forms.out_of_scope
 
+# A basis serves only the purposes the covenant data name for it (may_receive.<class>.purposes):
+# a municipality's Bibob basis serves administrative intervention, not an investigation
+# (AVG art. 5 lid 1 sub b; Convenant art. 2 lid 8).
+basis_serves(party_type, data_class, purpose) if {
+	purpose in data.covenant.party_types[party_type].may_receive[data_class].purposes
+}
+
+# --- Independent sources ----------------------------------------------------------------------
+#
+# One definition for every decision point that counts partners: the hits rule (Convenant art. 6
+# lid 1), the case policy's proportionality when a case is opened and the release's (art. 8).
+# A signal counts as a source when it names its partner, its form lies within the covenant (not
+# human smuggling, art. 5 lid 4) and it holds no CIE information (art. 5 lid 3). It is an
+# independent source unless its partner's type is one of
+# thresholds.proportionality.not_independent_types: the RIEC's own analysis derives from the
+# others' data (art. 8 lid 2). The covenant data decide the type of a partner they know; the
+# signal's own party_type counts only for a partner they do not know. The hits rule counts these
+# partners within one window (art. 6 lid 1); proportionality counts them in the whole case.
+
+independent_parties(signals) := {signal.party | some signal in signals; independent_source(signal)}
+
+independent_source(signal) if {
+	counts_as_source(signal)
+	not source_type(signal) in data.covenant.thresholds.proportionality.not_independent_types
+}
+
+counts_as_source(signal) if {
+	party := object.get(signal, "party", "")
+	is_string(party)
+	party != ""
+	not form_out_of_scope(object.get(signal, "form", ""))
+	not "cie" in object.get(signal, "data_classes", [])
+}
+
+source_type(signal) := data.covenant.parties[signal.party].type if {
+	data.covenant.parties[signal.party].type
+} else := object.get(signal, "party_type", "")
+
 # --- Urgency ----------------------------------------------------------------------------------
 
 # A signal is urgent when one of the urgency rules in thresholds.urgency matches it. A rule

@@ -2,7 +2,10 @@ package gateway.lib.covenant_test
 
 import rego.v1
 
+import data.gateway.case
+import data.gateway.hits
 import data.gateway.lib.covenant as lib
+import data.gateway.release
 
 # =============================================================================================
 # The shared notions
@@ -228,3 +231,128 @@ test_every_cited_covenant_article_exists if {
 cited_member_exists(_, "")
 
 cited_member_exists(article, member) if covenant.articles[article].leden[member]
+
+# =============================================================================================
+# Independent partners: one definition, the same count in every decision point
+# =============================================================================================
+#
+# The same signals go to the hits rule (one cluster), the case policy (the hit's sources when a
+# case is opened) and the release (the case's signals); each must count the same independent
+# partners: not the RIEC's analysis signal, not a partner with only human smuggling or CIE.
+
+source_signal(id, party, overrides) := object.union(
+	{
+		"id": id,
+		"party": party,
+		"party_type": data.covenant.parties[party].type,
+		"form": "arbeidsuitbuiting",
+		"indicators": [],
+		"minor": false,
+		"observed_at": "2026-01-15T00:00:00Z",
+		"data_classes": ["gewoon"],
+		"fields": ["naam", "adres"],
+		"flags": {},
+	},
+	overrides,
+)
+
+one_partner_and_the_riec := [
+	source_signal("s1", "gemeente-rotterdam", {}),
+	source_signal("s2", "riec-rr", {}),
+	source_signal("s3", "politie-rotterdam", {"form": "mensensmokkel"}),
+	source_signal("s4", "politie-rotterdam", {"data_classes": ["cie"]}),
+]
+
+two_partners_and_the_riec := array.concat(one_partner_and_the_riec, [source_signal("s5", "om-rotterdam", {"data_classes": ["gewoon", "strafrechtelijk"]})])
+
+pinned_count := {"min_independent_parties": 2, "not_independent_types": ["riec"]}
+
+# [is a hit, case may be opened, release is proportionate] for these signals.
+verdicts(signals) := [hit, opened, released] if {
+	hit := hits_decision(signals).hits.c1.hit
+	opened := "proportioneel" in {r.code | some r in case_decision(signals).reasons}
+	released := "proportioneel" in {r.code | some r in release_decision(signals).reasons}
+}
+
+hits_decision(signals) := d if {
+	d := hits.decision with input as {"action": "evaluate", "now": "2026-03-01T10:00:00Z", "clusters": [{"id": "c1", "signals": signals}]}
+		with data.covenant.thresholds.hits as {"min_parties": 2, "window_days": 365}
+		with data.covenant.thresholds.proportionality as pinned_count
+}
+
+case_decision(signals) := d if {
+	d := case.decision with input as case_open_input(signals)
+		with data.covenant.thresholds.proportionality as pinned_count
+}
+
+case_open_input(signals) := {
+	"action": "open",
+	"now": "2026-03-01T10:00:00Z",
+	"requester": {"party": "riec-rr", "type": "riec", "signatory": true, "roles": ["casusregisseur"], "sub_alias": "persoon-1"},
+	"case": {
+		"id": "",
+		"stage": "dossiervorming",
+		"purpose": "ketenaanpak",
+		"split_meeting": false,
+		"approvals": [],
+		"participants": ["gemeente-rotterdam", "politie-rotterdam"],
+		"hit": {"id": "hit-1", "status": "open", "urgent": false, "signals": count(signals), "parties": 4, "sources": signals},
+	},
+}
+
+release_decision(signals) := d if {
+	d := release.decision with input as release_input(signals)
+		with data.covenant.thresholds.proportionality as pinned_count
+}
+
+release_input(signals) := {
+	"now": "2026-03-01T10:00:00Z",
+	"requester": {"party": "riec-rr", "type": "riec", "roles": ["casusregisseur"], "sub": "cr-1"},
+	"case": {
+		"id": "c",
+		"stage": "casusoverleg",
+		"purpose": "ketenaanpak",
+		"acute_danger": false,
+		"meeting_part": null,
+		"approvals": [
+			{"party": "riec-rr", "role": "casusregisseur", "sub": "cr-1"},
+			{"party": "riec-rr", "role": "privacy_officer", "sub": "po-1"},
+		],
+	},
+	"participants": [{"party": "politie-rotterdam", "type": "politie", "signatory": true}],
+	"signals": signals,
+}
+
+test_one_partner_and_the_riec_count_as_one_partner_everywhere if {
+	lib.independent_parties(one_partner_and_the_riec) == {"gemeente-rotterdam"}
+	verdicts(one_partner_and_the_riec) == [false, false, false]
+}
+
+test_two_partners_and_the_riec_count_as_two_partners_everywhere if {
+	lib.independent_parties(two_partners_and_the_riec) == {"gemeente-rotterdam", "om-rotterdam"}
+	verdicts(two_partners_and_the_riec) == [true, true, true]
+}
+
+test_the_number_of_independent_partners_is_named_alike if {
+	some h in hits_decision(one_partner_and_the_riec).hits.c1.reasons
+	h.code == "te-weinig-partijen"
+	contains(h.message, "1 onafhankelijke")
+	some c in case_decision(one_partner_and_the_riec).reasons
+	c.code == "proportionaliteit-te-weinig-partners"
+	contains(c.message, "1 onafhankelijke")
+	some r in release_decision(one_partner_and_the_riec).reasons
+	r.code == "proportionaliteit-te-weinig-partners"
+	contains(r.message, "1 onafhankelijke")
+}
+
+test_a_partner_the_covenant_does_not_know_counts_by_its_own_type if {
+	lib.independent_source({"party": "nieuwe-partner", "party_type": "gemeente", "form": "arbeidsuitbuiting"})
+	not lib.independent_source({"party": "nieuw-riec", "party_type": "riec", "form": "arbeidsuitbuiting"})
+}
+
+test_a_signal_without_a_partner_is_no_source if {
+	not lib.counts_as_source({"party": "", "form": "arbeidsuitbuiting"})
+	not lib.counts_as_source({"party": null, "form": "arbeidsuitbuiting"})
+	not lib.counts_as_source({"form": "arbeidsuitbuiting"})
+}
+

@@ -222,17 +222,15 @@ case_grounds contains lib.reason(
 
 proportionality := data.covenant.thresholds.proportionality
 
-# Independent sources: distinct partners, not the RIEC (its analyses derive from others' data),
-# and only signals that could be released at all (no CIE, no form outside the covenant).
-independent_parties := {signal.party |
-	some signal in input.signals
-	not never_released_signals[signal.id]
-	not not_independent_types[signal.party_type]
-} - {"", null}
-
-not_independent_types := {party_type | some party_type in proportionality.not_independent_types}
+# Independent sources, counted as the hits rule and the case policy count them
+# (lib.independent_parties): distinct partners, not the RIEC (its analyses derive from others'
+# data), and only signals that could be released at all (no CIE, no form outside the covenant).
+independent_parties := lib.independent_parties(input.signals)
 
 # Only asked when there are too few independent partners (the usual case needs no urgency).
+# Urgency lifts the two-partner rule only: care data under professional secrecy needs consent
+# or acute danger established by the case director (case_has_acute_danger), never an urgency
+# rule alone (see the care refusal below).
 case_is_urgent if case_has_acute_danger
 
 case_is_urgent if {
@@ -362,9 +360,6 @@ out_of_scope_members := {form: ids |
 	ids := {signal.id | some signal in input.signals; signal.form == form}
 	ids != set()
 }
-
-# CIE and forms outside the covenant: withheld from everyone, whatever else holds.
-never_released_signals := object.get(class_members, "cie", set()) | union({ids | some ids in out_of_scope_members})
 
 # Care data: data under professional secrecy, or health data from a care partner (Convenant
 # art. 10). The same definition as lib.is_care_data, in sets.
