@@ -45,6 +45,7 @@ TABLES = {
     "case_participants",
     "case_signals",
     "case_subjects",
+    "embargoes",
     "case_events",
     "case_approvals",
     "case_interventions",

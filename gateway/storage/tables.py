@@ -462,3 +462,34 @@ class PackageRow(_Row, table=True):
     superseded_by: str | None = Field(default=None, max_length=32)
     """The release that replaced this package's release: the recipient works from that one."""
     superseded_at: datetime | None = Field(default=None, sa_type=_utc())
+
+
+class EmbargoRow(_Row, table=True):
+    """An embargo of an investigation (politie, OM) on one subject (by pseudonym, never in
+    clear), one signal (party and ref, every version) or a whole case, in force up to and
+    including ``until``. Extensions move ``until`` (each one is in the audit log); a lifted
+    embargo keeps its row with ``lifted_at`` and ``lifted_by``."""
+
+    __tablename__ = "embargoes"
+    __table_args__ = (
+        Index("ix_embargoes_pseudonym", "pseudonym"),
+        Index("ix_embargoes_signal", "signal_party", "signal_ref"),
+        Index("ix_embargoes_case_id", "case_id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    target_kind: str = Field(max_length=16)
+    """``subject``, ``signal`` or ``case``: which one of the three target columns is set."""
+    pseudonym: bytes | None = Field(default=None, sa_type=LargeBinary(64))
+    signal_party: str | None = Field(default=None, max_length=64)
+    signal_ref: str | None = Field(default=None, max_length=128)
+    case_id: str | None = Field(default=None, max_length=32)
+    placed_by: str = Field(max_length=64)
+    reason: str = Field(max_length=64)
+    until: date
+    allowed_types: list[str] = Field(sa_type=_JSON)
+    """The recipient types that still receive what it holds, as the embargo decision named them."""
+    created_at: datetime = Field(sa_type=_utc())
+    updated_at: datetime = Field(sa_type=_utc())
+    lifted_at: datetime | None = Field(default=None, sa_type=_utc())
+    lifted_by: str | None = Field(default=None, max_length=64)

@@ -5,7 +5,7 @@ A case no longer holds its hit's whole cluster: the case director builds its fil
 network view. Cases opened before this revision keep the signals they hold and get a handle key.
 
 Revision ID: 0011
-Revises: 0009 (0010 once the embargo migration lands)
+Revises: 0010
 Create Date: 2026-12-05
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"  # becomes "0010" once the embargo migration lands
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
