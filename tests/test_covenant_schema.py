@@ -342,6 +342,17 @@ CASE_TEST = "data.gateway.case_test"
             f"{LIB_TEST}.test_every_party_type_names_known_purposes_and_classes",
         ),
         (
+            _set(
+                ("party_types", "gemeente", "may_receive", "strafrechtelijk", "purposes", 0),
+                "opsporing_vervolging",
+            ),
+            f"{LIB_TEST}.test_every_basis_serves_purposes_of_its_type",
+        ),
+        (
+            _set(("party_types", "gemeente", "may_receive", "strafrechtelijk", "purposes"), []),
+            f"{LIB_TEST}.test_every_basis_serves_purposes_of_its_type",
+        ),
+        (
             _set(("cases", "closed_stage"), "evaluatie"),
             f"{CASE_TEST}.test_the_closed_stage_ends_the_chain",
         ),
@@ -365,6 +376,8 @@ CASE_TEST = "data.gateway.case_test"
         "unknown-release-level",
         "urgency-rule-without-condition",
         "unknown-purpose",
+        "basis-purpose-not-of-its-type",
+        "basis-without-purpose",
         "closed-stage-not-last",
         "unknown-initial-status",
         "unknown-article",
@@ -390,6 +403,7 @@ def test_the_rego_tests_pass_on_the_demo_covenant_the_schema_accepts() -> None:
         "test_every_stage_has_a_known_level",
         "test_every_urgency_rule_has_an_id_and_a_condition",
         "test_every_party_type_names_known_purposes_and_classes",
+        "test_every_basis_serves_purposes_of_its_type",
         "test_every_cited_covenant_article_exists",
     }
     assert all(_passing_tests(POLICIES, LIB_TEST)[name] for name in names)

@@ -172,7 +172,7 @@ def test_simulate_shows_what_each_recipient_of_a_release_would_get_instead(
     changed = changed_policies(
         tmp_path,
         lambda c: c["party_types"]["gemeente"]["may_receive"].update(
-            {"politiegegevens": {"basis": "Wpg art. 19 (proef)"}}
+            {"politiegegevens": {"basis": "Wpg art. 19 (proef)", "purposes": ["ketenaanpak"]}}
         ),
     )
     output = simulate(changed, settings)

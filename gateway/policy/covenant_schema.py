@@ -109,6 +109,13 @@ class DataClassInfo(_Closed):
 
 class Grant(_Closed):
     basis: Basis
+    purposes: list[Code] = Field(
+        min_length=1,
+        description=(
+            "De doelen die deze grondslag dient (doelen van het partnertype); voor een casus met "
+            "een ander doel krijgt het type deze gegevensklasse niet"
+        ),
+    )
 
 
 class PartyTypeRules(_Closed):
@@ -232,9 +239,26 @@ class Release(_Closed):
         return value
 
 
+class InvestigationEmbargo(_Closed):
+    """The embargo of an investigation (decision point ``embargo``, Convenant art. 11 lid 3)."""
+
+    description: Text | None = None
+    placed_by_types: list[PartyType] = Field(min_length=1)
+    roles: list[Role] = Field(min_length=1)
+    change_any_types: list[PartyType] = Field(
+        description="Partnertypen die ook een embargo van een andere partij verlengen of opheffen"
+    )
+    allowed_recipient_types: list[PartyType] = Field(min_length=1)
+    details_visible_to_types: list[PartyType]
+    max_days: Days
+    marker_text: Text
+    reasons: dict[Code, Text] = Field(min_length=1)
+
+
 class Embargo(_Closed):
     may_set_types: list[PartyType]
     exempt_recipient_types: list[PartyType]
+    investigation: InvestigationEmbargo
 
 
 class CareData(_Closed):
@@ -537,6 +561,11 @@ def _references(c: CovenantData) -> Iterator[Problem]:
         purposes += _items(f"{r}.party_types.{t}.purposes", rules.purposes)
         class_refs += _items(f"{r}.party_types.{t}.may_submit", rules.may_submit)
         class_refs += _keys(f"{r}.party_types.{t}.may_receive", rules.may_receive)
+        for data_class, grant in rules.may_receive.items():
+            path = f"{r}.party_types.{t}.may_receive.{data_class}.purposes"
+            purposes += _items(path, grant.purposes)
+            own = (f"geen doel van partnertype {t}", f"party_types.{t}.purposes")
+            yield from _unknown(_items(path, grant.purposes), rules.purposes, own)
     yield from _unknown(purposes, c.purposes, _PURPOSE)
     yield from _unknown(class_refs, classes, _CLASS)
 
@@ -549,6 +578,14 @@ def _references(c: CovenantData) -> Iterator[Problem]:
         ),
         "embargo.may_set_types": c.embargo.may_set_types,
         "embargo.exempt_recipient_types": c.embargo.exempt_recipient_types,
+        "embargo.investigation.placed_by_types": c.embargo.investigation.placed_by_types,
+        "embargo.investigation.change_any_types": c.embargo.investigation.change_any_types,
+        "embargo.investigation.allowed_recipient_types": (
+            c.embargo.investigation.allowed_recipient_types
+        ),
+        "embargo.investigation.details_visible_to_types": (
+            c.embargo.investigation.details_visible_to_types
+        ),
         "care_data.source_types": c.care_data.source_types,
         "care_data.recipient_types": c.care_data.recipient_types,
         "minors.recipient_types": c.minors.recipient_types,

@@ -105,6 +105,30 @@ test_every_party_type_names_known_purposes_and_classes if {
 	}
 }
 
+# A basis serves purposes of its own type, and at least one (otherwise the grant is dead).
+test_every_basis_serves_purposes_of_its_type if {
+	every _, rules in covenant.party_types {
+		every _, grant in rules.may_receive {
+			count(grant.purposes) > 0
+			every purpose in grant.purposes {
+				purpose in rules.purposes
+			}
+		}
+	}
+}
+
+test_the_bibob_basis_serves_administrative_intervention_only if {
+	lib.basis_serves("gemeente", "strafrechtelijk", "bestuurlijke_interventie")
+	not lib.basis_serves("gemeente", "strafrechtelijk", "ketenaanpak")
+	not lib.basis_serves("gemeente", "strafrechtelijk", "opsporing_vervolging")
+	not lib.basis_serves("gemeente", "politiegegevens", "bestuurlijke_interventie")
+}
+
+test_the_fiod_basis_serves_investigation_only if {
+	lib.basis_serves("belastingdienst", "strafrechtelijk", "opsporing_vervolging")
+	not lib.basis_serves("belastingdienst", "strafrechtelijk", "ketenaanpak")
+}
+
 test_cie_may_be_neither_submitted_nor_received if {
 	every _, rules in covenant.party_types {
 		not "cie" in rules.may_submit

@@ -345,6 +345,18 @@ embargo_signals := {signal.id |
 
 today := lib.local_date(input.now)
 
+# The investigation's embargo (decision point `embargo`, Convenant art. 11 lid 3): the gateway
+# flags every signal in the case that concerns an embargoed subject, is itself embargoed or lies
+# in an embargoed case, whoever supplied it, with the end date and the recipient types the
+# embargo still allows. Per signal id: the set of allowed types. Only the flagged signals are
+# visited; a case without such an embargo costs one pass that finds nothing.
+investigation_embargoes := {signal.id: {t | some t in held.allowed_types} |
+	some signal in input.signals
+	held := signal.flags.investigation_embargo
+	is_string(held.until)
+	today <= substring(held.until, 0, 10)
+}
+
 # Complete: a form, the type of the source partner and at least one data class. Any other
 # signal is withheld (signaal-onvolledig), never silently left out.
 complete_signals := {signal.id |
@@ -562,6 +574,21 @@ recipient_refusals[party_type] contains [lib.reason(
 # The classes in the case that need a basis (CIE is never released, whoever receives it).
 case_classes := object.keys(class_members) - {"cie"}
 
+# A basis serves only the purposes the covenant data name for it (may_receive.<class>.purposes):
+# a municipality's Bibob basis serves administrative intervention, the FIOD's basis the
+# investigation. A class whose basis does not serve the case's purpose is withheld from that
+# type. Once per recipient type and class in the case, never per signal.
+recipient_refusals[party_type] contains [lib.reason(
+	"grondslag-niet-voor-doel",
+	sprintf("De grondslag van partnertype %q voor %s (%s) dient niet het doel %q van de casus, alleen: %s.", [party_type, class_names[data_class], grant.basis, case_purpose_id, concat(", ", object.get(grant, "purposes", ["geen doel"]))]),
+	"AVG art. 5 lid 1 sub b; Convenant art. 2 lid 8",
+), class_members[data_class]] if {
+	some party_type in judged_types
+	some data_class in case_classes
+	grant := data.covenant.party_types[party_type].may_receive[data_class]
+	not lib.basis_serves(party_type, data_class, case_purpose_id)
+}
+
 # The human names of the classes in the case, for messages ("politiegegevens (Wpg)").
 class_names := {data_class: lib.class_name(data_class) | some data_class, _ in class_members}
 
@@ -584,6 +611,18 @@ recipient_refusals[party_type] contains [lib.reason(
 	embargo_signals != set()
 	some party_type in judged_types
 	not party_type in data.covenant.embargo.exempt_recipient_types
+}
+
+# The investigation's embargo withholds every signal it holds from each recipient type it does
+# not allow (a whole-case embargo holds all signals of the case). One set per recipient type.
+recipient_refusals[party_type] contains [lib.reason(
+	"embargo-onderzoek",
+	"Een betrokkene, het signaal of de casus staat onder embargo van politie of OM (onderzoek): tot en met de einddatum ontvangen alleen de ontvangers die het embargo toestaat het, van welke partner het signaal ook is. Neem contact op met het OM.",
+	"Convenant art. 11 lid 2 en 3",
+), ids] if {
+	investigation_embargoes != {}
+	some party_type in judged_types
+	ids := {id | some id, allowed in investigation_embargoes; not allowed[party_type]}
 }
 
 recipient_refusals[party_type] contains [lib.reason(
@@ -666,6 +705,12 @@ release_grounds(party_type, released) := {lib.reason(
 	"Convenant art. 11 lid 2",
 ) |
 	any_released(embargo_signals, released)
+} | {lib.reason(
+	"embargo-onderzoek-ontvanger-toegestaan",
+	"Signalen onder embargo van het onderzoek: deze ontvanger is een van de ontvangers die het embargo toestaat.",
+	"Convenant art. 11 lid 2 en 3",
+) |
+	any_released(object.keys(investigation_embargoes), released)
 } | {lib.reason(
 	"minderjarige-waarborgen",
 	"Minderjarige: doel, goedkeuring door de privacy officer en ontvanger voldoen aan de extra waarborgen.",

@@ -435,7 +435,7 @@ test_sex_life_data_goes_to_the_police_but_not_to_the_labour_inspectorate if {
 
 test_tax_data_goes_to_the_om_but_not_to_the_police if {
 	tax := signal("s-fiscaal", "belastingdienst", {"data_classes": ["gewoon", "fiscaal"]})
-	d := release.decision with input as request_with([tax], [])
+	d := release.decision with input as object.union(request_with([tax], []), {"case": {"purpose": "opsporing_vervolging"}})
 	released(d, "om-rotterdam", "s-fiscaal")
 	"fiscaal-geen-grondslag" in withheld_codes(d, "politie-rotterdam", "s-fiscaal")
 }
@@ -467,8 +467,52 @@ test_a_class_without_its_own_code_is_withheld_with_the_general_code if {
 
 test_allowing_a_class_for_a_type_is_a_data_change if {
 	d := release.decision with input as request({})
-		with data.covenant.party_types.gemeente.may_receive.politiegegevens as {"basis": "test"}
+		with data.covenant.party_types.gemeente.may_receive.politiegegevens as {"basis": "test", "purposes": ["ketenaanpak"]}
 	released(d, "gemeente-rotterdam", "s-politie")
+}
+
+# --- A basis serves only its purposes (may_receive.<class>.purposes) ---------------------------
+
+bibob := signal("s-bibob", "politie-rotterdam", {"data_classes": ["gewoon", "strafrechtelijk"], "fields": ["naam", "strafbaar_feit"]})
+
+test_the_bibob_basis_gives_criminal_data_to_the_municipality_for_administrative_intervention if {
+	d := release.decision with input as object.union(request_with([bibob], []), {"case": {"purpose": "bestuurlijke_interventie"}})
+	released(d, "gemeente-rotterdam", "s-bibob")
+	released_fields(d, "gemeente-rotterdam", "s-bibob") == {"naam", "strafbaar_feit"}
+	not "grondslag-niet-voor-doel" in withheld_codes(d, "gemeente-rotterdam", "s-bibob")
+	some r in d.releases["gemeente-rotterdam"].reasons
+	contains(r.basis, "Wet Bibob")
+}
+
+test_the_bibob_basis_gives_the_municipality_no_criminal_data_in_a_chain_approach_case if {
+	d := release.decision with input as request_with([bibob], [])
+	not released(d, "gemeente-rotterdam", "s-bibob")
+	"grondslag-niet-voor-doel" in withheld_codes(d, "gemeente-rotterdam", "s-bibob")
+	some group in d.releases["gemeente-rotterdam"].withheld
+	group.code == "grondslag-niet-voor-doel"
+	group.basis == "AVG art. 5 lid 1 sub b; Convenant art. 2 lid 8"
+	contains(group.message, "Wet Bibob")
+	contains(group.message, "\"ketenaanpak\"")
+	group.signals == {"s-bibob"}
+	# The municipality still gets the ordinary signals, and the police the criminal data.
+	released(d, "gemeente-rotterdam", "s-gemeente")
+	released(d, "politie-rotterdam", "s-bibob")
+}
+
+test_the_fiod_basis_serves_the_investigation_only if {
+	fiod := participant("belastingdienst")
+	investigation := object.union(request({"signals": [municipal_signal, police_signal, bibob], "participants": [fiod]}), {"case": {"purpose": "opsporing_vervolging"}})
+	d := release.decision with input as investigation
+	released(d, "belastingdienst", "s-bibob")
+	chain := release.decision with input as request({"signals": [municipal_signal, police_signal, bibob], "participants": [fiod]})
+	"grondslag-niet-voor-doel" in withheld_codes(chain, "belastingdienst", "s-bibob")
+	released(chain, "belastingdienst", "s-gemeente")
+}
+
+test_a_basis_without_purposes_serves_none if {
+	d := release.decision with input as request({})
+		with data.covenant.party_types.gemeente.may_receive.politiegegevens as {"basis": "test"}
+	"grondslag-niet-voor-doel" in withheld_codes(d, "gemeente-rotterdam", "s-politie")
 }
 
 # --- Care data (beroepsgeheim) -----------------------------------------------------------------
@@ -554,6 +598,52 @@ test_an_embargo_holds_on_its_last_day if {
 test_an_expired_embargo_no_longer_holds if {
 	d := release.decision with input as request_with([embargoed("2026-02-28")], [])
 	released(d, "riec-rr", "s-embargo")
+}
+
+# --- The investigation's embargo (decision point embargo) -----------------------------------------
+
+# The municipality's own signal about a subject the OM put under embargo: the gateway flags it.
+under_investigation(id, party_id, until) := signal(id, party_id, {"flags": object.union(no_flags, {"investigation_embargo": {
+	"until": until,
+	"allowed_types": ["politie", "om"],
+}})})
+
+test_an_investigation_embargo_withholds_another_partners_signal if {
+	d := release.decision with input as request({"signals": [under_investigation("s-gemeente", "gemeente-rotterdam", "2026-06-01"), police_signal]})
+	"embargo-onderzoek" in withheld_codes(d, "gemeente-rotterdam", "s-gemeente")
+	"embargo-onderzoek" in withheld_codes(d, "riec-rr", "s-gemeente")
+	not released(d, "gemeente-rotterdam", "s-gemeente")
+}
+
+test_an_investigation_embargo_lets_the_allowed_types_receive if {
+	d := release.decision with input as request({"signals": [under_investigation("s-gemeente", "gemeente-rotterdam", "2026-06-01"), police_signal]})
+	released(d, "politie-rotterdam", "s-gemeente")
+	released(d, "om-rotterdam", "s-gemeente")
+	"embargo-onderzoek-ontvanger-toegestaan" in recipient_codes(d, "om-rotterdam")
+	not "embargo-onderzoek" in withheld_codes(d, "om-rotterdam", "s-gemeente")
+}
+
+test_an_investigation_embargo_holds_on_its_last_day_and_not_after if {
+	last := release.decision with input as request({"signals": [under_investigation("s-gemeente", "gemeente-rotterdam", "2026-03-01"), police_signal]})
+	"embargo-onderzoek" in withheld_codes(last, "gemeente-rotterdam", "s-gemeente")
+	after := release.decision with input as request({"signals": [under_investigation("s-gemeente", "gemeente-rotterdam", "2026-02-28"), police_signal]})
+	released(after, "gemeente-rotterdam", "s-gemeente")
+}
+
+test_an_investigation_embargo_leaves_other_signals_alone if {
+	d := release.decision with input as request({"signals": [under_investigation("s-politie", "politie-rotterdam", "2026-06-01"), municipal_signal]})
+	released(d, "gemeente-rotterdam", "s-gemeente")
+	not "embargo-onderzoek" in withheld_codes(d, "gemeente-rotterdam", "s-gemeente")
+}
+
+test_an_investigation_embargo_allows_only_the_types_it_names if {
+	only_om := signal("s-gemeente", "gemeente-rotterdam", {"flags": object.union(no_flags, {"investigation_embargo": {
+		"until": "2026-06-01",
+		"allowed_types": ["om"],
+	}})})
+	d := release.decision with input as request({"signals": [only_om, police_signal]})
+	released(d, "om-rotterdam", "s-gemeente")
+	"embargo-onderzoek" in withheld_codes(d, "politie-rotterdam", "s-gemeente")
 }
 
 # --- Minors ------------------------------------------------------------------------------------
