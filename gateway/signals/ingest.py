@@ -25,7 +25,6 @@ from gateway.observability.logs import get_logger
 from gateway.policy.engine import Decision
 from gateway.runtime import Runtime
 from gateway.service.actor import Actor
-from gateway.service.work import Work
 from gateway.signals import service
 from gateway.signals.models import SignalBatch, parse_batch
 from gateway.storage import stats
@@ -204,7 +203,7 @@ def _store(
             barrier_of=rt.barrier_of,
             known=fresh,
         )
-        Work(connection, rt.clock()).record(POINT, decided.input, decided.decision)
+        work.record(POINT, decided.input, decided.decision)
         seq = work.audit(
             actor,
             "signals.ingested",
