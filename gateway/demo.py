@@ -314,6 +314,30 @@ def run_demo(workdir: Path, *, console: Console, seed: int = 2026) -> JsonObject
             summary["packages"] = sum(1 for e in release["recipients"].values() if e["package"])
 
             step(
+                "7b. Opnieuw verstrekken na nieuwe feiten",
+                "De casusregisseur stelt acuut gevaar vast. Dezelfde vraag zonder nieuwe feiten "
+                "geeft dezelfde verstrekking; met nieuwe feiten volgt verstrekking 2, die de "
+                "pakketten van de eerste vervangt.",
+            )
+            again = calls(RIEC, "POST", f"/v1/cases/{case_id}/release", {}, **director)
+            second = calls(
+                RIEC, "POST", f"/v1/cases/{case_id}/release", {"acute_danger": True}, **director
+            )
+            changes = ", ".join(c["code"] for c in second["changes"])
+            console.print(
+                f"   zelfde vraag: verstrekking {again['number']} "
+                f"(bestond al: {again['existing']}); "
+                f"nieuw: verstrekking {second['number']}, na {second['predecessor']} ({changes})"
+            )
+            listed = calls(VIEWER, "GET", "/v1/packages", roles=["deelnemer"])["packages"]
+            for entry in listed:
+                console.print(
+                    f"   {VIEWER}: {entry['id']} van {entry['release']}: {entry['status']}"
+                )
+            summary["releases"] = second["number"]
+            release = second
+
+            step(
                 "8. Een pakket openen als deelnemer",
                 f"{VIEWER} haalt zijn pakket op en opent het met zijn eigen sleutel "
                 "(`gateway package open`). Alleen hier staan persoonsgegevens leesbaar.",
