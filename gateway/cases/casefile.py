@@ -53,7 +53,7 @@ def _network(work: Work, case_id: str) -> _Network:
     members = hit_store.cluster_members(connection, cluster) if cluster is not None else []
     file_signals = store.file_signal_ids(connection, case_id)
     outside = file_signals - {m.signal_id for m in members}
-    members += store.signal_members(connection, sorted(outside))
+    members += hit_store.signal_members(connection, sorted(outside))
     file_subjects = store.file_subjects(connection, case_id)
     pseudonyms = {p: kind for m in members for p, kind, _ in m.subjects} | file_subjects
     return _Network(

@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import Connection, Row, Table, func, insert, select, update
 
 from gateway.cases.model import Approval, CaseState, HitFacts, Intervention, Stage
-from gateway.hits.network import MemberSignal
 from gateway.jsontypes import JsonObject
 from gateway.storage.hits import hit_facets
 from gateway.storage.linkage import chunks
@@ -135,44 +134,6 @@ def file_signal_ids(connection: Connection, case_id: str) -> set[int]:
             select(_case_signals.c.signal_id).where(_case_signals.c.case_id == case_id)
         ).scalars()
     )
-
-
-def signal_members(connection: Connection, signal_ids: Sequence[int]) -> list[MemberSignal]:
-    """The given current signals with their subjects, as the network view reads them."""
-    rows: list[Row[int, str, str, list[str], str, datetime]] = []
-    for chunk in chunks(sorted(set(signal_ids))):
-        rows += connection.execute(
-            select(
-                _signals.c.id,
-                _signals.c.party,
-                _signals.c.form,
-                _signals.c.indicators,
-                _signals.c.certainty,
-                _signals.c.observed_at,
-            ).where(_signals.c.id.in_(chunk), _signals.c.is_current)
-        ).all()
-    subjects: dict[int, list[tuple[bytes, str, str]]] = {}
-    for chunk in chunks([r.id for r in rows]):
-        for signal_id, pseudonym, kind, role in connection.execute(
-            select(
-                _subjects.c.signal_id, _subjects.c.pseudonym, _subjects.c.kind, _subjects.c.role
-            )
-            .where(_subjects.c.signal_id.in_(chunk))
-            .order_by(_subjects.c.id)
-        ):
-            subjects.setdefault(signal_id, []).append((bytes(pseudonym), kind, role))
-    return [
-        MemberSignal(
-            r.id,
-            r.party,
-            r.form,
-            tuple(r.indicators),
-            r.certainty,
-            as_utc(r.observed_at),
-            tuple(subjects.get(r.id, [])),
-        )
-        for r in rows
-    ]
 
 
 def file_subjects(connection: Connection, case_id: str) -> dict[bytes, str]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, exists, insert, or_, select, update
 
 from gateway.hits.network import MemberSignal
 from gateway.hits.summary import SignalFacts
@@ -324,6 +324,19 @@ def history(connection: Connection, hit_id: str) -> list[JsonObject]:
 
 
 def cluster_members(connection: Connection, cluster_id: int) -> list[MemberSignal]:
+    """The signals of a cluster with their subjects, as the network view reads them."""
+    return _members(connection, [_signals.c.cluster_id == cluster_id])
+
+
+def signal_members(connection: Connection, signal_ids: Sequence[int]) -> list[MemberSignal]:
+    """These signals, where still current, with their subjects (a case file's own signals)."""
+    found: list[MemberSignal] = []
+    for chunk in chunks(sorted(set(signal_ids))):
+        found += _members(connection, [_signals.c.id.in_(chunk), _signals.c.is_current])
+    return found
+
+
+def _members(connection: Connection, where: Sequence[ColumnElement[bool]]) -> list[MemberSignal]:
     rows = list(
         connection.execute(
             select(
@@ -333,15 +346,15 @@ def cluster_members(connection: Connection, cluster_id: int) -> list[MemberSigna
                 _signals.c.indicators,
                 _signals.c.certainty,
                 _signals.c.observed_at,
-            ).where(_signals.c.cluster_id == cluster_id)
+            ).where(*where)
         )
     )
     subjects: dict[int, list[tuple[bytes, str, str]]] = {}
     for chunk in chunks([r.id for r in rows]):
         for signal_id, pseudonym, kind, role in connection.execute(
-            select(
-                _subjects.c.signal_id, _subjects.c.pseudonym, _subjects.c.kind, _subjects.c.role
-            ).where(_subjects.c.signal_id.in_(chunk))
+            select(_subjects.c.signal_id, _subjects.c.pseudonym, _subjects.c.kind, _subjects.c.role)
+            .where(_subjects.c.signal_id.in_(chunk))
+            .order_by(_subjects.c.id)
         ):
             subjects.setdefault(signal_id, []).append((bytes(pseudonym), kind, role))
     return [
