@@ -225,7 +225,13 @@ class Access(_Closed):
 
 
 class Release(_Closed):
-    stages: dict[Code, Literal["metadata", "details", "geen"]] = Field(min_length=1)
+    stages: dict[Code, Literal["metadata", "details", "interventie", "geen"]] = Field(
+        min_length=1,
+        description=(
+            "Per fase wat wordt verstrekt: metadata, details (need-to-know), interventie (alleen "
+            "wat de toegewezen interventie nodig heeft) of geen"
+        ),
+    )
     required_approvals: list[Role] = Field(min_length=2)
     approvals_by_different_persons: Literal[True] = Field(
         description="Vier ogen: altijd true (Convenant art. 14 lid 1)"
@@ -316,12 +322,19 @@ class Approver(_Closed):
 class InterventionKind(_Closed):
     name: Text
     party_types: list[PartyType] = Field(min_length=1)
+    needed_fields: list[Code] = Field(
+        min_length=1,
+        description="De velden die deze interventie nodig heeft (na het casusoverleg)",
+    )
 
 
 class Interventions(_Closed):
     kinds: dict[Code, InterventionKind] = Field(min_length=1)
     initial_status: Code
     status_transitions: dict[Code, list[Code]] = Field(min_length=1)
+    release_statuses: list[Code] = Field(
+        description="Statussen waarin een interventie na het casusoverleg nog gegevens krijgt"
+    )
     assign_stages: list[Code]
     update_stages: list[Code]
     update_roles: list[Role]
@@ -611,6 +624,9 @@ def _references(c: CovenantData) -> Iterator[Problem]:
     for t, rules in types.items():
         path = f"{r}.party_types.{t}.need_to_know_fields"
         yield from _unknown(_items(path, rules.need_to_know_fields or []), class_fields, _FIELD)
+    for kind, intervention in c.cases.interventions.kinds.items():
+        path = f"{r}.cases.interventions.kinds.{kind}.needed_fields"
+        yield from _unknown(_items(path, intervention.needed_fields), class_fields, _FIELD)
     for path, field in _items(
         f"{r}.source_protection.reporter_fields", c.source_protection.reporter_fields
     ):
@@ -654,7 +670,10 @@ def _case_references(c: CovenantData) -> Iterator[Problem]:
             "geen ondertekenaar van dit partnertype heeft deze rol; niemand kan een casus openen",
         )
     transitions = interventions.status_transitions
-    initial = [(f"{r}.cases.interventions.initial_status", interventions.initial_status)]
+    initial = [
+        (f"{r}.cases.interventions.initial_status", interventions.initial_status),
+        *_items(f"{r}.cases.interventions.release_statuses", interventions.release_statuses),
+    ]
     targets = [
         pair
         for status, following in transitions.items()

@@ -228,7 +228,7 @@ ground_pairs contains [signal.index, care_urgent] if {
 
 care_urgent := lib.reason(
 	"zorg-urgent-zonder-toestemming",
-	"Zorggegevens zonder toestemming: toegelaten omdat het signaal urgent is (acuut gevaar, conflict van plichten).",
+	"Zorggegevens zonder toestemming: aangeleverd omdat het signaal urgent is. Ze blijven verzegeld en gaan alleen in een verstrekking mee met toestemming van de cliënt of bij acuut gevaar dat de casusregisseur in de casus vaststelt.",
 	"AVG art. 9 lid 2 sub c; Convenant art. 10 lid 1",
 )
 

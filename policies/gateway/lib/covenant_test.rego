@@ -188,7 +188,7 @@ test_release_keeps_four_eyes if {
 
 test_every_stage_has_a_known_level if {
 	every _, level in covenant.release.stages {
-		level in {"metadata", "details", "geen"}
+		level in {"metadata", "details", "interventie", "geen"}
 	}
 }
 

@@ -47,12 +47,15 @@ withheld_from_everyone := {withheld_group(reason, signal_ids) | some reason in c
 releases[participant.party] := release_for(participant) if some participant in input.participants
 
 # A blocked case releases nothing to anyone (the reasons are in withheld_from_everyone); a blocked
-# recipient receives nothing; otherwise the recipient's type decides.
+# recipient receives nothing; otherwise the recipient's type decides (after the case meeting: its
+# type and the kinds of intervention assigned to it).
 release_for(participant) := nothing_for_anyone if {
 	count(case_blockers) > 0
 } else := withhold_everything(participant_blockers[participant.party]) if {
 	count(participant_blockers[participant.party]) > 0
-} else := releases_by_type[recipient_type(participant)]
+} else := releases_by_type[recipient_type(participant)] if {
+	not intervention_stage
+} else := releases_by_intervention[[recipient_type(participant), intervention_kinds[participant.party]]]
 
 nothing_for_anyone := {"signals": {}, "withheld": set(), "reasons": set(), "withheld_fields": set()}
 
@@ -123,14 +126,15 @@ case_blockers contains lib.reason(
 	"Convenant art. 7 lid 1",
 ) if stage_level == "metadata"
 
-# Any other level than "metadata" or "details" (such as "geen" after closure) releases nothing.
+# Any other level than "metadata", "details" or "interventie" (such as "geen" after closure)
+# releases nothing.
 case_blockers contains lib.reason(
 	"fase-geen-verstrekking",
 	sprintf("In fase %q worden geen gegevens verstrekt.", [case_stage]),
 	"Convenant art. 7 lid 3",
 ) if {
 	data.covenant.release.stages[case_stage]
-	not stage_level in {"metadata", "details"}
+	not stage_level in {"metadata", "details", "interventie"}
 }
 
 case_grounds contains lib.reason(
@@ -138,6 +142,14 @@ case_grounds contains lib.reason(
 	sprintf("De casus is in fase %q: details mogen per ontvanger worden verstrekt (need-to-know).", [case_stage]),
 	"Convenant art. 7 lid 2",
 ) if stage_level == "details"
+
+case_grounds contains lib.reason(
+	"fase-alleen-voor-interventie",
+	sprintf("De casus is in fase %q, na het casusoverleg: een deelnemer krijgt alleen de gegevens die de interventie nodig heeft die hem in de casus is toegewezen.", [case_stage]),
+	"AVG art. 5 lid 1 sub c; Convenant art. 7 lid 2; art. 19 lid 6",
+) if intervention_stage
+
+intervention_stage if stage_level == "interventie"
 
 # --- Purpose binding ---------------------------------------------------------------------------
 
@@ -297,12 +309,45 @@ participant_refusals(participant, party_type) := ({lib.reason(
 ) |
 	data.covenant.party_types[party_type]
 	not lib.type_has_purpose(party_type, case_purpose_id)
+} | {lib.reason(
+	"geen-interventie-toegewezen",
+	sprintf("De casus is in fase %q, na het casusoverleg: alleen een deelnemer met een interventie in deze casus krijgt gegevens, en %q heeft er geen (met een status uit cases.interventions.release_statuses, van een soort voor zijn partnertype).", [case_stage, participant.party]),
+	"AVG art. 5 lid 1 sub c; Convenant art. 7 lid 2; art. 19 lid 6",
+) |
+	intervention_stage
+	not intervention_kinds[participant.party]
 }
 
 recipient_is_signatory(participant) if {
 	participant.signatory == true
 	lib.is_signatory(participant.party)
 }
+
+# --- After the case meeting: only what the assigned intervention needs ---------------------------
+#
+# In the stages with level "interventie" (toewijzing, uitvoering, evaluatie) a participant
+# receives only if the case assigns it an intervention (input.case.interventions: party, kind,
+# status), and only the fields its kinds need (cases.interventions.kinds.<kind>.needed_fields).
+# An intervention counts when its status is one of cases.interventions.release_statuses and its
+# kind is one for the party's type (the case policy checked that when it was assigned).
+
+case_interventions := [intervention |
+	some intervention in object.get(input.case, "interventions", [])
+	intervention.status in data.covenant.cases.interventions.release_statuses
+	intervention_type := data.covenant.parties[intervention.party].type
+	intervention_type in data.covenant.cases.interventions.kinds[intervention.kind].party_types
+]
+
+# party -> the kinds of intervention it carries out in this case.
+intervention_kinds := {party: kinds |
+	some party in {intervention.party | some intervention in case_interventions}
+	kinds := {intervention.kind | some intervention in case_interventions; intervention.party == party}
+}
+
+# The fields a set of intervention kinds needs.
+intervention_fields(kinds) := union({{field | some field in data.covenant.cases.interventions.kinds[kind].needed_fields} |
+	some kind in kinds
+})
 
 # =============================================================================================
 # Layer 3: each signal, per recipient type
@@ -680,6 +725,50 @@ need_to_know_withholdings(party_type, released) := {withheld_field_group(field, 
 ), ids) |
 	needed := need_to_know[party_type]
 	pairs := [[field, id] | some id in released; some field in releasable_fields[id] - needed]
+	some field in {pair[0] | some pair in pairs}
+	ids := {pair[1] | some pair in pairs; pair[0] == field}
+}
+
+# After the case meeting: what a recipient type receives, cut to what its intervention kinds
+# need. Once per distinct [type, kinds] among the participants; the fields per released signal
+# are intersected once, as for a need-to-know list.
+releases_by_intervention[[party_type, kinds]] := for_intervention(releases_by_type[party_type], party_type, kinds) if {
+	intervention_stage
+	some participant in input.participants
+	count(participant_blockers[participant.party]) == 0
+	party_type := recipient_type(participant)
+	kinds := intervention_kinds[participant.party]
+}
+
+for_intervention(release, party_type, kinds) := {
+	"signals": kept,
+	"withheld": release.withheld | {withheld_group(intervention_signal_reason(kinds), unneeded) | unneeded != set()},
+	"reasons": release_grounds(party_type, object.keys(kept)) | {intervention_ground(kinds)},
+	"withheld_fields": release.withheld_fields | intervention_field_withholdings(kinds, kept, release.signals),
+} if {
+	needed := intervention_fields(kinds)
+	kept := {id: (fields & needed) | some id, fields in release.signals; (fields & needed) != set()}
+	unneeded := object.keys(release.signals) - object.keys(kept)
+}
+
+intervention_signal_reason(kinds) := lib.reason(
+	"geen-velden-nodig-voor-interventie",
+	sprintf("Geen van de velden die deze ontvanger van het signaal zou krijgen, is nodig voor zijn interventie (%s).", [concat(", ", sort(kinds))]),
+	"AVG art. 5 lid 1 sub c; Convenant art. 7 lid 2; art. 19 lid 6",
+)
+
+intervention_ground(kinds) := lib.reason(
+	"interventie-toegewezen",
+	sprintf("De ontvanger voert in deze casus een interventie uit (%s) en krijgt alleen de velden die daarvoor nodig zijn.", [concat(", ", sort(kinds))]),
+	"AVG art. 5 lid 1 sub c; Convenant art. 7 lid 2; art. 19 lid 6",
+)
+
+intervention_field_withholdings(kinds, kept, offered) := {withheld_field_group(field, lib.reason(
+	"veld-niet-nodig-voor-interventie",
+	sprintf("Veld %q is niet nodig voor de interventie van deze ontvanger (%s).", [field, concat(", ", sort(kinds))]),
+	"AVG art. 5 lid 1 sub c; Convenant art. 7 lid 2; art. 19 lid 6",
+), ids) |
+	pairs := [[field, id] | some id, fields in kept; some field in offered[id] - fields]
 	some field in {pair[0] | some pair in pairs}
 	ids := {pair[1] | some pair in pairs; pair[0] == field}
 }

@@ -186,10 +186,97 @@ test_before_the_case_meeting_only_metadata_is_shared if {
 	d.releases["politie-rotterdam"].signals == {}
 }
 
-test_details_may_be_shared_during_assignment if {
-	d := release.decision with input as with_case({"stage": "toewijzing"})
+# --- After the case meeting: only what the assigned intervention needs --------------------------
+
+intervention(party, kind) := {"party": party, "kind": kind, "status": "toegewezen"}
+
+# Pinned, so the tests check the rule and not today's lists in covenant/data.json.
+pinned_needs := {
+	"strafrechtelijk": {"name": "Strafrechtelijk", "party_types": ["politie", "om"], "needed_fields": ["naam", "adres", "omschrijving"]},
+	"bestuurlijk": {"name": "Bestuurlijk", "party_types": ["gemeente"], "needed_fields": ["adres"]},
+}
+
+after_meeting(stage, interventions) := after_meeting_with(stage, interventions, pinned_needs)
+
+after_meeting_with(stage, interventions, kinds) := d if {
+	d := release.decision with input as with_case({"stage": stage, "interventions": interventions})
+		with data.covenant.cases.interventions.kinds as kinds
+}
+
+test_details_may_be_shared_during_assignment_for_an_assigned_intervention if {
+	d := after_meeting("toewijzing", [intervention("politie-rotterdam", "strafrechtelijk")])
+	d.allow
+	"fase-alleen-voor-interventie" in case_codes(d)
+	not "fase-details-toegestaan" in case_codes(d)
+	released_fields(d, "politie-rotterdam", "s-politie") == {"naam", "adres", "omschrijving"}
+	"interventie-toegewezen" in recipient_codes(d, "politie-rotterdam")
+}
+
+test_after_the_meeting_a_participant_without_an_intervention_receives_nothing if {
+	some stage in ["toewijzing", "uitvoering", "evaluatie"]
+	d := after_meeting(stage, [intervention("politie-rotterdam", "strafrechtelijk")])
+	d.releases["om-rotterdam"].signals == {}
+	"geen-interventie-toegewezen" in withheld_codes(d, "om-rotterdam", "s-gemeente")
+	"geen-interventie-toegewezen" in withheld_codes(d, "om-rotterdam", "s-politie")
+	released(d, "politie-rotterdam", "s-gemeente")
+}
+
+test_after_the_meeting_nobody_receives_without_interventions if {
+	d := after_meeting("uitvoering", [])
+	not d.allow
+	"niets-verstrekt" in case_codes(d)
+	"geen-interventie-toegewezen" in withheld_codes(d, "politie-rotterdam", "s-politie")
+}
+
+test_after_the_meeting_only_the_fields_the_intervention_needs_are_released if {
+	d := after_meeting("uitvoering", [intervention("gemeente-rotterdam", "bestuurlijk")])
+	released_fields(d, "gemeente-rotterdam", "s-gemeente") == {"adres"}
+	some group in d.releases["gemeente-rotterdam"].withheld_fields
+	group.field == "naam"
+	group.code == "veld-niet-nodig-voor-interventie"
+	group.signals == {"s-gemeente"}
+	# Police data still needs a basis: the intervention does not widen what the type receives.
+	"politiegegevens-geen-grondslag" in withheld_codes(d, "gemeente-rotterdam", "s-politie")
+}
+
+test_after_the_meeting_a_signal_with_no_needed_field_is_withheld if {
+	kinds := object.union(pinned_needs, {"strafrechtelijk": {"needed_fields": ["omschrijving"]}})
+	d := after_meeting_with("evaluatie", [intervention("politie-rotterdam", "strafrechtelijk")], kinds)
+	released_fields(d, "politie-rotterdam", "s-politie") == {"omschrijving"}
+	not released(d, "politie-rotterdam", "s-gemeente")
+	"geen-velden-nodig-voor-interventie" in withheld_codes(d, "politie-rotterdam", "s-gemeente")
+}
+
+test_a_stopped_intervention_or_one_of_a_kind_not_for_the_type_gives_nothing if {
+	stopped := object.union(intervention("politie-rotterdam", "strafrechtelijk"), {"status": "gestopt"})
+	d := after_meeting("uitvoering", [stopped, intervention("gemeente-rotterdam", "strafrechtelijk")])
+	"geen-interventie-toegewezen" in withheld_codes(d, "politie-rotterdam", "s-gemeente")
+	"geen-interventie-toegewezen" in withheld_codes(d, "gemeente-rotterdam", "s-gemeente")
+}
+
+test_two_interventions_of_a_party_need_the_fields_of_both if {
+	kinds := object.union(pinned_needs, {
+		"strafrechtelijk": {"needed_fields": ["omschrijving"]},
+		"bestuurlijk": {"party_types": ["gemeente", "politie"]},
+	})
+	d := after_meeting_with("uitvoering", [intervention("politie-rotterdam", "strafrechtelijk"), intervention("politie-rotterdam", "bestuurlijk")], kinds)
+	released_fields(d, "politie-rotterdam", "s-politie") == {"omschrijving", "adres"}
+}
+
+test_in_the_case_meeting_itself_no_intervention_is_needed if {
+	d := after_meeting("casusoverleg", [])
 	d.allow
 	"fase-details-toegestaan" in case_codes(d)
+	released_fields(d, "om-rotterdam", "s-gemeente") == {"naam", "geboortedatum", "adres", "bron_partij"}
+}
+
+test_every_signal_is_released_or_withheld_after_the_meeting if {
+	d := after_meeting("uitvoering", [intervention("gemeente-rotterdam", "bestuurlijk"), intervention("politie-rotterdam", "strafrechtelijk")])
+	every party, _ in d.releases {
+		every id in {"s-gemeente", "s-politie"} {
+			count({1 | released(d, party, id)} | {2 | count(withheld_codes(d, party, id)) > 0}) == 1
+		}
+	}
 }
 
 test_nothing_is_released_after_closure if {
@@ -534,6 +621,23 @@ test_care_data_with_consent_does_not_go_to_the_police if {
 	not released(d, "politie-rotterdam", "s-zorg")
 	"zorg-alleen-via-zorgcoordinator" in withheld_codes(d, "politie-rotterdam", "s-zorg")
 	"beroepsgeheim-geen-grondslag" in withheld_codes(d, "politie-rotterdam", "s-zorg")
+}
+
+# The automatic urgency rule lifts the two-partner rule, never professional secrecy: an urgent
+# care signal without consent stays withheld until the case director establishes acute danger.
+test_an_urgent_care_signal_without_consent_is_withheld_without_acute_danger if {
+	urgent_care := care_signal({"minor": true})
+	req := request({
+		"signals": [urgent_care],
+		"participants": [participant("zorgcoordinator-rr")],
+		"case": object.union(standard_case, {"approvals": four_eyes}),
+	})
+	d := release.decision with input as req
+	"urgent-uitzondering-proportionaliteit" in case_codes(d)
+	not released(d, "zorgcoordinator-rr", "s-zorg")
+	"zorg-zonder-toestemming-of-acuut-gevaar" in withheld_codes(d, "zorgcoordinator-rr", "s-zorg")
+	danger := release.decision with input as object.union(req, {"case": {"acute_danger": true}})
+	released(danger, "zorgcoordinator-rr", "s-zorg")
 }
 
 test_care_data_without_consent_goes_to_the_care_coordinator_in_acute_danger if {
