@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from gateway.linkage.incremental import (
     Changes,
+    HubFlag,
     IncrementalLinker,
     KeyWrite,
     Part,
@@ -25,7 +27,7 @@ from gateway.linkage.incremental import (
     connected_parts,
     survivor_of,
 )
-from gateway.linkage.rules import CountedKey, KeyFacts, LinkRules
+from gateway.linkage.rules import Carrier, CountedKey, KeyFacts, LinkRules, Other
 
 RULES = LinkRules(frozenset({"bsn", "adres"}), hub_threshold=3)
 KINDS = ("bsn", "adres", "telefoon")  # telefoon does not link under RULES
@@ -52,6 +54,7 @@ class Key:
     cluster_id: int | None
     hub_id: str | None
     hub_since: bool = False
+    hub_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class Sub:
 class Row:
     is_current: bool
     subjects: tuple[Sub, ...]
+    observed_at: datetime = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -75,6 +79,9 @@ class FakeStore:
     carried: dict[int, list[tuple[bytes, str]]] = field(default_factory=dict)
     clusters: dict[int, Cluster] = field(default_factory=dict)
     keys: dict[bytes, Key] = field(default_factory=dict)
+    party_of: dict[int, str] = field(default_factory=dict)
+    observed: dict[int, datetime] = field(default_factory=dict)
+    register: dict[bytes, str] = field(default_factory=dict)
     calls: list[tuple[str, object]] = field(default_factory=list)
     locked: bool = False
 
@@ -106,7 +113,7 @@ class FakeStore:
         for p in pseudonyms:
             if p in self.keys:
                 k = self.keys[p]
-                yield StoredKey(p, k.kind, k.signals, k.cluster_id, k.hub_id)
+                yield StoredKey(p, k.kind, k.signals, k.cluster_id, k.hub_id, k.hub_reason)
 
     def cluster_sizes(self, cluster_ids: Sequence[int]) -> dict[int, int]:
         self._note("cluster_sizes", list(cluster_ids))
@@ -145,7 +152,7 @@ class FakeStore:
         for k in keys:
             assert k.pseudonym not in self.keys
             self.keys[k.pseudonym] = Key(
-                k.kind, k.signals, k.cluster_id, k.hub_id, k.hub_id is not None
+                k.kind, k.signals, k.cluster_id, k.hub_id, k.hub_id is not None, k.hub_reason
             )
 
     def update_keys(self, keys: Sequence[KeyWrite]) -> None:
@@ -154,6 +161,7 @@ class FakeStore:
             stored = self.keys[k.pseudonym]
             stored.signals, stored.cluster_id, stored.hub_id = k.signals, k.cluster_id, k.hub_id
             stored.hub_since = stored.hub_since or k.became_hub
+            stored.hub_reason = k.hub_reason
 
     def members(self, cluster_id: int) -> list[int]:
         self._note("members", cluster_id)
@@ -189,18 +197,38 @@ class FakeStore:
     def all_keys(self) -> Iterator[StoredKey]:
         self._note("all_keys")
         for p, k in list(self.keys.items()):
-            yield StoredKey(p, k.kind, k.signals, k.cluster_id, k.hub_id)
+            yield StoredKey(p, k.kind, k.signals, k.cluster_id, k.hub_id, k.hub_reason)
 
     def delete_keys(self, pseudonyms: Sequence[bytes]) -> None:
         self._note("delete_keys", list(pseudonyms))
         for p in pseudonyms:
             del self.keys[p]
 
-    def flag_hubs(self, hubs: Sequence[tuple[bytes, str]]) -> None:
-        self._note("flag_hubs", [p for p, _ in hubs])
-        for p, hub_id in hubs:
-            k = self.keys[p]
-            k.hub_id, k.hub_since, k.cluster_id = hub_id, True, None
+    def flag_hubs(self, hubs: Sequence[HubFlag]) -> None:
+        self._note("flag_hubs", [h.pseudonym for h in hubs])
+        for h in hubs:
+            k = self.keys[h.pseudonym]
+            k.hub_id, k.hub_since, k.cluster_id = k.hub_id or h.hub_id, True, None
+            k.hub_reason = h.reason
+
+    def marks(self, pseudonyms: Sequence[bytes] | None) -> dict[bytes, str]:
+        self._note("marks", None if pseudonyms is None else list(pseudonyms))
+        if pseudonyms is None:
+            return dict(self.register)
+        return {p: self.register[p] for p in pseudonyms if p in self.register}
+
+    def carriers(self, pseudonyms: Sequence[bytes]) -> Iterator[tuple[bytes, Carrier]]:
+        self._note("carriers", list(pseudonyms))
+        wanted = set(pseudonyms)
+        for s in sorted(self.current):
+            carried = self.carried.get(s, [])
+            others = tuple(
+                Other(p, kind, p in self.keys and self.keys[p].hub_id is not None)
+                for p, kind in carried
+            )
+            carrier = Carrier(s, self.party_of.get(s, "p"), self.observed[s], others)
+            for p in dict.fromkeys(p for p, _ in carried if p in wanted):
+                yield p, carrier
 
     def set_counts(self, counts: Sequence[tuple[bytes, int]]) -> None:
         self._note("set_counts", list(counts))
@@ -229,24 +257,31 @@ class World:
         self.store.calls.clear()
         return IncrementalLinker(self.store, self.rules)
 
-    def batch(self, items: Sequence[tuple[str, Sequence[tuple[str, int]]]]) -> Changes:
+    def batch(
+        self,
+        items: Sequence[tuple[str, Sequence[tuple[str, int]]]],
+        *,
+        party: str = "p",
+        at: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+    ) -> Changes:
         """As ``gateway.signals.service.ingest``: a ref in force is superseded; of one ref twice
-        in a batch, the last is current."""
+        in a batch, the last is current. ``party`` supplies them, observed ``at``."""
         retire = [
             self.by_ref[ref] for ref in dict.fromkeys(r for r, _ in items) if ref in self.by_ref
         ]
         last = {ref: i for i, (ref, _) in enumerate(items)}
         rows = [
-            Row(last[ref] == i, tuple(Sub(kind, key(kind, n)) for kind, n in subjects))
+            Row(last[ref] == i, tuple(Sub(kind, key(kind, n)) for kind, n in subjects), at)
             for i, (ref, subjects) in enumerate(items)
         ]
         linker = self.linker()
         self.store.current -= set(retire)
         linker.unlink(retire)
-        assigned = linker.assign(rows)
+        assigned = linker.assign(rows, party=party)
         for (ref, _), row, cluster in zip(items, rows, assigned, strict=True):
             sid = self.next_signal
             self.next_signal += 1
+            self.store.party_of[sid], self.store.observed[sid] = party, at
             self.store.cluster_of[sid] = cluster
             self.store.carried[sid] = [(s.pseudonym, s.kind) for s in row.subjects]
             if row.is_current:
@@ -457,8 +492,8 @@ def test_is_hub_is_the_one_rule_a_linker_asks() -> None:
 
     @dataclass(frozen=True)
     class PerKind(LinkRules):
-        def is_hub(self, key: KeyFacts) -> bool:
-            return key.signals > (1 if key.kind == "adres" else 10)
+        def hub_reason(self, key: KeyFacts) -> str | None:
+            return "drempel" if key.signals > (1 if key.kind == "adres" else 10) else None
 
     world = World(rules=PerKind(frozenset({"bsn", "adres"}), hub_threshold=10))
     world.batch([("a", [("adres", 1)]), ("b", [("adres", 1)]), ("c", [("bsn", 1)])])

@@ -46,6 +46,7 @@ TABLES = {
     "case_signals",
     "case_subjects",
     "embargoes",
+    "hub_register",
     "case_events",
     "case_approvals",
     "case_interventions",

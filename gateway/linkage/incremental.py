@@ -16,7 +16,14 @@ A batch is linked in three steps, all in the caller's transaction:
 
 After a change of the link rules, :meth:`IncrementalLinker.rebuild` (``gateway linkage
 rebuild``) brings what is stored to them with the same steps: what stops linking leaves and its
-clusters split, what starts linking joins its clusters into the largest.
+clusters split, what starts linking joins its clusters into the largest. After a change in the
+register of non-linking pseudonyms (``hub_register``: a privacy officer's entry, the RIEC's
+confirmation or overruling of a candidate), :meth:`IncrementalLinker.rejudge` does the same for
+the pseudonyms concerned only.
+
+The structural rule (:meth:`LinkRules.hub_reason`, reason ``structuur``) needs a key's carrier
+signals: in step 2 the linker reads them (:meth:`LinkStore.carriers`) only for keys this batch
+brings a signal and :meth:`LinkRules.needs_structure` names, which the kind's threshold bounds.
 
 Everything the linker reads or writes goes through a :class:`LinkStore` (over SQL in
 ``gateway.storage.linkage``), which only touches the clusters a batch reaches, never the whole
@@ -29,11 +36,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Protocol
 
 from gateway.linkage.components import DisjointSets
-from gateway.linkage.rules import CountedKey, LinkRules
+from gateway.linkage.rules import Carrier, CountedKey, LinkRules, Other
 
 Subject = tuple[int, bytes, str]
 """A pseudonym one signal carries: (signal id, pseudonym, kind)."""
@@ -58,6 +66,9 @@ class NewRow(Protocol):
     @property
     def subjects(self) -> Sequence[RowSubject]: ...
 
+    @property
+    def observed_at(self) -> datetime: ...
+
 
 @dataclass(frozen=True, slots=True)
 class StoredKey:
@@ -71,6 +82,8 @@ class StoredKey:
     """The cluster it ties (None for a hub, or a key no current signal carries)."""
     hub_id: str | None
     """The opaque name of a hub; None while it links."""
+    hub_reason: str | None = None
+    """Why it is a hub (``gateway.linkage.rules.HUB_REASONS``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +97,16 @@ class KeyWrite:
     cluster_id: int | None
     hub_id: str | None
     became_hub: bool = False
+    hub_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HubFlag:
+    """A key that becomes a hub in a rebuild: its opaque name and why."""
+
+    pseudonym: bytes
+    hub_id: str
+    reason: str
 
 
 class LinkStore(Protocol):
@@ -142,6 +165,18 @@ class LinkStore(Protocol):
     def refresh_sizes(self, cluster_ids: Sequence[int]) -> None:
         """Store each cluster's size as counted now."""
 
+    # -- for the hub rules -----------------------------------------------------------------------
+
+    def marks(self, pseudonyms: Sequence[bytes] | None) -> dict[bytes, str]:
+        """The register's word in force on each of ``pseudonyms`` that has one
+        (``gateway.linkage.rules.MARKS``); None: on every pseudonym that has one."""
+        ...
+
+    def carriers(self, pseudonyms: Sequence[bytes]) -> Iterable[tuple[bytes, Carrier]]:
+        """The current signals carrying each of ``pseudonyms``, with their party, observation
+        time and other pseudonyms (``hub`` as stored)."""
+        ...
+
     # -- for a rebuild: the whole linkage, once ------------------------------------------------
 
     def current_subjects(self) -> Iterable[Subject]:
@@ -152,8 +187,8 @@ class LinkStore(Protocol):
 
     def delete_keys(self, pseudonyms: Sequence[bytes]) -> None: ...
 
-    def flag_hubs(self, hubs: Sequence[tuple[bytes, str]]) -> None:
-        """Each (pseudonym, hub id): a hub from now on, in no cluster."""
+    def flag_hubs(self, hubs: Sequence[HubFlag]) -> None:
+        """Each a hub from now on (with its reason), in no cluster."""
 
     def set_counts(self, counts: Sequence[tuple[bytes, int]]) -> None:
         """Each (pseudonym, current signals carrying it)."""
@@ -238,6 +273,10 @@ class _Key:
     stored: bool = False
     delta: int = 0
     became_hub: bool = False
+    hub_reason: str | None = None
+    mark: str | None = None
+    mark_read: bool = False
+    carriers: list[Carrier] | None = None
 
     @property
     def signals(self) -> int:
@@ -255,6 +294,7 @@ class IncrementalLinker:
         self._dirty: set[int] = set()
         self.changes = Changes()
         self._locked = False
+        self._left: set[int] = set()
 
     # -- step 1 ----------------------------------------------------------------------------------
 
@@ -264,6 +304,7 @@ class IncrementalLinker:
             return
         self._lock()
         ids = list(signal_ids)
+        self._left.update(ids)
         clusters = self._store.detach(ids)
         leaving: dict[int, set[bytes]] = {}
         for signal_id, pseudonym, kind in self._store.subjects(ids):
@@ -279,8 +320,9 @@ class IncrementalLinker:
 
     # -- step 2 ----------------------------------------------------------------------------------
 
-    def assign(self, rows: Sequence[NewRow]) -> list[int | None]:
-        """The cluster of each row (None for rows inserted as already superseded)."""
+    def assign(self, rows: Sequence[NewRow], *, party: str = "") -> list[int | None]:
+        """The cluster of each row (None for rows inserted as already superseded); ``party``
+        supplied the rows (the structural rule counts partners)."""
         self._lock()
         linking: list[list[bytes]] = []
         kinds: dict[bytes, str] = {}
@@ -298,14 +340,11 @@ class IncrementalLinker:
         for mine in linking:
             for p in mine:
                 self._keys[p].delta += 1
+        self._load_marks()
         for key in self._keys.values():
-            if key.hub_id is None and self._rules.is_hub(key):
-                key.hub_id = new_hub_id()
-                key.became_hub = True
-                self.changes.new_hubs += 1
-                if key.cluster_id is not None:
-                    self._dirty.add(key.cluster_id)
-                key.cluster_id = None
+            if key.hub_id is None:
+                self._judge(key)
+        self._judge_structure(rows, linking, party)
 
         # Nodes: a row ("s", position), a key ("k", pseudonym), a stored cluster ("c", id).
         sets: DisjointSets[tuple[str, int | bytes]] = DisjointSets()
@@ -353,6 +392,74 @@ class IncrementalLinker:
                     self._keys[p].cluster_id = cid
         return assigned
 
+    def _judge(self, key: _Key) -> None:
+        reason = self._rules.hub_reason(key)
+        if reason is None:
+            return
+        key.hub_id = new_hub_id()
+        key.hub_reason = reason
+        key.became_hub = True
+        self.changes.new_hubs += 1
+        if key.cluster_id is not None:
+            self._dirty.add(key.cluster_id)
+        key.cluster_id = None
+
+    def _judge_structure(
+        self, rows: Sequence[NewRow], linking: Sequence[list[bytes]], party: str
+    ) -> None:
+        """The structural rule on the keys this batch brings a signal, where the rules ask for
+        it: their stored carriers (read once for all of them) and the batch's own rows."""
+        brought = {p for mine in linking for p in mine}
+        wanted = sorted(
+            p
+            for p in brought
+            if self._keys[p].hub_id is None and self._rules.needs_structure(self._keys[p])
+        )
+        if not wanted:
+            return
+        found: dict[bytes, list[Carrier]] = {p: [] for p in wanted}
+        for p, carrier in self._store.carriers(wanted):
+            if carrier.signal_id not in self._left:
+                found[p].append(self._as_now(carrier))
+        for position, (row, mine) in enumerate(zip(rows, linking, strict=True)):
+            if not row.is_current:
+                continue
+            others = tuple(
+                Other(s.pseudonym, s.kind, self._hub_now(s.pseudonym)) for s in row.subjects
+            )
+            for p in mine:
+                if p in found:
+                    found[p].append(Carrier(-1 - position, party, row.observed_at, others))
+        for p in wanted:
+            key = self._keys[p]
+            key.carriers = found[p]
+            self._judge(key)
+            key.carriers = None
+
+    def _hub_now(self, pseudonym: bytes) -> bool:
+        key = self._keys.get(pseudonym)
+        return key is not None and key.hub_id is not None
+
+    def _as_now(self, carrier: Carrier) -> Carrier:
+        """``carrier`` with the hub flags of this transaction's keys."""
+        if not any(o.pseudonym in self._keys for o in carrier.others):
+            return carrier
+        others = tuple(
+            replace(o, hub=self._hub_now(o.pseudonym)) if o.pseudonym in self._keys else o
+            for o in carrier.others
+        )
+        return replace(carrier, others=others)
+
+    def _load_marks(self) -> None:
+        """The register's word on this transaction's keys (read once)."""
+        unread = sorted(p for p, k in self._keys.items() if not k.mark_read)
+        if not unread:
+            return
+        marks = self._store.marks(unread)
+        for p in unread:
+            self._keys[p].mark = marks.get(p)
+            self._keys[p].mark_read = True
+
     # -- step 3 ----------------------------------------------------------------------------------
 
     def settle(self) -> Changes:
@@ -389,7 +496,29 @@ class IncrementalLinker:
             if rules.links(kind):
                 carriers.setdefault(pseudonym, set()).add(signal_id)
                 kinds[pseudonym] = kind
-        hub_now = {p: rules.is_hub(CountedKey(p, kinds[p], len(s))) for p, s in carriers.items()}
+        marks = {p: m for p, m in store.marks(None).items() if p in carriers}
+        reason_now = {
+            p: rules.hub_reason(CountedKey(p, kinds[p], len(s), marks.get(p)))
+            for p, s in carriers.items()
+        }
+        # The structural rule last, over the hubs the other rules name (evaluated once).
+        shaped = sorted(
+            p
+            for p, reason in reason_now.items()
+            if reason is None
+            and rules.needs_structure(CountedKey(p, kinds[p], len(carriers[p]), marks.get(p)))
+        )
+        if shaped:
+            found: dict[bytes, list[Carrier]] = {p: [] for p in shaped}
+            for p, carrier in store.carriers(shaped):
+                others = tuple(
+                    replace(o, hub=reason_now.get(o.pseudonym) is not None) for o in carrier.others
+                )
+                found[p].append(replace(carrier, others=others))
+            for p in shaped:
+                facts = CountedKey(p, kinds[p], len(carriers[p]), marks.get(p), found[p])
+                reason_now[p] = rules.hub_reason(facts)
+        hub_now = {p: reason is not None for p, reason in reason_now.items()}
         stored = {key.pseudonym: key for key in store.all_keys()}
         # 1. What stops linking leaves; its clusters are re-checked.
         dirty: set[int] = set()
@@ -406,23 +535,103 @@ class IncrementalLinker:
             cid = stored[p].cluster_id
             if cid is not None:
                 dirty.add(cid)
-        store.flag_hubs([(p, new_hub_id()) for p in hubs])
+        reasoned = [
+            HubFlag(p, key.hub_id, reason)
+            for p, key in stored.items()
+            if key.hub_id is not None
+            and (reason := reason_now.get(p)) is not None
+            and key.hub_reason != reason
+        ]
+        store.flag_hubs([HubFlag(p, new_hub_id(), reason_now[p] or "") for p in hubs] + reasoned)
         self.changes.new_hubs += len(hubs)
         for cid in sorted(dirty):
             self._recheck(cid)
         self.changes.touched |= dirty
         # 2. What starts linking joins the clusters of its signals.
-        joining = [
-            p
+        joining = {
+            p: carriers[p]
             for p in carriers
             if not hub_now[p] and (p not in stored or stored[p].hub_id is not None)
+        }
+        cluster_by_key = self._join(joining)
+        rejoined: list[KeyWrite] = []
+        added: list[KeyWrite] = []
+        for p, cid in cluster_by_key.items():
+            key = KeyWrite(p, kinds[p], len(carriers[p]), cid, None)
+            (rejoined if p in stored else added).append(key)
+        # A pseudonym of a newly linked kind that is already a hub is one at once.
+        born_hubs = [p for p in carriers if p not in stored and hub_now[p]]
+        added += [
+            KeyWrite(p, kinds[p], len(carriers[p]), None, new_hub_id(), hub_reason=reason_now[p])
+            for p in born_hubs
         ]
-        cluster_of = store.clusters_of(sorted({s for p in joining for s in carriers[p]}))
+        store.update_keys(rejoined)
+        store.insert_keys(added)
+        self.changes.new_hubs += len(born_hubs)
+        # Counts of the keys that stay as they were, recomputed over the current signals.
+        store.set_counts(
+            [
+                (p, len(carriers[p]))
+                for p, key in stored.items()
+                if p in carriers and p not in cluster_by_key and key.signals != len(carriers[p])
+            ]
+        )
+        return self.settle()
+
+    def rejudge(self, pseudonyms: Sequence[bytes]) -> Changes:
+        """Ask the hub rule anew about ``pseudonyms`` alone, after the register changed (an
+        entry made or withdrawn, a candidate confirmed or overruled), and bring their links to
+        the answer as a rebuild does: a new hub leaves and its cluster splits where it falls
+        apart; a hub that links again joins the clusters of its signals into the largest."""
+        self._lock()
+        store, rules = self._store, self._rules
+        wanted = sorted(set(pseudonyms))
+        stored = {key.pseudonym: key for key in store.load_keys(wanted)}
+        marks = store.marks(wanted)
+        found: dict[bytes, list[Carrier]] = {p: [] for p in stored}
+        for p, carrier in store.carriers(sorted(stored)):
+            if p in found:
+                found[p].append(carrier)
+        flags: list[HubFlag] = []
+        dirty: set[int] = set()
+        joining: dict[bytes, set[int]] = {}
+        for p, key in stored.items():
+            carried = found[p]
+            if not carried or not rules.links(key.kind):
+                continue
+            reason = rules.hub_reason(CountedKey(p, key.kind, len(carried), marks.get(p), carried))
+            if reason is not None and key.hub_id is None:
+                flags.append(HubFlag(p, new_hub_id(), reason))
+                self.changes.new_hubs += 1
+                if key.cluster_id is not None:
+                    dirty.add(key.cluster_id)
+            elif reason is not None and key.hub_id is not None and key.hub_reason != reason:
+                flags.append(HubFlag(p, key.hub_id, reason))
+            elif reason is None and key.hub_id is not None:
+                joining[p] = {c.signal_id for c in carried}
+        store.flag_hubs(flags)
+        for cid in sorted(dirty):
+            self._recheck(cid)
+        self.changes.touched |= dirty
+        cluster_by_key = self._join(joining)
+        store.update_keys(
+            [
+                KeyWrite(p, stored[p].kind, len(joining[p]), cid, None)
+                for p, cid in cluster_by_key.items()
+            ]
+        )
+        return self.settle()
+
+    def _join(self, joining: Mapping[bytes, set[int]]) -> dict[bytes, int]:
+        """Keys that start linking, with their carriers: the clusters of each key's carriers
+        merge into the largest; returns the cluster each key ties."""
+        store = self._store
+        cluster_of = store.clusters_of(sorted({s for ids in joining.values() for s in ids}))
         # Every current signal is in a cluster; a row without one (written around the linker)
         # is left as it is rather than guessed at.
         clusters_by_key: dict[bytes, list[int]] = {}
-        for p in joining:
-            found = sorted({c for s in carriers[p] if (c := cluster_of.get(s)) is not None})
+        for p, ids in joining.items():
+            found = sorted({c for s in ids if (c := cluster_of.get(s)) is not None})
             if found:
                 clusters_by_key[p] = found
         sets: DisjointSets[int] = DisjointSets()
@@ -438,26 +647,7 @@ class IncrementalLinker:
                 self._merge(survivor, [cid for cid in group if cid != survivor])
                 self.changes.touched.add(survivor)
             survivors.update({cid: survivor for cid in group})
-        rejoined: list[KeyWrite] = []
-        added: list[KeyWrite] = []
-        for p, clusters in clusters_by_key.items():
-            key = KeyWrite(p, kinds[p], len(carriers[p]), survivors[clusters[0]], None)
-            (rejoined if p in stored else added).append(key)
-        # A pseudonym of a newly linked kind that is already a hub is one at once.
-        born_hubs = [p for p in carriers if p not in stored and hub_now[p]]
-        added += [KeyWrite(p, kinds[p], len(carriers[p]), None, new_hub_id()) for p in born_hubs]
-        store.update_keys(rejoined)
-        store.insert_keys(added)
-        self.changes.new_hubs += len(born_hubs)
-        # Counts of the keys that stay as they were, recomputed over the current signals.
-        store.set_counts(
-            [
-                (p, len(carriers[p]))
-                for p, key in stored.items()
-                if p in carriers and p not in clusters_by_key and key.signals != len(carriers[p])
-            ]
-        )
-        return self.settle()
+        return {p: survivors[clusters[0]] for p, clusters in clusters_by_key.items()}
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -472,7 +662,13 @@ class IncrementalLinker:
             return
         for key in self._store.load_keys(wanted):
             self._keys[key.pseudonym] = _Key(
-                key.pseudonym, key.kind, key.signals, key.cluster_id, key.hub_id, stored=True
+                key.pseudonym,
+                key.kind,
+                key.signals,
+                key.cluster_id,
+                key.hub_id,
+                stored=True,
+                hub_reason=key.hub_reason,
             )
         for p in wanted:
             if p not in self._keys and p in kinds:
@@ -493,7 +689,7 @@ class IncrementalLinker:
         """The keys this transaction loaded or made, with their new counts (nothing is written,
         so nothing needs the lock, when a settle follows no unlink and no assign)."""
         new = [
-            KeyWrite(p, k.kind, k.signals, k.cluster_id, k.hub_id)
+            KeyWrite(p, k.kind, k.signals, k.cluster_id, k.hub_id, hub_reason=k.hub_reason)
             for p, k in self._keys.items()
             if not k.stored and k.signals > 0
         ]
@@ -505,6 +701,7 @@ class IncrementalLinker:
                 k.cluster_id if k.signals > 0 else None,
                 k.hub_id,
                 became_hub=k.became_hub,
+                hub_reason=k.hub_reason,
             )
             for p, k in self._keys.items()
             if k.stored

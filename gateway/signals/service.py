@@ -76,6 +76,10 @@ class NewSignal:
     subjects: tuple[NewSubject, ...]
     is_current: bool = True
 
+    @property
+    def observed_at(self) -> datetime:
+        return self.signal.observed_at
+
 
 @dataclass
 class IngestPlan:
@@ -111,7 +115,7 @@ class Linker(Protocol):
 
     def unlink(self, signal_ids: Sequence[int]) -> None: ...
 
-    def assign(self, rows: Sequence[NewSignal]) -> list[int | None]: ...
+    def assign(self, rows: Sequence[NewSignal], *, party: str) -> list[int | None]: ...
 
     def settle(self) -> object: ...
 
@@ -225,7 +229,7 @@ def ingest(
         if linker is not None:
             linker.unlink(plan.retire_ids)
     if plan.inserts:
-        clusters = linker.assign(plan.inserts) if linker is not None else None
+        clusters = linker.assign(plan.inserts, party=party) if linker is not None else None
         store.insert(party=party, rows=plan.inserts, clusters=clusters)
     if linker is not None:
         linker.settle()

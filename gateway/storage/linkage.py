@@ -17,16 +17,24 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
-from gateway.linkage.incremental import IncrementalLinker, KeyWrite, StoredKey, Subject
-from gateway.linkage.rules import LinkRules
-from gateway.storage.tables import ClusterRow, LinkKeyRow, SignalRow, SubjectRow
+from gateway.linkage.incremental import HubFlag, IncrementalLinker, KeyWrite, StoredKey, Subject
+from gateway.linkage.rules import Carrier, LinkRules, Other
+from gateway.storage.signals import as_utc
+from gateway.storage.tables import (
+    ClusterRow,
+    HubRegisterRow,
+    LinkKeyRow,
+    SignalRow,
+    SubjectRow,
+)
 
 _signals = SignalRow.__table__
 _subjects = SubjectRow.__table__
 _clusters = ClusterRow.__table__
 _keys = LinkKeyRow.__table__
+_register = HubRegisterRow.__table__
 _IN_CHUNK = 500
 _LOCK_ID = 0x6C696E6B  # "link": the advisory lock key of linkage on PostgreSQL
 
@@ -86,10 +94,16 @@ class SqlLinkStore:
                     _keys.c.signals,
                     _keys.c.cluster_id,
                     _keys.c.hub_id,
+                    _keys.c.hub_reason,
                 ).where(_keys.c.pseudonym.in_(chunk))
             ):
                 yield StoredKey(
-                    bytes(row.pseudonym), row.kind, row.signals, row.cluster_id, row.hub_id
+                    bytes(row.pseudonym),
+                    row.kind,
+                    row.signals,
+                    row.cluster_id,
+                    row.hub_id,
+                    row.hub_reason,
                 )
 
     def cluster_sizes(self, cluster_ids: Sequence[int]) -> dict[int, int]:
@@ -164,6 +178,7 @@ class SqlLinkStore:
                     "cluster_id": k.cluster_id,
                     "hub_id": k.hub_id,
                     "hub_since": self._now if k.hub_id else None,
+                    "hub_reason": k.hub_reason,
                 }
                 for k in keys
             ],
@@ -180,6 +195,7 @@ class SqlLinkStore:
                 cluster_id=bindparam("cid"),
                 hub_id=bindparam("hub"),
                 hub_since=func.coalesce(_keys.c.hub_since, bindparam("since")),
+                hub_reason=bindparam("why"),
             ),
             [
                 {
@@ -188,6 +204,7 @@ class SqlLinkStore:
                     "cid": k.cluster_id,
                     "hub": k.hub_id,
                     "since": self._now if k.became_hub else None,
+                    "why": k.hub_reason,
                 }
                 for k in keys
             ],
@@ -236,6 +253,64 @@ class SqlLinkStore:
                 .values(size=count, updated_at=self._now)
             )
 
+    # -- for the hub rules -----------------------------------------------------------------------
+
+    def marks(self, pseudonyms: Sequence[bytes] | None) -> dict[bytes, str]:
+        """The newest entry in force per pseudonym (not withdrawn, not expired)."""
+        in_force = and_(
+            _register.c.withdrawn_at.is_(None),
+            or_(_register.c.expires_at.is_(None), _register.c.expires_at > self._now),
+        )
+        query = select(_register.c.pseudonym, _register.c.mark).order_by(
+            _register.c.registered_at, _register.c.id
+        )
+        found: dict[bytes, str] = {}
+        if pseudonyms is None:
+            for pseudonym, mark in self._c.execute(query.where(in_force)):
+                found[bytes(pseudonym)] = mark
+            return found
+        for chunk in chunks(pseudonyms):
+            for pseudonym, mark in self._c.execute(
+                query.where(in_force, _register.c.pseudonym.in_(chunk))
+            ):
+                found[bytes(pseudonym)] = mark
+        return found
+
+    def carriers(self, pseudonyms: Sequence[bytes]) -> Iterator[tuple[bytes, Carrier]]:
+        """Two reads per chunk: the current carriers of the keys, then every pseudonym those
+        signals carry with its hub flag."""
+        for chunk in chunks(pseudonyms):
+            carried: dict[int, list[bytes]] = {}
+            facts: dict[int, tuple[str, datetime]] = {}
+            for pseudonym, signal_id, party, observed_at in self._c.execute(
+                select(
+                    _subjects.c.pseudonym, _signals.c.id, _signals.c.party, _signals.c.observed_at
+                )
+                .join(_signals, _signals.c.id == _subjects.c.signal_id)
+                .where(_subjects.c.pseudonym.in_(chunk), _signals.c.is_current)
+            ):
+                carried.setdefault(signal_id, []).append(bytes(pseudonym))
+                facts[signal_id] = (party, observed_at)
+            others: dict[int, list[Other]] = {}
+            for ids in chunks(sorted(carried)):
+                for signal_id, pseudonym, kind, hub_id in self._c.execute(
+                    select(
+                        _subjects.c.signal_id, _subjects.c.pseudonym, _subjects.c.kind, _keys.c.hub_id
+                    )
+                    .outerjoin(_keys, _keys.c.pseudonym == _subjects.c.pseudonym)
+                    .where(_subjects.c.signal_id.in_(ids))
+                ):
+                    others.setdefault(signal_id, []).append(
+                        Other(bytes(pseudonym), kind, hub_id is not None)
+                    )
+            for signal_id, keys in carried.items():
+                party, observed_at = facts[signal_id]
+                carrier = Carrier(
+                    signal_id, party, as_utc(observed_at), tuple(others.get(signal_id, ()))
+                )
+                for key in dict.fromkeys(keys):
+                    yield key, carrier
+
     # -- for a rebuild ---------------------------------------------------------------------------
 
     def current_subjects(self) -> Iterator[Subject]:
@@ -249,23 +324,41 @@ class SqlLinkStore:
     def all_keys(self) -> Iterator[StoredKey]:
         for row in self._c.execute(
             select(
-                _keys.c.pseudonym, _keys.c.kind, _keys.c.signals, _keys.c.cluster_id, _keys.c.hub_id
+                _keys.c.pseudonym,
+                _keys.c.kind,
+                _keys.c.signals,
+                _keys.c.cluster_id,
+                _keys.c.hub_id,
+                _keys.c.hub_reason,
             )
         ):
-            yield StoredKey(bytes(row.pseudonym), row.kind, row.signals, row.cluster_id, row.hub_id)
+            yield StoredKey(
+                bytes(row.pseudonym),
+                row.kind,
+                row.signals,
+                row.cluster_id,
+                row.hub_id,
+                row.hub_reason,
+            )
 
     def delete_keys(self, pseudonyms: Sequence[bytes]) -> None:
         for chunk in chunks(pseudonyms):
             self._c.execute(_keys.delete().where(_keys.c.pseudonym.in_(chunk)))
 
-    def flag_hubs(self, hubs: Sequence[tuple[bytes, str]]) -> None:
+    def flag_hubs(self, hubs: Sequence[HubFlag]) -> None:
+        """A key that already is a hub keeps its id and since; its reason is replaced."""
         if not hubs:
             return
         self._c.execute(
             update(_keys)
             .where(_keys.c.pseudonym == bindparam("p"))
-            .values(hub_id=bindparam("hub"), hub_since=self._now, cluster_id=None),
-            [{"p": p, "hub": hub_id} for p, hub_id in hubs],
+            .values(
+                hub_id=func.coalesce(_keys.c.hub_id, bindparam("hub")),
+                hub_since=func.coalesce(_keys.c.hub_since, self._now),
+                hub_reason=bindparam("why"),
+                cluster_id=None,
+            ),
+            [{"p": h.pseudonym, "hub": h.hub_id, "why": h.reason} for h in hubs],
         )
 
     def set_counts(self, counts: Sequence[tuple[bytes, int]]) -> None:

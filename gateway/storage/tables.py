@@ -154,6 +154,8 @@ class LinkKeyRow(_Row, table=True):
     cluster_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     hub_id: str | None = Field(default=None, max_length=32)
     hub_since: datetime | None = Field(default=None, sa_type=_utc())
+    hub_reason: str | None = Field(default=None, max_length=16)
+    """Why it is a hub: ``drempel``, ``structuur``, ``register`` or ``bevestigd``."""
 
 
 class HitRow(_Row, table=True):
@@ -493,3 +495,27 @@ class EmbargoRow(_Row, table=True):
     updated_at: datetime = Field(sa_type=_utc())
     lifted_at: datetime | None = Field(default=None, sa_type=_utc())
     lifted_by: str | None = Field(default=None, max_length=64)
+
+
+class HubRegisterRow(_Row, table=True):
+    """The register of pseudonyms that never link (a shelter, a briefadres, a hotel, an
+    employment agency), kept by privacy officers, and the RIEC's word on a candidate hub
+    (confirmed: never links; overruled: links despite its structure). Entered as a pseudonym,
+    never in clear; an entry ends at ``expires_at`` or when it is withdrawn (the row stays)."""
+
+    __tablename__ = "hub_register"
+    __table_args__ = (Index("ix_hub_register_pseudonym", "pseudonym"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    pseudonym: bytes = Field(sa_type=LargeBinary(64))
+    kind: str = Field(max_length=16)
+    mark: str = Field(max_length=16)
+    """``register`` (never links), ``bevestigd`` (a confirmed candidate), ``verworpen`` (an
+    overruled candidate: links)."""
+    reason: str = Field(max_length=64)
+    registered_by_party: str = Field(max_length=64)
+    registered_by: str = Field(max_length=64)
+    registered_at: datetime = Field(sa_type=_utc())
+    expires_at: datetime | None = Field(default=None, sa_type=_utc())
+    withdrawn_at: datetime | None = Field(default=None, sa_type=_utc())
+    withdrawn_by_party: str | None = Field(default=None, max_length=64)
