@@ -299,7 +299,7 @@ def opa_test_server() -> Iterator[OpaTestServer]:
 
 # -- the stand-in policy set ------------------------------------------------------------------
 #
-# Until the privacy officers' policies under policies/gateway/ cover all six decision points,
+# Until the privacy officers' policies under policies/gateway/ cover all seven decision points,
 # tests and the benchmark need a realistic policy set of their own. It is deliberately written
 # like a real one (covenant data, helper rules, a release rule over every signal and participant)
 # so that conformance and timing say something about the real thing.
@@ -675,6 +675,24 @@ decision := {"allow": true, "reasons": [lib.reason("casusregisseur", "De casusre
 else := {"allow": false, "reasons": [lib.reason("verzoeker-geen-casusregisseur", "Alleen de casusregisseur van het RIEC.", "Convenant art. 4 lid 2")]}
 """  # noqa: E501
 
+_EMBARGO = """package gateway.embargo
+
+import data.gateway.lib.stand_in as lib
+
+default allow := false
+
+# Stand-in: politie and OM act on embargoes; every reader gets a marker without details.
+allow if {
+	lib.party(input.requester.party).type in {"politie", "om"}
+	lib.is_signatory(input.requester.party)
+}
+
+allow if input.action == "mark"
+
+decision := {"allow": true, "reasons": [lib.reason("embargo", "Politie of OM.", "Convenant art. 11")], "allowed_types": ["om", "politie"], "details": false} if allow
+else := {"allow": false, "reasons": [lib.reason("embargo-niet-bevoegd", "Alleen politie en OM.", "Convenant art. 11")], "allowed_types": [], "details": false}
+"""  # noqa: E501
+
 _APPROVALS = [
     {"party": "riec-rr", "role": "casusregisseur", "sub": "medewerker-0001"},
     {"party": "politie-rotterdam", "role": "privacy_officer", "sub": "medewerker-0002"},
@@ -735,6 +753,7 @@ STAND_IN_MODULES = {
     "gateway/release/release_test.rego": _RELEASE_TEST,
     "gateway/stats/stats.rego": _STATS,
     "gateway/subject_access/subject_access.rego": _SUBJECT_ACCESS,
+    "gateway/embargo/embargo.rego": _EMBARGO,
 }
 
 

@@ -138,8 +138,10 @@ def test_each_registered_model_is_the_one_the_route_parses(client, runtime_, key
     caller = Caller(base_url="", audience=runtime_.covenant.gateway_id, private_keys_dir=keys[1])
     body = b'{"niet_in_het_contract": 1}'
     for (method, path), model in REQUEST_BODIES.items():
-        target = path.replace("{case_id}", "case-0123456789abcdef").replace(
-            "{intervention_id}", "int-0123456789abcdef"
+        target = (
+            path.replace("{case_id}", "case-0123456789abcdef")
+            .replace("{intervention_id}", "int-0123456789abcdef")
+            .replace("{embargo_id}", "emb-0123456789abcdef")
         )
         token = caller.token("politie-rotterdam", method, target, body, roles=["adapter"])
         answer = client.request(

@@ -386,14 +386,50 @@ def _case_step(draw: st.DrawFn, coherent: bool) -> dict[str, Any]:
     return step
 
 
+_EMBARGO_REASONS = sorted(_COVENANT["embargo"]["investigation"]["reasons"])
+
+
+def _embargo_step(draw: st.DrawFn, coherent: bool) -> dict[str, Any]:
+    """The ``embargo`` input (policies/gateway/embargo/README.md): an action on an embargo.
+    Coherent inputs come from the police or the OM with a covenant reason and a date within
+    the term; the others are drawn freely."""
+    actions = ["place", "extend", "lift", "list", "mark"]
+    action = draw(st.sampled_from(actions if coherent else [*actions, "onbekend"]))
+    if coherent:
+        party = draw(st.sampled_from(["om-rotterdam", "politie-rotterdam", "gemeente-rotterdam"]))
+        requester = {"party": party, "type": PARTY_TYPE[party], "roles": ["deelnemer"]}
+    else:
+        drawn = draw(_party(coherent))
+        requester = {"party": drawn["party"], "type": drawn["type"], "roles": draw(_roles)}
+    until = draw(_dates).isoformat()
+    embargo = {
+        "target_kind": draw(st.sampled_from(["subject", "signal", "case", "adres"])),
+        "reason": draw(st.sampled_from([*_EMBARGO_REASONS, "geen_reden"])),
+        "until": until if draw(st.integers(0, 5)) else "morgen",
+        "placed_by": draw(st.sampled_from(PARTIES)),
+        "placed_by_type": draw(st.sampled_from(TYPES)),
+        "current_until": draw(_dates).isoformat(),
+        "lifted": draw(st.booleans()),
+    }
+    step: dict[str, Any] = {"action": action, "requester": requester, "embargo": embargo}
+    if coherent:
+        step["now"] = "2026-03-01T10:00:00Z"
+        embargo["until"] = "2026-05-01"
+        embargo["current_until"] = "2026-04-01"
+        embargo["reason"] = draw(st.sampled_from(_EMBARGO_REASONS))
+    return step
+
+
 @st.composite
 def decision_inputs(draw: st.DrawFn, point: str) -> dict[str, Any]:
     """An input shaped like ``point``'s; unknown shapes (points still to come) get every key."""
     coherent = draw(st.booleans())
-    everything = point not in {"ingest", "hits", "case", "release"}
+    everything = point not in {"ingest", "hits", "case", "release", "embargo"}
     input: dict[str, Any] = {"now": draw(_now)}
     if point == "case":
         input.update(_case_step(draw, coherent))
+    if point == "embargo":
+        input.update(_embargo_step(draw, coherent))
     if point == "ingest" or everything:
         caller = draw(_party(coherent))
         input["party"] = {k: caller[k] for k in ("id", "type", "signatory", "roles")}

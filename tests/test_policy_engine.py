@@ -863,6 +863,8 @@ def test_check_lists_missing_decision_points(tmp_path: Path) -> None:
         "(data.gateway.stats.decision)",
         "beslispunt 'subject_access' ontbreekt: geen regel 'decision' in package "
         "gateway.subject_access (data.gateway.subject_access.decision)",
+        "beslispunt 'embargo' ontbreekt: geen regel 'decision' in package gateway.embargo "
+        "(data.gateway.embargo.decision)",
     ]
 
 
@@ -933,6 +935,9 @@ def test_check_requires_covenant_data(tmp_path: Path) -> None:
     del files["covenant/data.json"]
     files["gateway/ingest/ingest.rego"] = 'package gateway.ingest\n\ndecision := {"allow": false}\n'
     files["gateway/case/case.rego"] = 'package gateway.case\n\ndecision := {"allow": false}\n'
+    files["gateway/embargo/embargo.rego"] = (
+        'package gateway.embargo\n\ndecision := {"allow": false}\n'
+    )
     root = write_set(tmp_path / "p", files)
     problems = check_policy_set(load_policy_set(root))
     assert problems == [f"{root}/covenant/data.json: data.covenant: ontbreekt"]

@@ -12,6 +12,7 @@ from gateway.api import openapi, problems
 from gateway.api.routes import (
     audit,
     cases,
+    embargoes,
     gateway_info,
     health,
     hits,
@@ -43,6 +44,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(stats.router)
     app.include_router(cases.router)
     app.include_router(release.router)
+    app.include_router(embargoes.router)
     app.include_router(audit.router)
     # Last: the contract is completed from the routes registered above.
     openapi.install(app)

@@ -37,6 +37,7 @@ from gateway.api.routes.cases import (
     Transition,
     UpdateIntervention,
 )
+from gateway.api.routes.embargoes import ExtendEmbargo, LiftEmbargo, PlaceEmbargo
 from gateway.api.routes.pseudonyms import EvaluateRequest
 from gateway.api.routes.release import ReleaseRequest
 from gateway.auth.tokens import REQUIRED_CLAIMS, TOKEN_TYPE
@@ -69,6 +70,9 @@ REQUEST_BODIES: dict[tuple[str, str], type[BaseModel]] = {
     ("POST", "/v1/cases/{case_id}/interventions"): AssignIntervention,
     ("POST", "/v1/cases/{case_id}/interventions/{intervention_id}"): UpdateIntervention,
     ("POST", "/v1/cases/{case_id}/release"): ReleaseRequest,
+    ("POST", "/v1/embargoes"): PlaceEmbargo,
+    ("POST", "/v1/embargoes/{embargo_id}/extend"): ExtendEmbargo,
+    ("POST", "/v1/embargoes/{embargo_id}/lift"): LiftEmbargo,
 }
 
 # Problems an operation raises beyond what its shape (signed, parameters, POST) implies.

@@ -4,16 +4,19 @@ history (never signal content), and who may read it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
 from gateway.cases import model
 from gateway.cases.model import CaseAction, CaseState
+from gateway.embargoes.holds import CONTACT_TEXT, marker
 from gateway.errors import NotFound, Unavailable
 from gateway.runtime import Runtime
 from gateway.service.actor import Actor
 from gateway.storage import cases as store
+from gateway.storage import embargoes as embargo_store
 
 NO_CASE = "geen casus met dit kenmerk"
 
@@ -22,6 +25,7 @@ NO_CASE = "geen casus met dit kenmerk"
 class CaseView:
     case: CaseState
     history: list[dict[str, Any]]  # JSON: the case events as stored
+    embargo: dict[str, Any] | None = None  # JSON: the embargo marker, only the contact text
 
     def as_dict(self) -> dict[str, Any]:  # JSON
         case = self.case
@@ -43,7 +47,7 @@ class CaseView:
                 for i in case.interventions
             ],
             "history": self.history,
-        }
+        } | ({"embargo": self.embargo} if self.embargo is not None else {})
 
 
 def read(connection: Connection, case_id: str) -> CaseView:
@@ -51,7 +55,12 @@ def read(connection: Connection, case_id: str) -> CaseView:
     case = store.load(connection, case_id)
     if case is None:
         raise NotFound(NO_CASE)
-    return CaseView(case, store.history(connection, case_id))
+    # An embargo in force on the case, its signals or their subjects: its readers learn only
+    # that there is one and whom to call (politie and OM see the details at /v1/embargoes).
+    today = embargo_store.local_date(datetime.now(UTC))
+    held = embargo_store.of_case(connection, case_id, today)
+    shown = dict(marker(held, details=False, text=CONTACT_TEXT)) if held else None
+    return CaseView(case, store.history(connection, case_id), shown)
 
 
 def load(rt: Runtime, case_id: str) -> CaseView:

@@ -24,6 +24,9 @@ SUBJECT = "subject"
 SIGNAL = "signal"
 CASE = "case"
 TARGET_KINDS = (SUBJECT, SIGNAL, CASE)
+# What a reader sees who may not know whose investigation it is, when no policy was asked (the
+# covenant's own text, embargo.investigation.marker_text, comes with the ``mark`` decision).
+CONTACT_TEXT = "embargo, neem contact op met het OM"
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,9 +50,12 @@ def network_view(
     rng: random.Random | None = None,
     node_ids: Mapping[bytes, str] | None = None,
     edge_ids: Mapping[int, str] | None = None,
+    node_marks: Mapping[bytes, JsonObject] | None = None,
+    edge_marks: Mapping[int, JsonObject] | None = None,
 ) -> JsonObject:
     """``node_ids``/``edge_ids``: stable handles (a case's, gateway.crypto.handles) instead of
-    ids drawn for this view alone."""
+    ids drawn for this view alone. ``node_marks``/``edge_marks``: the embargo marker of a
+    subject under embargo and of a signal an embargo holds (gateway.embargoes.holds.marker)."""
     rng = rng or random.Random(secrets.randbits(64))
     pseudonyms = sorted({p for m in members for p, _, _ in m.subjects})
     rng.shuffle(pseudonyms)
@@ -80,22 +83,25 @@ def network_view(
             node["roles"].add(role)
             node["signals"] += 1
             links.append({"node": node_id[pseudonym], "role": role})
-        edges.append(
-            {
-                "id": edge_ids[member.signal_id] if edge_ids is not None else f"s{index + 1}",
-                "form": member.form,
-                "indicators": sorted(member.indicators),
-                "certainty": member.certainty,
-                "party_type": party_types.get(member.party, "onbekend"),
-                "month": member.observed_at.strftime("%Y-%m"),
-                "subjects": sorted(links, key=lambda link: (link["node"], link["role"])),
-            }
-        )
+        edge: JsonObject = {
+            "id": edge_ids[member.signal_id] if edge_ids is not None else f"s{index + 1}",
+            "form": member.form,
+            "indicators": sorted(member.indicators),
+            "certainty": member.certainty,
+            "party_type": party_types.get(member.party, "onbekend"),
+            "month": member.observed_at.strftime("%Y-%m"),
+            "subjects": sorted(links, key=lambda link: (link["node"], link["role"])),
+        }
+        if edge_marks is not None and member.signal_id in edge_marks:
+            edge["embargo"] = edge_marks[member.signal_id]
+        edges.append(edge)
     view_nodes: list[JsonObject] = []
     for pseudonym, node in nodes.items():
         entry: JsonObject = {**node, "roles": sorted(node["roles"]), "hub": pseudonym in hubs}
         if pseudonym in hubs:
             entry["hub_id"] = hubs[pseudonym]
+        if node_marks is not None and pseudonym in node_marks:
+            entry["embargo"] = node_marks[pseudonym]
         view_nodes.append(entry)
     view_nodes.sort(key=lambda n: str(n["id"]) if node_ids is not None else int(str(n["id"])[1:]))
     return {

@@ -13,13 +13,16 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from gateway.embargoes.holds import CaseSignal, Embargo, holds, marker
 from gateway.errors import FieldError, InvalidInput, NotFound, PolicyRefused
-from gateway.hits.network import network_view
+from gateway.hits.network import MemberSignal, network_view
 from gateway.jsontypes import Json, JsonObject
 from gateway.observability.logs import get_logger
 from gateway.policy.engine import Decision
 from gateway.runtime import Runtime
 from gateway.service.actor import Actor
+from gateway.service.work import Work
+from gateway.storage import embargoes as embargo_store
 from gateway.storage import hits as store
 
 _log = get_logger("gateway.hits")
@@ -60,6 +63,53 @@ def may_view(rt: Runtime, actor: Actor, what: str) -> Viewing:
         [FieldError("requester", r.message, r.code, r.basis) for r in decision.reasons],
         revision=decision.revision,
     )
+
+
+# -- the embargo marker ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Marking:
+    """How this reader sees an embargo (the ``embargo`` decision, action ``mark``)."""
+
+    details: bool
+    text: str
+
+    def of(self, embargoes: list[Embargo]) -> JsonObject:
+        return marker(embargoes, details=self.details, text=self.text)
+
+
+_CONTACT = "embargo, neem contact op met het OM"
+
+
+def _marking(rt: Runtime, actor: Actor, work: Work) -> _Marking:
+    """Asked only when an embargo is to be shown; recorded with the view. A failing engine
+    shows no details (fail closed), only the contact text."""
+    document: JsonObject = {
+        "action": "mark",
+        "now": work.now.isoformat(),
+        "requester": actor.requester(),
+    }
+    decision = rt.policy.decide("embargo", document)
+    work.record("embargo", document, decision)
+    text = decision.document.get("marker_text")
+    return _Marking(
+        decision.allow and decision.document.get("details") is True,
+        text if isinstance(text, str) and text else _CONTACT,
+    )
+
+
+def _mark_hits(rt: Runtime, actor: Actor, work: Work, hits: list[JsonObject]) -> int:
+    """Put the embargo marker on the hits an embargo in force concerns; returns how many."""
+    today = embargo_store.local_date(work.now)
+    found = embargo_store.of_hits(work.connection, [str(h["id"]) for h in hits], today)
+    if not found:
+        return 0
+    marking = _marking(rt, actor, work)
+    for hit in hits:
+        if hit["id"] in found:
+            hit["embargo"] = marking.of(found[str(hit["id"])])
+    return len(found)
 
 
 # -- the list -----------------------------------------------------------------------------------
@@ -136,6 +186,7 @@ def list_hits(
     with rt.unit_of_work.write() as work:
         work.record(_POINT, viewing.document, viewing.decision)
         page, next_cursor = store.list_hits(work.connection, where, limit=limit, after=cursor)
+        _mark_hits(rt, actor, work, page)
         work.audit(actor, "hits.listed", {}, {"hits": len(page)}, viewing.revision)
     _log.info("hits.listed", party=actor.party.id, hits=len(page))
     return HitPage(page, next_cursor, viewing.revision)
@@ -167,7 +218,9 @@ def view_hit(rt: Runtime, *, actor: Actor, hit_id: str) -> HitDetail:
         work.record(_POINT, viewing.document, viewing.decision)
         row = _hit_or_404(work.connection, hit_id)
         facets = store.hit_facets(work.connection, [hit_id]).get(hit_id, {})
-        detail = HitDetail(store.hit_summary(row, facets), store.history(work.connection, hit_id))
+        summary = store.hit_summary(row, facets)
+        _mark_hits(rt, actor, work, [summary])
+        detail = HitDetail(summary, store.history(work.connection, hit_id))
         work.audit(actor, "hits.viewed", {"hit": hit_id}, {}, viewing.revision)
     return detail
 
@@ -205,12 +258,56 @@ def view_network(rt: Runtime, *, actor: Actor, hit_id: str) -> HitNetwork:
         else:
             members = store.cluster_members(work.connection, row.cluster_id)
             hubs = store.hub_ids(work.connection, [p for m in members for p, _, _ in m.subjects])
-            view = network_view(members, party_types=rt.party_types, hubs=hubs)
+            view = _marked_network(rt, actor, work, hit_id, members, hubs)
         work.audit(
             actor, "hits.network_viewed", {"hit": hit_id}, dict(view["counts"]), viewing.revision
         )
     _log.info("hits.network_viewed", party=actor.party.id, signals=view["counts"].get("signals"))
     return HitNetwork(hit_id, row.status, row.merged_into, view, viewing.revision)
+
+
+def _marked_network(
+    rt: Runtime,
+    actor: Actor,
+    work: Work,
+    hit_id: str,
+    members: list[MemberSignal],
+    hubs: dict[bytes, str],
+) -> JsonObject:
+    """The network view with the embargo marker on the view, on each subject under embargo
+    and on each signal an embargo holds."""
+    today = embargo_store.local_date(work.now)
+    keys = embargo_store.signal_keys(work.connection, [m.signal_id for m in members])
+    signals = [
+        CaseSignal(m.signal_id, *keys[m.signal_id], frozenset(p for p, _, _ in m.subjects))
+        for m in members
+        if m.signal_id in keys
+    ]
+    embargoes = embargo_store.for_signals(
+        work.connection,
+        case_id=None,
+        pseudonyms=[p for s in signals for p in s.pseudonyms],
+        signals=[(s.party, s.ref) for s in signals],
+        today=today,
+    ) + embargo_store.of_hits(work.connection, [hit_id], today).get(hit_id, [])
+    if not embargoes:
+        return network_view(members, party_types=rt.party_types, hubs=hubs)
+    marking = _marking(rt, actor, work)
+    on_subject: dict[bytes, list[Embargo]] = {}
+    for embargo in embargoes:
+        if embargo.pseudonym is not None:
+            on_subject.setdefault(embargo.pseudonym, []).append(embargo)
+    held = holds([e for e in embargoes if e.case_id is None], signals, case_id=None, today=today)
+    by_id = {e.id: e for e in embargoes}
+    view = network_view(
+        members,
+        party_types=rt.party_types,
+        hubs=hubs,
+        node_marks={p: marking.of(found) for p, found in on_subject.items()},
+        edge_marks={signal_id: marking.of([]) for signal_id in held},
+    )
+    view["embargo"] = marking.of(list(by_id.values()))
+    return view
 
 
 # -- hubs ---------------------------------------------------------------------------------------

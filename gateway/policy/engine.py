@@ -30,7 +30,7 @@ DENY_BASIS = "standaard geweigerd (deny by default)"
 
 
 class DecisionPoint(StrEnum):
-    """The six decision points, each the package ``gateway.<value>``."""
+    """The seven decision points, each the package ``gateway.<value>``."""
 
     INGEST = "ingest"
     HITS = "hits"
@@ -38,6 +38,7 @@ class DecisionPoint(StrEnum):
     RELEASE = "release"
     STATS = "stats"
     SUBJECT_ACCESS = "subject_access"
+    EMBARGO = "embargo"
 
     @property
     def document_path(self) -> str:

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway import sealing
 from gateway.cases.model import CaseState
 from gateway.cases.steps import audit_case
+from gateway.embargoes.holds import CaseSignal, Hold, holds
 from gateway.errors import Conflict, FieldError, NotFound, PolicyRefused, Unavailable
 from gateway.observability.logs import get_logger
 from gateway.policy.engine import Decision
@@ -36,6 +37,7 @@ from gateway.release.fields import OpenedSignal, only_file_subjects, parse_conte
 from gateway.runtime import Runtime
 from gateway.service.actor import Actor
 from gateway.storage import cases as case_store
+from gateway.storage import embargoes as embargo_store
 from gateway.storage import releases
 from gateway.storage.cases import new_id
 from gateway.storage.signals import as_utc
@@ -70,10 +72,11 @@ def open_signals(
     rt: Runtime,
     rows: Sequence[Any],  # Any: signal rows as releases.case_signal_rows returns them
     scope: FileScope | None = None,
+    held: Mapping[int, Hold] | None = None,
 ) -> tuple[list[pkg.SignalMeta], int]:
     """The case's signal rows, opened with the gateway's release keys; in memory only. With a
     ``scope``, each keeps only the case file's subjects; the second value counts those left
-    out."""
+    out. ``held``: what the investigation's embargoes hold (flag ``investigation_embargo``)."""
     opener = sealing.Opener(rt.release_keys.private_records())
     found = []
     outside = 0
@@ -111,7 +114,12 @@ def open_signals(
                     "consent": row.consent,
                     "embargo_until": row.embargo_until.isoformat() if row.embargo_until else None,
                     "source_protected": row.source_protected,
-                },
+                }
+                | (
+                    {"investigation_embargo": held[row.id].flag()}
+                    if held is not None and row.id in held
+                    else {}
+                ),
             )
         )
     return found, outside
@@ -127,8 +135,9 @@ def prepare(
     acute_danger: bool,
     now: datetime,
     scope: FileScope | None = None,
+    held: Mapping[int, Hold] | None = None,
 ) -> Prepared:
-    signals, outside = open_signals(rt, rows, scope)
+    signals, outside = open_signals(rt, rows, scope, held)
     participants = []
     for party_id in case.participants:
         party = rt.covenant.party(party_id)
@@ -242,15 +251,19 @@ def basis_of(
     revision: str,
     now: datetime,
     subjects: Iterable[bytes] = (),
+    held: Iterable[int] = (),
 ) -> Basis:
-    """The facts a release of these signals rests on today (see :mod:`gateway.release.basis`)."""
+    """The facts a release of these signals rests on today (see :mod:`gateway.release.basis`);
+    ``held``: the signals an investigation's embargo holds."""
     today = now.astimezone(AMSTERDAM).date()
+    investigation = set(held)
     return Basis.of(
         signals=(f"s{row.id}" for row in rows),
         embargoed=(
             f"s{row.id}"
             for row in rows
-            if supplier_embargo_holds(
+            if row.id in investigation
+            or supplier_embargo_holds(
                 date.fromisoformat(row.embargo_until.isoformat()[:10])
                 if row.embargo_until
                 else None,
@@ -262,6 +275,31 @@ def basis_of(
         revision=revision,
         subjects=subjects,
     )
+
+
+def investigation_holds(
+    connection: Connection,
+    case_id: str,
+    rows: Sequence[Any],  # Any: signal rows as releases.case_signal_rows returns them
+    stored: Mapping[int, Sequence[tuple[bytes, str]]],
+    now: datetime,
+) -> dict[int, Hold]:
+    """What the investigation's embargoes in force hold of the case's signals: every signal
+    about an embargoed subject (whoever supplied it), each embargoed signal, all signals of an
+    embargoed case (:func:`gateway.embargoes.holds.holds`)."""
+    today = now.astimezone(AMSTERDAM).date()
+    signals = [
+        CaseSignal(row.id, row.party, row.ref, frozenset(p for p, _ in stored.get(row.id, ())))
+        for row in rows
+    ]
+    embargoes = embargo_store.for_signals(
+        connection,
+        case_id=case_id,
+        pseudonyms=[p for s in signals for p in s.pseudonyms],
+        signals=[(s.party, s.ref) for s in signals],
+        today=today,
+    )
+    return holds(embargoes, signals, case_id=case_id, today=today)
 
 
 def release_case(
@@ -282,12 +320,14 @@ def release_case(
             frozenset(case_store.file_subjects(work.connection, case_id)),
             releases.signal_subjects(work.connection, [row.id for row in rows]),
         )
+        held = investigation_holds(work.connection, case_id, rows, scope.stored, now)
         basis = basis_of(
             rows,
             acute_danger=acute_danger,
             revision=rt.policy.revision,
             now=now,
             subjects=scope.subjects,
+            held=held,
         )
         same = releases.with_basis(work.connection, case_id, part, basis.digest())
         if same is not None:
@@ -302,6 +342,7 @@ def release_case(
         acute_danger=acute_danger,
         now=now,
         scope=scope,
+        held=held,
     )
     decision = prepared.decision
     if not decision.allow:
@@ -327,6 +368,7 @@ def release_case(
         revision=decision.revision,
         now=now,
         subjects=scope.subjects,
+        held=held,
     )
     number = previous.number + 1 if previous is not None else 1
     prepared.summary.update(

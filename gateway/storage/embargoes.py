@@ -7,18 +7,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from gateway.embargoes.holds import CASE, SIGNAL, SUBJECT, Embargo
 from gateway.storage.linkage import chunks
-from gateway.storage.tables import CaseRow, EmbargoRow, HitRow, SignalRow, SubjectRow
+from gateway.storage.tables import (
+    CaseRow,
+    CaseSignalRow,
+    EmbargoRow,
+    HitRow,
+    SignalRow,
+    SubjectRow,
+)
 
 _embargoes = EmbargoRow.__table__
 _signals = SignalRow.__table__
 _subjects = SubjectRow.__table__
 _hits = HitRow.__table__
 _cases = CaseRow.__table__
+_case_signals = CaseSignalRow.__table__
+_AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def as_embargo(row: Any) -> Embargo:  # Any: a row of the embargoes table (Core rows are untyped)
@@ -198,3 +208,47 @@ def signal_keys(connection: Connection, signal_ids: Sequence[int]) -> dict[int, 
 
 def case_exists(connection: Connection, case_id: str) -> bool:
     return connection.execute(select(_cases.c.id).where(_cases.c.id == case_id)).first() is not None
+
+
+def local_date(now: datetime) -> date:
+    """The Dutch local date of ``now``: an embargo holds up to and including its end date."""
+    return now.astimezone(_AMSTERDAM).date()
+
+
+def of_case(connection: Connection, case_id: str, today: date) -> list[Embargo]:
+    """The embargoes in force on the case, on a subject of one of its signals or on one of its
+    signals (any version)."""
+    case_signals = _case_signals
+    joined = _signals.alias("joined")
+    found: dict[str, Embargo] = {}
+    queries = [
+        select(_embargoes).where(
+            _embargoes.c.target_kind == CASE, _embargoes.c.case_id == case_id, _in_force(today)
+        ),
+        select(_embargoes)
+        .join(_subjects, _subjects.c.pseudonym == _embargoes.c.pseudonym)
+        .join(case_signals, case_signals.c.signal_id == _subjects.c.signal_id)
+        .where(
+            _embargoes.c.target_kind == SUBJECT,
+            case_signals.c.case_id == case_id,
+            _in_force(today),
+        ),
+        select(_embargoes)
+        .join(
+            joined,
+            and_(
+                joined.c.party == _embargoes.c.signal_party,
+                joined.c.ref == _embargoes.c.signal_ref,
+            ),
+        )
+        .join(case_signals, case_signals.c.signal_id == joined.c.id)
+        .where(
+            _embargoes.c.target_kind == SIGNAL,
+            case_signals.c.case_id == case_id,
+            _in_force(today),
+        ),
+    ]
+    for query in queries:
+        for row in connection.execute(query):
+            found[row.id] = as_embargo(row)
+    return list(found.values())
