@@ -919,14 +919,16 @@ def test_check_reports_covenant_data_problems_by_path(tmp_path: Path) -> None:
 
 def test_check_reports_unknown_purposes_by_path(tmp_path: Path) -> None:
     covenant = json.loads(json.dumps(COVENANT))
-    covenant["party_types"]["politie"]["purposes"] = ["ketenaanpak", "opsporing"]
+    purposes = covenant["party_types"]["politie"]["purposes"]
+    purposes.append("opsporing")
     files = basic_files()
     files["covenant/data.json"] = covenant
     root = write_set(tmp_path / "p", files)
     problems = [p for p in check_policy_set(load_policy_set(root)) if "data.covenant" in p]
     assert len(problems) == 1
     assert problems[0].startswith(
-        f"{root}/covenant/data.json: data.covenant.party_types.politie.purposes[1]: onbekend doel"
+        f"{root}/covenant/data.json: data.covenant.party_types.politie.purposes"
+        f"[{len(purposes) - 1}]: onbekend doel"
     )
 
 
