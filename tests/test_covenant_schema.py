@@ -154,8 +154,30 @@ def test_check_and_loader_agree_on_every_mutation(mutation: tuple[str, Path_, An
         (lambda c: c["stats"].update(max_cells="10000"), "data.covenant.stats.max_cells"),
         (lambda c: c["linkage"].update(hub_threshold=1), "data.covenant.linkage.hub_threshold"),
         (lambda c: c["parties"]["riec-rr"].update(roles="analist"), "parties.riec-rr.roles"),
+        (
+            lambda c: c["linkage"]["hub_thresholds"].update(woonplaats=10),
+            "data.covenant.linkage.hub_thresholds",
+        ),
+        (
+            lambda c: c["linkage"]["hub_thresholds"].update(adres=1),
+            "data.covenant.linkage.hub_thresholds.adres",
+        ),
+        (
+            lambda c: c["linkage"]["structure"].update(min_separate_groups=1),
+            "data.covenant.linkage.structure.min_separate_groups",
+        ),
     ],
-    ids=["drop-section", "drop-number", "rename-key", "number-as-text", "hub-1", "roles-text"],
+    ids=[
+        "drop-section",
+        "drop-number",
+        "rename-key",
+        "number-as-text",
+        "hub-1",
+        "roles-text",
+        "hub-kind-unknown",
+        "hub-kind-1",
+        "structure-groups-1",
+    ],
 )
 def test_each_kind_of_mutation_is_refused_by_both_at_its_path(
     tmp_path: Path, change: Callable[[Any], Any], path: str

@@ -186,12 +186,49 @@ class Thresholds(_Closed):
     proportionality: Proportionality
 
 
+class HubStructure(_Closed):
+    """The structural rule (``gateway.linkage.rules.Structure``): a key whose carriers, without
+    it, fall apart into many separate groups reported by several partners over time behaves like
+    a shelter or a briefadres and stops linking."""
+
+    description: Text | None = None
+    min_separate_groups: int = Field(
+        ge=2, description="Zonder het pseudoniem vallen de signalen in minstens zoveel groepen"
+    )
+    min_parties: int = Field(ge=1, description="Gemeld door minstens zoveel partners")
+    min_span_days: int = Field(ge=0, description="Waargenomen over minstens zoveel dagen")
+
+
+class HubRegister(_Closed):
+    """The register of pseudonyms that never link, kept by privacy officers."""
+
+    description: Text | None = None
+    roles: list[Role] = Field(min_length=1)
+    reasons: dict[Code, Text] = Field(min_length=1)
+    max_days: Days
+
+
+class HubReview(_Closed):
+    """The RIEC's word on a candidate hub: confirmed (stays a hub) or overruled (links)."""
+
+    description: Text | None = None
+    roles: list[Role] = Field(min_length=1)
+    reasons: dict[Code, Text] = Field(min_length=1)
+
+
 class Linkage(_Closed):
     description: Text | None = None
     link_kinds: list[SubjectKind]
     hub_threshold: int = Field(
         ge=2, description="Vanaf meer signalen dan dit is een pseudoniem een knooppunt"
     )
+    hub_thresholds: dict[SubjectKind, Annotated[int, Field(ge=2)]] | None = Field(
+        default=None,
+        description="Per soort een eigen drempel; een soort die hier niet staat: hub_threshold",
+    )
+    structure: HubStructure | None = None
+    registry: HubRegister | None = None
+    review: HubReview | None = None
     basis: Basis | None = None
 
 
