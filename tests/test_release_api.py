@@ -278,14 +278,15 @@ def test_fail_closed_leaves_no_package(caller, server, monkeypatch):
     _, rt = server
     case_id, _ = case_in_meeting(caller, rt, participants=["politie-rotterdam"])
     target = f"/v1/cases/{case_id}/release"
-    # 1. The policy engine is gone: its decisions are denials, and nothing is released.
+    # 1. The policy engine is gone: an outage (503, retry), not a refusal; nothing is released.
     from gateway.runtime import open_policy
 
     dead = open_policy(rt.settings)
     dead.close()
     monkeypatch.setattr(rt, "policy", dead)
     down = post(caller, RIEC, target, {}, **DIRECTOR)
-    assert down.status_code == 403 and package_count(rt) == 0
+    assert down.status_code == 503 and int(down.headers["Retry-After"]) > 0
+    assert package_count(rt) == 0
     monkeypatch.undo()
     # 2. A recipient without an encryption key.
     real_keys = rt.keyring.encryption_keys

@@ -27,7 +27,13 @@ from gateway.errors import ConfigurationError, Unavailable
 from gateway.jsontypes import Json
 from gateway.policy.bundle import META_KEY, PolicySet
 from gateway.policy.diagnostics import OpaDiagnostic, parse_opa_message
-from gateway.policy.engine import DecisionPoint, DocumentUndefined, EngineBase, EvaluationFailed
+from gateway.policy.engine import (
+    DecisionPoint,
+    DocumentUndefined,
+    EngineBase,
+    EngineUnavailable,
+    EvaluationFailed,
+)
 
 # Any: opa_bindings is imported at run time (importlib, installed apart) and ships no types.
 OpaEngine: TypeAlias = Any  # Any: an opa_bindings.OpaEngine (see above)
@@ -188,14 +194,14 @@ class EmbeddedEngine(EngineBase):
 
     def _run(self, path: str, input: Mapping[str, Json] | None) -> object:
         if self._closed.is_set():
-            raise EvaluationFailed("embedded engine is closed")
+            raise EngineUnavailable("embedded engine is closed")
         if self._executor is None:
             return self._eval_document(path, input)
         future: Future[object] = self._executor.submit(self._eval_document, path, input)
         try:
             return future.result(timeout=self._timeout_s)
         except FutureTimeout:
-            raise EvaluationFailed(
+            raise EngineUnavailable(
                 f"evaluation of data.{path} took longer than {self._timeout_s} s"
             ) from None
 

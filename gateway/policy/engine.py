@@ -4,13 +4,16 @@ A decision point is a Rego package ``gateway.<point>`` with a rule ``decision`` 
 ``{"allow": bool, "reasons": [{"code", "message", "basis"}], ...}``. The gateway asks
 :meth:`PolicyEngine.decide` and gets a :class:`Decision` back; it never sees the engine.
 
-Fail closed, always: ``decide`` never raises (except :class:`ValueError` for a point that does not
-exist, which is a programming error) and never allows on failure. An engine error, a crash, a
-timeout, an unreachable server, an undefined decision or a decision of the wrong shape each become
-a denial with one reason that says which of these happened (``policy-engine-error``,
-``policy-undefined``, ``policy-malformed``) and the basis "standaard geweigerd (deny by
-default)". The precise
-cause, for logs and the audit trail, is in :attr:`Decision.error`.
+Fail closed, always: ``decide`` never allows on failure. An outage is not a refusal: when the
+engine cannot be asked at all (closed, a timeout, an unreachable or overloaded server), ``decide``
+raises :class:`gateway.errors.Unavailable`, which callers let through as ``503`` with
+``Retry-After``, so an adapter retries and nobody reads "the covenant forbids this". A failure of
+the policy itself, which retrying does not cure (an evaluation error, a crash inside the engine,
+an undefined decision, a decision of the wrong shape), becomes a denial with one reason that says
+which of these happened (``policy-engine-error``, ``policy-undefined``, ``policy-malformed``) and
+the basis "standaard geweigerd (deny by default)". The precise cause, for logs and the audit
+trail, is in :attr:`Decision.error`. :class:`ValueError` for a point that does not exist is a
+programming error.
 """
 
 from __future__ import annotations
@@ -22,11 +25,17 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar, Protocol, runtime_checkable
 
+from gateway.errors import Unavailable
+
 # JsonObject is re-exported: gateway.hits.views imports it from here.
 from gateway.jsontypes import Json
 from gateway.jsontypes import JsonObject as JsonObject
+from gateway.observability.logs import get_logger
 
 DENY_BASIS = "standaard geweigerd (deny by default)"
+OUTAGE_RETRY_AFTER_S = 5
+"""Retry-After of an engine outage: a restarted engine or OPA server is back within seconds."""
+_log = get_logger("gateway.policy")
 
 
 class DecisionPoint(StrEnum):
@@ -147,8 +156,9 @@ class PolicyEngine(Protocol):
         ...
 
     def decide(self, point: str, input: Mapping[str, Json]) -> Decision:
-        """Evaluate ``data.gateway.<point>.decision`` with ``input``; never raises, never allows
-        on failure. ``ValueError`` for an unknown point."""
+        """Evaluate ``data.gateway.<point>.decision`` with ``input``; never allows on failure.
+        :class:`gateway.errors.Unavailable` when the engine cannot be asked (an outage);
+        ``ValueError`` for an unknown point."""
         ...
 
     def check_ready(self) -> None:
@@ -156,7 +166,7 @@ class PolicyEngine(Protocol):
         ...
 
     def close(self) -> None:
-        """Release the engine; later decisions are denials."""
+        """Release the engine; later decisions raise :class:`gateway.errors.Unavailable`."""
         ...
 
 
@@ -166,6 +176,11 @@ class DocumentUndefined(Exception):
 
 class EvaluationFailed(Exception):
     """Raised by a backend when evaluation failed; the message is the cause, for logs."""
+
+
+class EngineUnavailable(EvaluationFailed):
+    """Raised by a backend when the engine cannot be asked now (closed, timed out, unreachable,
+    overloaded): an outage that a retry may cure, not a refusal."""
 
 
 class EngineBase(ABC):
@@ -202,6 +217,13 @@ class EngineBase(ABC):
             document = self._evaluate(resolved, input)
         except DocumentUndefined as exc:
             return self._denied(resolved, FailureCode.UNDEFINED, str(exc), started)
+        except EngineUnavailable as exc:
+            _log.warning("policy.engine_unavailable", point=resolved.value, cause=str(exc))
+            raise Unavailable(
+                "de beleidsengine is tijdelijk niet bereikbaar; er is niets opgeslagen of "
+                "verstrekt",
+                retry_after_s=OUTAGE_RETRY_AFTER_S,
+            ) from None
         except EvaluationFailed as exc:
             return self._denied(resolved, FailureCode.ENGINE_ERROR, str(exc), started)
         except Exception as exc:  # noqa: BLE001

@@ -59,9 +59,16 @@ from requests.adapters import HTTPAdapter
 from gateway.errors import ConfigurationError, Unavailable
 from gateway.jsontypes import Json, JsonObject
 from gateway.policy.bundle import META_KEY, PolicySet
-from gateway.policy.engine import DecisionPoint, DocumentUndefined, EngineBase, EvaluationFailed
+from gateway.policy.engine import (
+    DecisionPoint,
+    DocumentUndefined,
+    EngineBase,
+    EngineUnavailable,
+    EvaluationFailed,
+)
 
 _EVAL_PARAMS = {"strict-builtin-errors": "true"}
+_OUTAGE_STATUSES = {429, 502, 503, 504}
 
 # OPA's error code for a request it refuses (a module that does not parse or compile, ...).
 _REFUSED = "invalid_parameter"
@@ -351,24 +358,28 @@ class OpaServerEngine(EngineBase):
 
     def _evaluate(self, point: DecisionPoint, input: Mapping[str, Json]) -> object:
         if self._closed.is_set():
-            raise EvaluationFailed("OPA server engine is closed")
+            raise EngineUnavailable("OPA server engine is closed")
         try:
             body = self._client.query_rule(
                 dict(input), f"gateway/{point.value}", "decision", query_params=_EVAL_PARAMS
             )
         except requests.Timeout:
-            raise EvaluationFailed(
+            raise EngineUnavailable(
                 f"OPA server gave no answer within {self._timeout_s} s"
             ) from None
         except requests.HTTPError as exc:
             response = exc.response
             status = response.status_code if response is not None else "?"
             text = _error_text(response) if response is not None else ""
+            # A gateway or an overloaded server in front of OPA: an outage. OPA's own 500 is an
+            # evaluation error of the policy, which a retry does not cure.
+            if status in _OUTAGE_STATUSES:
+                raise EngineUnavailable(f"OPA server answered {status}: {text}") from None
             raise EvaluationFailed(f"OPA server answered {status}: {text}") from None
         except requests.JSONDecodeError:
             raise EvaluationFailed("OPA server answered with invalid JSON") from None
         except requests.RequestException as exc:
-            raise EvaluationFailed(f"OPA server unreachable: {type(exc).__name__}") from None
+            raise EngineUnavailable(f"OPA server unreachable: {type(exc).__name__}") from None
         if not isinstance(body, dict):
             raise EvaluationFailed("OPA server answered with a non-object body")
         if "result" not in body:

@@ -17,7 +17,15 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from gateway.errors import Conflict, FieldError, GatewayError, InvalidInput, NotFound, PolicyRefused
+from gateway.errors import (
+    Conflict,
+    FieldError,
+    GatewayError,
+    InvalidInput,
+    NotFound,
+    PolicyRefused,
+    Unavailable,
+)
 from gateway.hits.refresh import refresh_hits
 from gateway.hits.summary import batch_facts
 from gateway.linkage.rules import link_rules
@@ -89,6 +97,14 @@ def ingest_batch(rt: Runtime, *, actor: Actor, body: bytes) -> Ingested:
                 ) from None
     except (InvalidInput, Conflict) as exc:
         _refused(rt, actor, batch_sha256, exc)
+        raise
+    except Unavailable as exc:
+        # An outage (the policy engine): the refusal is audited when the database is there to
+        # take it; the caller gets the 503 either way and retries.
+        try:
+            _refused(rt, actor, batch_sha256, exc)
+        except Exception:  # noqa: BLE001  (the database may be the outage)
+            _log.warning("signals.refusal_not_audited", party=actor.party.id, problem=exc.code)
         raise
     party_type = actor.party.type.value
     rt.metrics.signals.labels(party_type=party_type, outcome="stored").inc(len(done.plan.inserts))
