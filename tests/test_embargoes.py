@@ -186,6 +186,24 @@ def test_an_embargo_on_a_subject_holds_every_partners_signal_until_it_is_lifted(
     assert len(after["released"]) == 1 and "embargo-onderzoek" not in withheld_codes(after)
 
 
+def test_the_om_embargoes_a_person_of_the_case_by_the_handle_the_case_gives_it(caller, server):
+    _, rt = server
+    case_id, sent = case_in_meeting(caller, rt, participants=["gemeente-rotterdam", POLICE, OM])
+    network = caller.call(RIEC, "GET", f"/v1/cases/{case_id}/network", **DIRECTOR).json()
+    # The victim is the person both signals name; the director passes her handle to the OM.
+    (handle,) = [n["id"] for n in network["nodes"] if n["kind"] == "persoon" and n["signals"] == 2]
+    unknown = place(caller, OM, {"kind": "case_subject", "case": case_id, "handle": "p" + "0" * 12})
+    assert unknown.status_code == 404
+    placed = place(caller, OM, {"kind": "case_subject", "case": case_id, "handle": handle})
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["target"] == {"kind": "subject"}
+    assert handle not in placed.text and sent[POLICE]["subjects"][0]["pseudonym"] not in placed.text
+    first = release(caller, case_id)
+    municipality = first["recipients"]["gemeente-rotterdam"]
+    assert municipality["released"] == [] and "embargo-onderzoek" in withheld_codes(municipality)
+    assert len(first["recipients"][POLICE]["released"]) == 2
+
+
 def test_a_case_embargo_holds_all_of_the_case(caller, server):
     _, rt = server
     case_id, _ = case_in_meeting(caller, rt, participants=["gemeente-rotterdam", POLICE])

@@ -24,6 +24,7 @@ from gateway.observability.logs import get_logger
 from gateway.policy.engine import Decision
 from gateway.runtime import Runtime
 from gateway.service.actor import Actor
+from gateway.storage import cases as case_store
 from gateway.storage import embargoes as store
 
 _log = get_logger("gateway.embargoes")
@@ -45,6 +46,7 @@ class Target:
     pseudonym: bytes | None = None
     signal: tuple[str, str] | None = None
     case_id: str | None = None
+    handle: str | None = None
 
     @classmethod
     def subject(cls, pseudonym: bytes) -> Target:
@@ -57,6 +59,12 @@ class Target:
     @classmethod
     def case(cls, case_id: str) -> Target:
         return cls(CASE, case_id=case_id)
+
+    @classmethod
+    def case_subject(cls, case_id: str, handle: str) -> Target:
+        """A person of a case by the handle the case's network gives it: placed as an embargo
+        on that subject's pseudonym, which the placing party never sees."""
+        return cls(SUBJECT, case_id=case_id, handle=handle)
 
 
 def _shown(embargo: Embargo, today: date) -> JsonObject:
@@ -137,6 +145,11 @@ def place(rt: Runtime, *, actor: Actor, target: Target, until: date, reason: str
             raise NotFound("geen signaal met dit kenmerk")
         if target.case_id is not None and not store.case_exists(work.connection, target.case_id):
             raise NotFound("geen casus met dit kenmerk")
+        if target.handle is not None and target.case_id is not None:
+            found = case_store.subject_by_handle(work.connection, target.case_id, target.handle)
+            if found is None:
+                raise NotFound("geen betrokkene met dit kenmerk in deze casus")
+            target = Target.subject(found)
     document = _document(
         rt,
         actor,

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Row, Table, func, insert, select, update
 
 from gateway.cases.model import Approval, CaseState, HitFacts, Intervention, Stage
+from gateway.crypto.handles import subject_handle
 from gateway.jsontypes import JsonObject
 from gateway.storage.hits import hit_facets
 from gateway.storage.linkage import chunks
@@ -134,6 +135,31 @@ def file_signal_ids(connection: Connection, case_id: str) -> set[int]:
             select(_case_signals.c.signal_id).where(_case_signals.c.case_id == case_id)
         ).scalars()
     )
+
+
+def subject_by_handle(connection: Connection, case_id: str, handle: str) -> bytes | None:
+    """The pseudonym behind a subject handle of this case (in its hit's network or its file),
+    or None: how a participant names a person of the case without knowing the pseudonym."""
+    key = handle_key(connection, case_id)
+    if key is None:
+        return None
+    cluster = hit_cluster_of_case(connection, case_id)
+    signal_ids = file_signal_ids(connection, case_id)
+    if cluster is not None:
+        signal_ids |= set(
+            connection.execute(
+                select(_signals.c.id).where(_signals.c.cluster_id == cluster)
+            ).scalars()
+        )
+    candidates = set(file_subjects(connection, case_id))
+    for chunk in chunks(sorted(signal_ids)):
+        candidates.update(
+            bytes(p)
+            for p in connection.execute(
+                select(_subjects.c.pseudonym).where(_subjects.c.signal_id.in_(chunk))
+            ).scalars()
+        )
+    return next((p for p in candidates if subject_handle(key, p) == handle), None)
 
 
 def file_subjects(connection: Connection, case_id: str) -> dict[bytes, str]:

@@ -57,8 +57,19 @@ class CaseTarget(_Body):
     case: Annotated[str, Field(pattern=CASE_ID)]
 
 
+class CaseSubjectTarget(_Body):
+    """A person of a case by the handle the case's network gives it (``p…``): for the OM and
+    the police, who take part in the case but do not hold the person's identifiers."""
+
+    kind: Literal["case_subject"]
+    case: Annotated[str, Field(pattern=CASE_ID)]
+    handle: Annotated[str, Field(pattern=r"^p[0-9a-f]{12}$")]
+
+
 class PlaceEmbargo(_Body):
-    target: Annotated[SubjectTarget | SignalTarget | CaseTarget, Field(discriminator="kind")]
+    target: Annotated[
+        SubjectTarget | SignalTarget | CaseTarget | CaseSubjectTarget, Field(discriminator="kind")
+    ]
     until: date
     reason: Annotated[str, Field(pattern=_CODE)]
 
@@ -77,6 +88,8 @@ def _target(body: PlaceEmbargo) -> service.Target:
         return service.Target.subject(unb64u(target.pseudonym))
     if isinstance(target, SignalTarget):
         return service.Target.of_signal(target.party, target.ref)
+    if isinstance(target, CaseSubjectTarget):
+        return service.Target.case_subject(target.case, target.handle)
     return service.Target.case(target.case)
 
 
