@@ -224,7 +224,9 @@ def link_rules(data: Mapping[str, Any]) -> LinkRules:  # Any: policy data, check
                 f"{where}.hub_thresholds: onbekende soort; toegestaan: {sorted(known)}"
             )
         if not _count(number, 2):
-            raise ConfigurationError(f"{where}.hub_thresholds.{kind}: verwacht een geheel getal >= 2")
+            raise ConfigurationError(
+                f"{where}.hub_thresholds.{kind}: verwacht een geheel getal >= 2"
+            )
         thresholds[kind] = number
     return LinkRules(frozenset(kinds), threshold, thresholds, _structure(linkage, where))
 

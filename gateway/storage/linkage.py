@@ -295,7 +295,10 @@ class SqlLinkStore:
             for ids in chunks(sorted(carried)):
                 for signal_id, pseudonym, kind, hub_id in self._c.execute(
                     select(
-                        _subjects.c.signal_id, _subjects.c.pseudonym, _subjects.c.kind, _keys.c.hub_id
+                        _subjects.c.signal_id,
+                        _subjects.c.pseudonym,
+                        _subjects.c.kind,
+                        _keys.c.hub_id,
                     )
                     .outerjoin(_keys, _keys.c.pseudonym == _subjects.c.pseudonym)
                     .where(_subjects.c.signal_id.in_(ids))

@@ -52,17 +52,24 @@ requester_is_riec_analyst if {
 	lib.party_holds_role(input.requester.party, role)
 }
 
+# The steps on hubs (register, review: hubs.rego) have requester rules of their own.
 requester_blockers contains lib.reason(
 	"verzoeker-geen-riec-analist",
 	"Alleen analisten en casusregisseurs van het RIEC zien hits.",
 	"Convenant art. 4 lid 3",
-) if not requester_is_riec_analyst
+) if {
+	not hub_action
+	not requester_is_riec_analyst
+}
 
 requester_grounds contains lib.reason(
 	"verzoeker-riec-analist",
 	"De aanvrager is analist of casusregisseur van het RIEC; hits worden alleen gepseudonimiseerd getoond.",
 	"Convenant art. 4 lid 3",
-) if requester_is_riec_analyst
+) if {
+	not hub_action
+	requester_is_riec_analyst
+}
 
 # --- Is a cluster a hit ------------------------------------------------------------------------
 
