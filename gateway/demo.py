@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
@@ -295,6 +295,29 @@ def run_demo(workdir: Path, *, console: Console, seed: int = 2026) -> JsonObject
             console.print("   goedgekeurd; weging → casusoverleg")
 
             step(
+                "6b. Een embargo van het OM",
+                "Het OM onderzoekt één van de personen (heimelijke fase). Met het kenmerk dat de "
+                "casus hem geeft, legt het OM een embargo op die persoon: elk signaal over hem, "
+                "van welke partner ook, gaat alleen naar politie en OM. Het pseudoniem ziet het "
+                "OM niet.",
+            )
+            persons = [n for n in network["nodes"] if n["kind"] == "persoon" and not n["hub"]]
+            suspect = max(persons, key=lambda n: (n["signals"], n["id"]))
+            until = (rt.clock().date() + timedelta(days=90)).isoformat()
+            embargo = calls(
+                "om-rotterdam",
+                "POST",
+                "/v1/embargoes",
+                {
+                    "target": {"kind": "case_subject", "case": case_id, "handle": suspect["id"]},
+                    "until": until,
+                    "reason": "heimelijke_fase",
+                },
+                roles=["deelnemer"],
+            )
+            console.print(f"   {embargo['id']} tot en met {until} op persoon {suspect['id']}")
+
+            step(
                 "7. Verstrekken aan het casusoverleg",
                 "Het verstrekkingsbeleid zegt per deelnemer welke signalen en velden; de "
                 "gateway opent alleen die, en verzegelt per deelnemer een pakket.",
@@ -314,15 +337,20 @@ def run_demo(workdir: Path, *, console: Console, seed: int = 2026) -> JsonObject
             summary["packages"] = sum(1 for e in release["recipients"].values() if e["package"])
 
             step(
-                "7b. Opnieuw verstrekken na nieuwe feiten",
-                "De casusregisseur stelt acuut gevaar vast. Dezelfde vraag zonder nieuwe feiten "
-                "geeft dezelfde verstrekking; met nieuwe feiten volgt verstrekking 2, die de "
-                "pakketten van de eerste vervangt.",
+                "7b. Het embargo wordt opgeheven: opnieuw verstrekken",
+                "Dezelfde vraag zonder nieuwe feiten geeft dezelfde verstrekking. Het OM heft het "
+                "embargo op (aanhouding verricht); nu volgt verstrekking 2, die de pakketten van "
+                "de eerste vervangt.",
             )
             again = calls(RIEC, "POST", f"/v1/cases/{case_id}/release", {}, **director)
-            second = calls(
-                RIEC, "POST", f"/v1/cases/{case_id}/release", {"acute_danger": True}, **director
+            calls(
+                "om-rotterdam",
+                "POST",
+                f"/v1/embargoes/{embargo['id']}/lift",
+                {},
+                roles=["deelnemer"],
             )
+            second = calls(RIEC, "POST", f"/v1/cases/{case_id}/release", {}, **director)
             changes = ", ".join(c["code"] for c in second["changes"])
             console.print(
                 f"   zelfde vraag: verstrekking {again['number']} "
