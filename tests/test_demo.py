@@ -29,7 +29,10 @@ def test_the_demo_runs_the_whole_flow_and_leaves_no_personal_data_at_rest(tmp_pa
         "3. Aanleveren",
         "4. Hits",
         "6. Vier ogen",
+        "6b. Een embargo van het OM",
         "7. Verstrekken",
+        "nieuw: verstrekking 2",
+        "(embargo-gewijzigd)",
         "8. Een pakket openen",
         "keten in orde",
     ):
