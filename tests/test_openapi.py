@@ -142,6 +142,8 @@ def test_each_registered_model_is_the_one_the_route_parses(client, runtime_, key
             path.replace("{case_id}", "case-0123456789abcdef")
             .replace("{intervention_id}", "int-0123456789abcdef")
             .replace("{embargo_id}", "emb-0123456789abcdef")
+            .replace("{entry_id}", "reg-0123456789abcdef")
+            .replace("{hub_id}", "hub-0123456789abcdef")
         )
         token = caller.token("politie-rotterdam", method, target, body, roles=["adapter"])
         answer = client.request(

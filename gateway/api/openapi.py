@@ -38,6 +38,7 @@ from gateway.api.routes.cases import (
     UpdateIntervention,
 )
 from gateway.api.routes.embargoes import ExtendEmbargo, LiftEmbargo, PlaceEmbargo
+from gateway.api.routes.hits import RegisterKey, ReviewHub, WithdrawEntry
 from gateway.api.routes.pseudonyms import EvaluateRequest
 from gateway.api.routes.release import ReleaseRequest
 from gateway.auth.tokens import REQUIRED_CLAIMS, TOKEN_TYPE
@@ -70,6 +71,9 @@ REQUEST_BODIES: dict[tuple[str, str], type[BaseModel]] = {
     ("POST", "/v1/cases/{case_id}/interventions"): AssignIntervention,
     ("POST", "/v1/cases/{case_id}/interventions/{intervention_id}"): UpdateIntervention,
     ("POST", "/v1/cases/{case_id}/release"): ReleaseRequest,
+    ("POST", "/v1/hubs/register"): RegisterKey,
+    ("POST", "/v1/hubs/register/{entry_id}/withdraw"): WithdrawEntry,
+    ("POST", "/v1/hubs/{hub_id}/review"): ReviewHub,
     ("POST", "/v1/embargoes"): PlaceEmbargo,
     ("POST", "/v1/embargoes/{embargo_id}/extend"): ExtendEmbargo,
     ("POST", "/v1/embargoes/{embargo_id}/lift"): LiftEmbargo,
