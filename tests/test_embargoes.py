@@ -50,7 +50,9 @@ def _hex(text: str) -> str:
 def decisions(rt, point: str) -> list[Any]:
     table = DecisionRow.__table__
     with rt.engine.connect() as connection:
-        return list(connection.execute(select(table).where(table.c.point == point)))
+        return list(
+            connection.execute(select(table).where(table.c.point == point).order_by(table.c.id))
+        )
 
 
 def withheld_codes(recipient: dict) -> set[str]:

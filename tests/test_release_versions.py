@@ -9,9 +9,11 @@ from datetime import date, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select, update
 
 from gateway.audit import store as audit
 from gateway.release.basis import Basis
+from gateway.storage.tables import SignalRow
 from tests.test_release_api import DIRECTOR, RIEC, case_in_meeting, post, sealed_signal
 
 
@@ -137,3 +139,39 @@ def test_the_digest_changes_exactly_when_a_change_is_named(a: Basis, b: Basis):
         revision=a.revision,
     )
     assert shuffled.digest() == a.digest()
+
+
+def test_an_envelope_that_does_not_open_is_withheld_and_named_not_the_whole_release(
+    caller, server
+):
+    """A key incident or a restored backup: one signal's envelope will not open. The rest is
+    released, the case director sees which signal was withheld; once it opens again, the next
+    request is release 2."""
+    _, rt = server
+    case_id, sent = case_in_meeting(
+        caller, rt, participants=["politie-rotterdam", "gemeente-rotterdam"]
+    )
+    signals = SignalRow.__table__
+    with rt.engine.begin() as connection:
+        row = connection.execute(
+            select(signals.c.id, signals.c.sealed).where(
+                signals.c.ref == sent["gemeente-rotterdam"]["ref"]
+            )
+        ).one()
+        broken = bytes(row.sealed[:-16]) + bytes(16)  # the AEAD tag no longer fits
+        connection.execute(update(signals).where(signals.c.id == row.id).values(sealed=broken))
+    # One partner's signal left: proportionate only with acute danger established.
+    first = release(caller, case_id, acute_danger=True)
+    assert [u["signal"] for u in first["unreadable"]] == [f"s{row.id}"]
+    assert first["unreadable"][0]["code"] == "signaal-niet-te-openen"
+    police = first["recipients"]["politie-rotterdam"]
+    assert f"s{row.id}" not in police["released"] and len(police["released"]) == 1
+    # Restored from the backup: it opens again, and that is a change of what the release rests on.
+    with rt.engine.begin() as connection:
+        connection.execute(
+            update(signals).where(signals.c.id == row.id).values(sealed=bytes(row.sealed))
+        )
+    second = release(caller, case_id, acute_danger=True)
+    assert second["number"] == 2 and second["unreadable"] == []
+    assert "leesbaarheid-gewijzigd" in {c["code"] for c in second["changes"]}
+    assert len(second["recipients"]["politie-rotterdam"]["released"]) == 2

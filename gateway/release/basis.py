@@ -40,6 +40,11 @@ class Basis:
     revision: str
     subjects: str = ""
     """A digest of the case file's subjects (which people the release may name)."""
+    unreadable: tuple[str, ...] = ()
+    """The signals whose envelope did not open (withheld from everyone)."""
+    interventions: tuple[str, ...] = ()
+    """The interventions assigned in the case (``party:kind:status``): after the casusoverleg
+    they decide who receives what."""
 
     @classmethod
     def of(
@@ -51,6 +56,8 @@ class Basis:
         acute_danger: bool,
         revision: str,
         subjects: Iterable[bytes] = (),
+        unreadable: Iterable[str] = (),
+        interventions: Iterable[str] = (),
     ) -> Basis:
         people = hashlib.sha256(b"".join(sorted(set(subjects)))).hexdigest()
         return cls(
@@ -60,6 +67,8 @@ class Basis:
             bool(acute_danger),
             revision,
             people,
+            tuple(sorted(set(unreadable))),
+            tuple(sorted(set(interventions))),
         )
 
     def as_dict(self) -> JsonObject:
@@ -70,6 +79,8 @@ class Basis:
             "acute_danger": self.acute_danger,
             "revision": self.revision,
             "subjects": self.subjects,
+            "unreadable": list(self.unreadable),
+            "interventions": list(self.interventions),
         }
 
     def digest(self) -> str:
@@ -109,6 +120,17 @@ class Basis:
                     if self.acute_danger
                     else "Acuut gevaar is niet meer vastgesteld.",
                 )
+            )
+        if list(self.unreadable) != earlier.get("unreadable", []):
+            found.append(
+                Change(
+                    "leesbaarheid-gewijzigd",
+                    "Een signaal dat niet te openen was, is nu wel te openen, of andersom.",
+                )
+            )
+        if list(self.interventions) != earlier.get("interventions", []):
+            found.append(
+                Change("interventies-gewijzigd", "De toegewezen interventies zijn gewijzigd.")
             )
         if self.revision != earlier.get("revision"):
             found.append(Change("beleid-gewijzigd", "Het convenantbeleid is gewijzigd."))

@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from gateway import sealing
-from gateway.cases.model import CaseState
+from gateway.cases.model import CaseState, Intervention
 from gateway.cases.steps import audit_case
 from gateway.embargoes.holds import CaseSignal, Hold, holds
 from gateway.errors import Conflict, FieldError, NotFound, PolicyRefused, Unavailable
@@ -57,6 +57,8 @@ class Prepared:
     package_ids: dict[str, str] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)  # JSON: the release summary
     counts: dict[str, int] = field(default_factory=dict)
+    unreadable: list[str] = field(default_factory=list)
+    """Signals whose envelope did not open (``s<id>``): withheld from everyone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +75,18 @@ def open_signals(
     rows: Sequence[Any],  # Any: signal rows as releases.case_signal_rows returns them
     scope: FileScope | None = None,
     held: Mapping[int, Hold] | None = None,
-) -> tuple[list[pkg.SignalMeta], int]:
+) -> tuple[list[pkg.SignalMeta], int, list[str]]:
     """The case's signal rows, opened with the gateway's release keys; in memory only. With a
     ``scope``, each keeps only the case file's subjects; the second value counts those left
-    out. ``held``: what the investigation's embargoes hold (flag ``investigation_embargo``)."""
+    out. ``held``: what the investigation's embargoes hold (flag ``investigation_embargo``).
+
+    A signal whose envelope does not open (a key incident, a restored backup) does not stop the
+    release: it is left out, and the third value names it (``s<id>``) so the case director
+    sees which signal was withheld and why."""
     opener = sealing.Opener(rt.release_keys.private_records())
     found = []
     outside = 0
+    unreadable: list[str] = []
     for row in rows:
         context = sealing.SealContext(party=row.party, ref=row.ref, version=row.version)
         try:
@@ -87,9 +94,8 @@ def open_signals(
         except (sealing.SealError, ValueError):
             # Which signal, not why: the cause is no business of the caller, nor of the logs.
             _log.error("release.unreadable_signal", signal=row.id)
-            raise Unavailable(
-                "een signaal van de casus kon niet worden geopend; er is niets verstrekt"
-            ) from None
+            unreadable.append(f"s{row.id}")
+            continue
         if scope is not None:
             content, left_out = only_file_subjects(
                 content, scope.stored.get(row.id, ()), scope.subjects
@@ -122,7 +128,18 @@ def open_signals(
                 ),
             )
         )
-    return found, outside
+    return found, outside, unreadable
+
+
+UNREADABLE = {
+    "code": "signaal-niet-te-openen",
+    "message": (
+        "De verzegelde inhoud van dit signaal kon niet worden geopend (sleutel of opslag); het "
+        "signaal is aan niemand verstrekt. Vraag de aanleverende partner het opnieuw aan te "
+        "leveren, of meld het aan de beheerder."
+    ),
+    "basis": "AVG art. 5 lid 1 sub d en f",
+}
 
 
 def prepare(
@@ -137,7 +154,7 @@ def prepare(
     scope: FileScope | None = None,
     held: Mapping[int, Hold] | None = None,
 ) -> Prepared:
-    signals, outside = open_signals(rt, rows, scope, held)
+    signals, outside, unreadable = open_signals(rt, rows, scope, held)
     participants = []
     for party_id in case.participants:
         party = rt.covenant.party(party_id)
@@ -212,13 +229,16 @@ def prepare(
         "policy_revision": decision.revision,
         "reasons": [r.as_dict() for r in decision.reasons],
         "recipients": {r.party: r.summary() for r in outcome},
+        "unreadable": [{"signal": signal_id, **UNREADABLE} for signal_id in unreadable],
     }
     prepared.counts = {
         "packages": len(prepared.packages),
         "records": sum(p["released"] for p in prepared.packages),
         "withheld": sum(len(r.withheld) for r in outcome),
         "subjects_outside_file": outside,
+        "unreadable": len(unreadable),
     }
+    prepared.unreadable = unreadable
     return prepared
 
 
@@ -244,6 +264,22 @@ def _earlier(connection: Connection, release: Any) -> Released:  # Any: a releas
     return Released(release.id, True, summary)
 
 
+def _current_on(
+    connection: Connection, case_id: str, part: str, basis: Basis
+) -> Any | None:  # Any: a release row (SQLAlchemy Core rows have no static column types)
+    """The case part's newest release if it rests on this very basis (a retry), else None.
+    Only the newest counts: an older release with the same basis was superseded, and going
+    back to its facts is a change that makes a new release."""
+    newest = releases.latest(connection, case_id, part)
+    if newest is None:
+        return None
+    if newest.basis_digest == basis.digest():
+        return newest
+    # A basis stored before a newer gateway recorded more facts: the same when nothing differs.
+    earlier = newest.summary.get("basis")
+    return newest if isinstance(earlier, dict) and not basis.changes_since(earlier) else None
+
+
 def basis_of(
     rows: Sequence[Any],  # Any: signal rows as releases.case_signal_rows returns them
     *,
@@ -252,12 +288,17 @@ def basis_of(
     now: datetime,
     subjects: Iterable[bytes] = (),
     held: Iterable[int] = (),
+    unreadable: Iterable[str] = (),
+    interventions: Iterable[Intervention] = (),
 ) -> Basis:
     """The facts a release of these signals rests on today (see :mod:`gateway.release.basis`);
-    ``held``: the signals an investigation's embargo holds."""
+    ``held``: the signals an investigation's embargo holds; ``unreadable``: the signals whose
+    envelope did not open; ``interventions``: those assigned in the case."""
     today = now.astimezone(AMSTERDAM).date()
     investigation = set(held)
     return Basis.of(
+        unreadable=unreadable,
+        interventions=(f"{i.party}:{i.kind}:{i.status}" for i in interventions),
         signals=(f"s{row.id}" for row in rows),
         embargoed=(
             f"s{row.id}"
@@ -321,18 +362,8 @@ def release_case(
             releases.signal_subjects(work.connection, [row.id for row in rows]),
         )
         held = investigation_holds(work.connection, case_id, rows, scope.stored, now)
-        basis = basis_of(
-            rows,
-            acute_danger=acute_danger,
-            revision=rt.policy.revision,
-            now=now,
-            subjects=scope.subjects,
-            held=held,
-        )
-        same = releases.with_basis(work.connection, case_id, part, basis.digest())
-        if same is not None:
-            return _earlier(work.connection, same)
         previous = releases.latest(work.connection, case_id, part)
+    # Prepared first (in memory, nothing stored): which envelopes open is part of the basis.
     prepared = prepare(
         rt,
         case,
@@ -345,6 +376,20 @@ def release_case(
         held=held,
     )
     decision = prepared.decision
+    basis = basis_of(
+        rows,
+        acute_danger=acute_danger,
+        revision=decision.revision,
+        now=now,
+        subjects=scope.subjects,
+        held=held,
+        unreadable=prepared.unreadable,
+        interventions=case.interventions,
+    )
+    with rt.unit_of_work.read() as work:
+        same = _current_on(work.connection, case_id, part, basis)
+        if same is not None:
+            return _earlier(work.connection, same)
     if not decision.allow:
         with rt.unit_of_work.write() as work:
             work.record(POINT, prepared.document, decision)
@@ -361,15 +406,6 @@ def release_case(
             [FieldError("case", r.message, r.code, r.basis) for r in decision.reasons],
             revision=decision.revision,
         )
-    # The revision that decided, should the policy have been reloaded since the lookup above.
-    basis = basis_of(
-        rows,
-        acute_danger=acute_danger,
-        revision=decision.revision,
-        now=now,
-        subjects=scope.subjects,
-        held=held,
-    )
     number = previous.number + 1 if previous is not None else 1
     prepared.summary.update(
         {
@@ -394,7 +430,7 @@ def release_case(
             current = case_store.load(work.connection, case_id, lock=True)
             if current != case:
                 raise Conflict("de casus is intussen gewijzigd; vraag de verstrekking opnieuw")
-            same = releases.with_basis(work.connection, case_id, part, basis.digest())
+            same = _current_on(work.connection, case_id, part, basis)
             if same is not None:
                 return _earlier(work.connection, same)
             newest = releases.latest(work.connection, case_id, part)
@@ -432,7 +468,7 @@ def release_case(
     except IntegrityError:
         # A concurrent request stored this release first: that one is the release.
         with rt.unit_of_work.read() as work:
-            same = releases.with_basis(work.connection, case_id, part, basis.digest())
+            same = _current_on(work.connection, case_id, part, basis)
             if same is None:
                 raise
             return _earlier(work.connection, same)

@@ -66,22 +66,6 @@ def latest(
     ).one_or_none()
 
 
-def with_basis(
-    connection: Connection, case_id: str, meeting_part: str, digest: str
-) -> Any | None:  # Any: a release row (SQLAlchemy Core rows have no static column types)
-    """The newest release of this case part made on exactly this basis, or None."""
-    return connection.execute(
-        select(_releases)
-        .where(
-            _releases.c.case_id == case_id,
-            _releases.c.meeting_part == meeting_part,
-            _releases.c.basis_digest == digest,
-        )
-        .order_by(_releases.c.number.desc())
-        .limit(1)
-    ).one_or_none()
-
-
 def supersede(connection: Connection, release_id: str, *, by: str, now: datetime) -> None:
     """Mark the packages of ``release_id`` as replaced by release ``by``."""
     connection.execute(
