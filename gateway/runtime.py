@@ -56,6 +56,9 @@ class Runtime:
     oprf_budget: ElementBudget
     gateway_keys: JsonObject
     policy: PolicyEngine
+    policy_directory_problem: tuple[str, ...] = ()
+    """Why the policy directory on disk was refused at the last reload (file:line and message),
+    while the engine keeps the last good revision; empty when the directory is in force."""
 
     @classmethod
     def build(

@@ -18,7 +18,13 @@ def test_healthz_and_readyz_when_everything_is_up(server):
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "ready",
-        "checks": {"database": "ok", "keys": "ok", "release_key": "ok", "policy": "ok"},
+        "checks": {
+            "database": "ok",
+            "keys": "ok",
+            "release_key": "ok",
+            "policy": "ok",
+            "policy_directory": "ok",
+        },
     }
 
 

@@ -83,3 +83,26 @@ def test_a_change_that_does_not_parse_is_refused(reloader, runtime, live_dir):
     assert reloader.check_once() is None
     assert runtime.policy is old
     assert [e["event"] for e in _events(runtime)] == ["policy.change_refused"]
+
+
+def test_readiness_shows_a_refused_policy_directory_as_degraded_until_it_is_repaired(
+    reloader, runtime, live_dir
+):
+    """The old policy keeps running (right), but an operator must see that the directory on
+    disk is broken: readiness stays serving, marked degraded, with the file and the reason."""
+    from gateway.service.health import readiness
+
+    assert readiness(runtime).checks["policy_directory"] == "ok"
+    rego = next(live_dir.glob("gateway/ingest/ingest.rego"))
+    good = rego.read_text("utf-8")
+    rego.write_text(good + "\nallow if { x := ; }\n", encoding="utf-8")
+    assert reloader.check_once() is None
+    found = readiness(runtime)
+    assert found.ready and found.degraded
+    assert found.checks["policy_directory"] == "degraded"
+    assert any("gateway/ingest/ingest.rego" in p for p in found.problems)
+    # Repaired: back to the revision in force, and the mark goes.
+    rego.write_text(good, encoding="utf-8")
+    assert reloader.check_once() is None
+    assert readiness(runtime).checks["policy_directory"] == "ok"
+    assert not readiness(runtime).degraded

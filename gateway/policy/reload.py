@@ -79,8 +79,14 @@ class PolicyReloader:
             policy_set = load_policy_set(self._directory)
         except ConfigurationError as exc:
             self._refuse("unreadable", current.revision, {"problem": exc.__class__.__name__})
+            self._holder.policy_directory_problem = (str(exc).splitlines()[0],)
             return None
-        if policy_set.revision in (current.revision, self._refused):
+        if policy_set.revision == current.revision:
+            # The directory is (back) at the revision in force: nothing is wrong with it.
+            self._holder.policy_directory_problem = ()
+            self._refused = None
+            return None
+        if policy_set.revision == self._refused:
             return None
         problems = check_policy_set(policy_set)
         report: TestReport | None = None
@@ -90,15 +96,20 @@ class PolicyReloader:
         except ConfigurationError:
             failed = -1  # the tests do not even compile
         if problems or failed != 0:
+            why = _why(problems, report)
             self._refuse(
                 policy_set.revision,
                 current.revision,
                 {"problems": len(problems), "failed_tests": failed},
-                why=_why(problems, report),
+                why=why,
+            )
+            self._holder.policy_directory_problem = tuple(why) or (
+                f"{len(problems)} probleem/problemen, {failed} mislukte beleidstest(s)",
             )
             return None
         fresh = self._open_engine(policy_set)
         self._holder.policy = fresh
+        self._holder.policy_directory_problem = ()
         if self._retired is not None:
             self._retired.close()
         self._retired = current

@@ -13,14 +13,24 @@ from gateway.errors import ConfigurationError, Unavailable
 from gateway.runtime import Runtime
 from gateway.storage.database import ping
 
+DEGRADED = "degraded"
+
 
 @dataclass(frozen=True, slots=True)
 class Readiness:
     checks: dict[str, str]
+    problems: tuple[str, ...] = ()
+    """Why a check is degraded (file:line and message of a refused policy directory)."""
 
     @property
     def ready(self) -> bool:
-        return all(v == "ok" for v in self.checks.values())
+        """Serving is possible: every check ``ok`` or ``degraded`` (the gateway works, on the
+        last good policy, but an operator must act)."""
+        return all(v in ("ok", DEGRADED) for v in self.checks.values())
+
+    @property
+    def degraded(self) -> bool:
+        return DEGRADED in self.checks.values()
 
 
 def readiness(rt: Runtime) -> Readiness:
@@ -42,4 +52,6 @@ def readiness(rt: Runtime) -> Readiness:
         checks["policy"] = "ok"
     except Unavailable:
         checks["policy"] = "unavailable"
-    return Readiness(checks)
+    # The engine runs the last good revision; the directory on disk was refused at reload.
+    checks["policy_directory"] = DEGRADED if rt.policy_directory_problem else "ok"
+    return Readiness(checks, rt.policy_directory_problem)

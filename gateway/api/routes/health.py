@@ -24,6 +24,8 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", summary="Database and keys are usable", response_model=None)
 async def readyz(request: Request) -> JsonObject | Response:
     found = await run_in_threadpool(readiness, runtime(request))
+    if found.ready and found.degraded:
+        return {"status": "degraded", "checks": found.checks, "problems": list(found.problems)}
     if found.ready:
         return {"status": "ready", "checks": found.checks}
     return problem_response(
