@@ -114,3 +114,20 @@ def test_an_adapter_push_retries_the_outage_and_succeeds_when_the_engine_returns
     assert answer["stored"] == 1
     assert waits and waits[0] >= 5  # it waited at least as long as Retry-After asked
     assert json.dumps(answer).count("stored") == 1
+
+
+def test_a_database_that_is_gone_is_503_not_500(caller, server, monkeypatch):
+    """The database stops answering (here: the runtime's engine points at a port where nothing
+    listens): every call that needs it is an outage, 503 with Retry-After."""
+    from gateway.storage.database import create_db_engine
+
+    _, rt = server
+    gone = create_db_engine("postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2")
+    monkeypatch.setattr(rt, "engine", gone)
+    document = signal(subjects=[{"kind": "bsn", "role": "slachtoffer", "pseudonym": pseudonym()}])
+    assert_outage(caller.call("politie-rotterdam", "POST", "/v1/signals", batch(document)))
+    assert_outage(caller.call(RIEC, "GET", "/v1/hits", roles=["analist"]))
+    body = caller.call(RIEC, "GET", "/readyz")
+    assert_outage(body)
+    assert body.json()["checks"]["database"] == "unavailable"
+    gone.dispose()

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway import errors
@@ -19,6 +20,7 @@ from gateway.errors import GatewayError, InvalidInput
 from gateway.jsontypes import JsonObject
 from gateway.observability.logs import get_logger
 from gateway.pseudonyms import oprf
+from gateway.storage.database import outage
 from gateway.validation import field_errors, invalid_input
 
 PROBLEM_JSON = "application/problem+json"
@@ -192,6 +194,16 @@ def install(app: FastAPI) -> None:
             code, detail = HTTP_ERROR, "Het verzoek is niet verwerkt."
         title = CATALOGUE[code][1]
         return problem_response(exc.status_code, code, title, detail, instance=request.url.path)
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        # An outage (no connection, a lost one, a locked file) is a 503 with Retry-After, so a
+        # client retries; any other database error is a bug (500, below).
+        down = outage(exc)
+        if down is None:
+            return await _unexpected(request, exc)
+        _log.warning("http.database-unavailable", route=_route(request), problem=type(exc).__name__)
+        return await _gateway_error(request, down)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from gateway.errors import Unavailable
 from gateway.jsontypes import JsonObject
@@ -63,6 +64,23 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+# SQLite's messages for a schema that does not fit the code: a deployment error, not an outage.
+_SCHEMA_PROBLEMS = ("no such table", "no such column", "syntax error")
+
+
+def outage(exc: BaseException) -> Unavailable | None:
+    """The :class:`Unavailable` a database error stands for when it is an outage (no connection,
+    a connection lost, a locked or unreadable database file), else None: a query or schema error
+    is a bug, which a retry does not cure."""
+    if not isinstance(exc, OperationalError | InterfaceError | DisconnectionError):
+        return None
+    if isinstance(exc, OperationalError) and any(
+        problem in str(exc.orig) for problem in _SCHEMA_PROBLEMS
+    ):
+        return None
+    return Unavailable(f"database niet beschikbaar ({exc.__class__.__name__})", retry_after_s=5)
 
 
 def ping(engine: Engine) -> None:
