@@ -131,3 +131,19 @@ def test_a_database_that_is_gone_is_503_not_500(caller, server, monkeypatch):
     assert_outage(body)
     assert body.json()["checks"]["database"] == "unavailable"
     gone.dispose()
+
+
+def test_a_key_holder_that_is_gone_is_503(caller, server, monkeypatch):
+    """The OPRF key holder runs as its own process and stops answering: evaluating pseudonyms
+    is an outage, 503 with Retry-After."""
+    from gateway.crypto import b64u
+    from gateway.pseudonyms import oprf
+    from gateway.pseudonyms.keyholder import RemoteKeyHolder
+
+    _, rt = server
+    gone = RemoteKeyHolder(url="http://127.0.0.1:1", token="x", timeout_s=2)
+    monkeypatch.setattr(rt, "keyholder", gone)
+    body = json.dumps({"domain": "rr-demo", "elements": [b64u(oprf.blind(b"bsn:1")[1])]})
+    assert_outage(
+        caller.call("politie-rotterdam", "POST", "/v1/pseudonyms/evaluate", body.encode())
+    )
