@@ -119,11 +119,13 @@ def test_an_adapter_push_retries_the_outage_and_succeeds_when_the_engine_returns
 def test_a_database_that_is_gone_is_503_not_500(caller, server, monkeypatch):
     """The database stops answering (here: the runtime's engine points at a port where nothing
     listens): every call that needs it is an outage, 503 with Retry-After."""
+    from gateway.service.work import UnitOfWork
     from gateway.storage.database import create_db_engine
 
     _, rt = server
     gone = create_db_engine("postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2")
     monkeypatch.setattr(rt, "engine", gone)
+    monkeypatch.setattr(rt, "unit_of_work", UnitOfWork(gone, rt.clock))
     document = signal(subjects=[{"kind": "bsn", "role": "slachtoffer", "pseudonym": pseudonym()}])
     assert_outage(caller.call("politie-rotterdam", "POST", "/v1/signals", batch(document)))
     assert_outage(caller.call(RIEC, "GET", "/v1/hits", roles=["analist"]))
