@@ -390,9 +390,12 @@ def list_hubs(connection: Connection) -> list[JsonObject]:
             "kind": r.kind,
             "signals": r.signals,
             "since": as_utc(r.hub_since).isoformat() if r.hub_since else None,
+            "reason": r.hub_reason,
         }
         for r in connection.execute(
-            select(_keys.c.hub_id, _keys.c.kind, _keys.c.signals, _keys.c.hub_since)
+            select(
+                _keys.c.hub_id, _keys.c.kind, _keys.c.signals, _keys.c.hub_since, _keys.c.hub_reason
+            )
             .where(_keys.c.hub_id.is_not(None))
             .order_by(_keys.c.signals.desc(), _keys.c.hub_id)
         )
