@@ -42,6 +42,7 @@ bench: setup
 	$(BIN)/python bench/release.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/linkage.py --signals 20000 --batches 3 --reps 5
+	$(BIN)/python bench/hubs.py --signals 20000 --batch 500 --reps 5
 	$(BIN)/python bench/stats.py --signals 20000 --reps 5
 
 clean:

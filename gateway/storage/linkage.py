@@ -55,6 +55,7 @@ class SqlLinkStore:
         self._c = connection
         self._now = now
         self._next_id: int | None = None
+        self._marks: dict[bytes, str] | None = None
 
     def lock(self) -> None:
         if self._c.dialect.name == "postgresql":
@@ -256,25 +257,23 @@ class SqlLinkStore:
     # -- for the hub rules -----------------------------------------------------------------------
 
     def marks(self, pseudonyms: Sequence[bytes] | None) -> dict[bytes, str]:
-        """The newest entry in force per pseudonym (not withdrawn, not expired)."""
-        in_force = and_(
-            _register.c.withdrawn_at.is_(None),
-            or_(_register.c.expires_at.is_(None), _register.c.expires_at > self._now),
-        )
-        query = select(_register.c.pseudonym, _register.c.mark).order_by(
-            _register.c.registered_at, _register.c.id
-        )
-        found: dict[bytes, str] = {}
+        """The newest entry in force per pseudonym (not withdrawn, not expired). The register
+        is small (entries a privacy officer types in, reviews): it is read whole, once per
+        transaction, rather than asked about every pseudonym of a batch."""
+        if self._marks is None:
+            in_force = and_(
+                _register.c.withdrawn_at.is_(None),
+                or_(_register.c.expires_at.is_(None), _register.c.expires_at > self._now),
+            )
+            query = (
+                select(_register.c.pseudonym, _register.c.mark)
+                .where(in_force)
+                .order_by(_register.c.registered_at, _register.c.id)
+            )
+            self._marks = {bytes(p): mark for p, mark in self._c.execute(query)}
         if pseudonyms is None:
-            for pseudonym, mark in self._c.execute(query.where(in_force)):
-                found[bytes(pseudonym)] = mark
-            return found
-        for chunk in chunks(pseudonyms):
-            for pseudonym, mark in self._c.execute(
-                query.where(in_force, _register.c.pseudonym.in_(chunk))
-            ):
-                found[bytes(pseudonym)] = mark
-        return found
+            return dict(self._marks)
+        return {p: self._marks[p] for p in pseudonyms if p in self._marks}
 
     def carriers(self, pseudonyms: Sequence[bytes]) -> Iterator[tuple[bytes, Carrier]]:
         """Two reads per chunk: the current carriers of the keys, then every pseudonym those
