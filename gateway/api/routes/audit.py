@@ -24,6 +24,9 @@ from gateway.service.actor import Actor
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 Caller = Annotated[VerifiedCall, Depends(signed_call())]
 CHECKPOINT_MEDIA_TYPE = "text/plain; charset=utf-8"
+# The largest audit_seq a BIGINT column holds: a larger one is a 422 here, never a query that
+# overflows in the driver (500).
+MAX_SEQ = 2**63 - 1
 
 
 @router.get(
@@ -57,5 +60,7 @@ def consistency(
 
 
 @router.get("/entries/{seq}", summary="One entry the calling party caused, as hashed")
-def entry(request: Request, call: Caller, seq: Annotated[int, Path(ge=1)]) -> JsonObject:
+def entry(
+    request: Request, call: Caller, seq: Annotated[int, Path(ge=1, le=MAX_SEQ)]
+) -> JsonObject:
     return service.entry(runtime(request), actor=Actor.of(call), seq=seq).as_dict()
