@@ -38,6 +38,7 @@ RIEC = "riec-rr"
 DIRECTOR_SUB = "regisseur-01"
 PRIVACY_SUB = "privacy-07"
 VIEWER = "politie-rotterdam"
+SHELTER_OFFICER = "gemeente-rotterdam"  # its privacy officer registers the shelter's address
 
 
 @contextmanager
@@ -129,16 +130,20 @@ class _Calls:
 def run_demo(workdir: Path, *, console: Console, seed: int = 2026) -> JsonObject:
     """Run the narrated demo in ``workdir`` (emptied first); returns a summary of what happened."""
     from adapters import push
+    from adapters.base import Address
+    from adapters.normalise import normalise
     from adapters.registry import get
     from gateway.api.app import create_app
     from gateway.audit import store as audit
     from gateway.bootstrap import create_dev_keys
+    from gateway.crypto import b64u
     from gateway.demo_data import generate_region
     from gateway.observability.logs import configure_logging
     from gateway.parties.covenant import load_covenant
     from gateway.release.packages import open_package
     from gateway.runtime import Runtime
     from gateway.storage.database import create_db_engine, migrate
+    from gateway.vocabulary import SubjectKind
 
     started = time.perf_counter()
     step = _Narrator(console, started)
@@ -182,6 +187,35 @@ def run_demo(workdir: Path, *, console: Console, seed: int = 2026) -> JsonObject
         calls = _Calls(url, settings.private_keys_dir, covenant.gateway_id)
         try:
             step(
+                "2b. Een bekende opvang registreren",
+                "De privacy officer van de gemeente kent het adres van de opvang. Zijn client "
+                "maakt er een pseudoniem van zoals een adapter dat doet (OPRF: de gateway ziet "
+                "het adres niet) en zet het in het register van adressen die nooit koppelen.",
+            )
+            officer = push.GatewayClient(
+                base_url=url, key=load_signing_key(settings.private_keys_dir, SHELTER_OFFICER)
+            )
+            try:
+                element = normalise(SubjectKind.ADRES, Address(**truth.hub.address))
+                shelter = push.PseudonymCache().resolve(officer, {element})[element]
+            finally:
+                officer.close()
+            registered = calls(
+                SHELTER_OFFICER,
+                "POST",
+                "/v1/hubs/register",
+                {
+                    "pseudonym": b64u(shelter),
+                    "kind": "adres",
+                    "reason": "opvang",
+                    "expires": (rt.clock().date() + timedelta(days=365)).isoformat(),
+                },
+                roles=["privacy_officer"],
+            )
+            entry = registered["entry"]
+            console.print(f"   {entry['id']}: opvang, adres (geldig tot {entry['expires_at']})")
+
+            step(
                 "3. Aanleveren via de adapters",
                 "Elke partner leest zijn export, maakt pseudoniemen (OPRF: de gateway ziet "
                 "geen BSN of naam), verzegelt de details (HPKE) en stuurt ondertekend.",
@@ -207,6 +241,22 @@ def run_demo(workdir: Path, *, console: Console, seed: int = 2026) -> JsonObject
                 stored += report.stored
                 console.print(f"   {entry['party']:<28} {report.stored:>4} signalen")
             summary["signals"] = stored
+
+            hubs = calls(RIEC, "GET", "/v1/hubs", roles=["analist"])["hubs"]
+            by_reason: dict[str, int] = {}
+            for hub in hubs:
+                by_reason[str(hub.get("reason"))] = by_reason.get(str(hub.get("reason")), 0) + 1
+            console.print(
+                "   knooppunten die niet koppelen: "
+                + ", ".join(f"{n} ({reason})" for reason, n in sorted(by_reason.items()))
+            )
+            for hub in hubs:
+                if hub.get("reason") == "register":
+                    console.print(
+                        f"   de geregistreerde opvang staat in {hub['signals']} signalen en "
+                        "koppelt geen ervan aan elkaar"
+                    )
+            summary["hubs"] = len(hubs)
 
             step(
                 "4. Hits voor het RIEC",

@@ -26,6 +26,8 @@ def test_the_demo_runs_the_whole_flow_and_leaves_no_personal_data_at_rest(tmp_pa
     out = result.stdout
     for step in (
         "1. Opzetten",
+        "2b. Een bekende opvang registreren",
+        "de geregistreerde opvang staat in",
         "3. Aanleveren",
         "4. Hits",
         "6. Vier ogen",
