@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from gateway.audit import store as audit
+from gateway.linkage.rules import link_rules
 from gateway.storage import decisions
 from gateway.storage.tables import DecisionRow
 from tests.support import Caller, batch, pseudonym, signal
@@ -185,7 +186,7 @@ def test_two_hits_that_become_linked_merge_into_the_older(caller, server):
 
 def test_a_shared_shelter_address_becomes_a_hub_and_links_nobody(caller, server):
     _, rt = server
-    threshold = rt.policy.data["covenant"]["linkage"]["hub_threshold"]
+    threshold = link_rules(rt.policy.data).threshold("adres")  # the address's own threshold
     shelter = pseudonym()
     residents = [
         signal(subjects=subjects(bsn=pseudonym(), adres=shelter)) for _ in range(threshold + 1)
@@ -198,7 +199,8 @@ def test_a_shared_shelter_address_becomes_a_hub_and_links_nobody(caller, server)
     body = riec(caller, "/v1/hubs")
     (hub,) = body["hubs"]
     assert hub["kind"] == "adres" and hub["signals"] == threshold + 1
-    assert body["threshold"] == threshold
+    assert body["thresholds"]["adres"] == threshold and hub["reason"] == "drempel"
+    assert body["threshold"] == rt.policy.data["covenant"]["linkage"]["hub_threshold"]
     assert shelter not in json.dumps(body)
 
 

@@ -318,24 +318,28 @@ class HubList:
     hubs: list[JsonObject]
     threshold: Json  # policy data (data.covenant.linkage.hub_threshold), shown as configured
     policy_revision: str
+    thresholds: Json = None  # policy data (linkage.hub_thresholds, per kind), as configured
 
     def as_dict(self) -> JsonObject:
         return {
             "hubs": self.hubs,
             "threshold": self.threshold,
+            "thresholds": self.thresholds if self.thresholds is not None else {},
             "policy_revision": self.policy_revision,
         }
 
 
 def list_hubs(rt: Runtime, *, actor: Actor) -> HubList:
-    """Pseudonyms that stopped linking: kind and count, never a value."""
+    """Pseudonyms that stopped linking: kind, count and why (``reason``), never a value."""
     viewing = may_view(rt, actor, "hubs")
     with rt.unit_of_work.write() as work:
         work.record(_POINT, viewing.document, viewing.decision)
         hubs = store.list_hubs(work.connection)
         work.audit(actor, "hubs.listed", {}, {"hubs": len(hubs)}, viewing.revision)
+    linkage = rt.policy.data.get("covenant", {}).get("linkage", {})
     return HubList(
         hubs,
-        rt.policy.data.get("covenant", {}).get("linkage", {}).get("hub_threshold"),
+        linkage.get("hub_threshold"),
         viewing.revision,
+        linkage.get("hub_thresholds"),
     )
