@@ -451,13 +451,13 @@ def test_every_refusal_cause_gives_the_identical_problem(caller, server):
 @pytest.mark.parametrize("new_body", [False, True], ids=["same-token-twice", "same-jti-other-body"])
 def test_reused_jti_is_refused(caller, server, new_body):
     url, rt = server
-    body = batch(signal())
+    body = caller.sealed(PARTY, batch(signal()))  # signed here: its envelopes sealed first
     jti = secrets.token_urlsafe(24)
     token = caller.token(PARTY, "POST", TARGET, body, claims={"jti": jti})
     first = caller.call(PARTY, "POST", TARGET, body, token=token)
     assert first.status_code == 200, first.text
     if new_body:
-        body = batch(signal())
+        body = caller.sealed(PARTY, batch(signal()))
         token = caller.token(PARTY, "POST", TARGET, body, claims={"jti": jti})
     second = caller.call(PARTY, "POST", TARGET, body, token=token)
     assert_bare_401(second)
@@ -502,7 +502,7 @@ def _forged_copy(kind: str, caller: Caller, body: bytes, valid: str, jti: str) -
 )
 def test_refused_token_does_not_burn_the_jti_of_a_valid_one(caller, server, kind, reason):
     url, rt = server
-    body = batch(signal())
+    body = caller.sealed(PARTY, batch(signal()))  # signed here: its envelopes sealed first
     jti = secrets.token_urlsafe(24)
     valid = caller.token(PARTY, "POST", TARGET, body, claims={"jti": jti})
     forged = send(url, _forged_copy(kind, caller, body, valid, jti))

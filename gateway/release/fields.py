@@ -7,12 +7,14 @@ An opened signal is what the adapter sealed: ``{"v": 1, "subjects": [{"kind", "r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.jsontypes import Json, JsonObject
+
+# The sealed document's schema lives with the signal: ingest proves every envelope against it.
+from gateway.signals.content import parse_content as parse_content
 
 #: Subject kind -> the field names its value is released under.
 SUBJECT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -114,14 +116,6 @@ def record(signal: OpenedSignal, allowed: Collection[str]) -> JsonObject:
     if OBSERVED_FIELD in allowed:
         found[OBSERVED_FIELD] = signal.observed_at.isoformat()
     return found
-
-
-def parse_content(plaintext: bytes) -> JsonObject:
-    """The sealed document; anything else is a sealing error, reported without detail."""
-    document = json.loads(plaintext)
-    if not isinstance(document, dict) or document.get("v") != 1:
-        raise ValueError("unknown sealed document version")
-    return document
 
 
 def only_file_subjects(

@@ -1,9 +1,10 @@
 """The ingest use case: a partner's signed batch, judged once, stored whole with its linkage,
 hits, decision record and audit entry, or refused with every located reason and nothing stored.
 
-Order matters: the batch is parsed and validated, then the ``ingest`` policy decides once for the
-whole batch (never once per signal: the rules judge kinds of signal, see
-:func:`gateway.signals.service.policy_input`), and only an allowed batch opens the write
+Order matters: the batch is parsed and validated, every sealed envelope is opened in memory and
+checked against its signal (:func:`prove`; the plaintext is dropped at once), then the ``ingest``
+policy decides once for the whole batch (never once per signal: the rules judge kinds of signal,
+see :func:`gateway.signals.service.policy_input`), and only an allowed batch opens the write
 transaction. A refusal, whatever its cause, is recorded (decision if there was one, audit entry
 with the problem code and how many errors) in a transaction of its own.
 """
@@ -11,12 +12,13 @@ with the problem code and how many errors) in a transaction of its own.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from gateway import sealing
 from gateway.errors import (
     Conflict,
     FieldError,
@@ -34,6 +36,7 @@ from gateway.policy.engine import Decision
 from gateway.runtime import Runtime
 from gateway.service.actor import Actor
 from gateway.signals import service
+from gateway.signals.content import prove_envelopes
 from gateway.signals.models import SignalBatch, parse_batch
 from gateway.storage import stats
 from gateway.storage.linkage import SqlLinker
@@ -60,6 +63,9 @@ class Ingested:
 
     plan: service.IngestPlan
     audit_seq: int
+    checkpoint: str | None = None
+    """The latest signed checkpoint of the audit log, for the partner to keep (it may not cover
+    ``audit_seq`` yet: checkpoints come every N entries or T seconds, docs/partners-api.md)."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -67,6 +73,7 @@ class Ingested:
             "stored": len(self.plan.inserts),
             "duplicates": self.plan.duplicates,
             "audit_seq": self.audit_seq,
+            "checkpoint": self.checkpoint,
         }
 
 
@@ -78,6 +85,7 @@ def ingest_batch(rt: Runtime, *, actor: Actor, body: bytes) -> Ingested:
             batch = parse_batch(body, limits=rt.signal_limits())
         except ValidationError as exc:
             raise invalid_input(exc) from None
+        prove(rt, actor, batch)
         decided = decide(rt, actor, batch)
         if not decided.decision.allow:
             refusal = policy_refusal(decided)
@@ -106,12 +114,28 @@ def ingest_batch(rt: Runtime, *, actor: Actor, body: bytes) -> Ingested:
         except Exception:  # noqa: BLE001  (the database may be the outage)
             _log.warning("signals.refusal_not_audited", party=actor.party.id, problem=exc.code)
         raise
+    # After the commit: the batch stands whether or not a checkpoint can be signed now.
+    done = replace(done, checkpoint=rt.audit_checkpoints.for_answer())
     party_type = actor.party.type.value
     rt.metrics.signals.labels(party_type=party_type, outcome="stored").inc(len(done.plan.inserts))
     rt.metrics.signals.labels(party_type=party_type, outcome="duplicate").inc(
         done.plan.duplicates
     )
     return done
+
+
+def prove(rt: Runtime, actor: Actor, batch: SignalBatch) -> None:
+    """Every envelope opened in memory for its own signal and checked against it (content
+    schema, subjects in line), the plaintext dropped; a 422 naming each that fails. Without
+    this a partner could store an envelope that no release can open (issue 14)."""
+    opener = sealing.Opener(rt.release_keys.private_records())  # one per batch, never kept
+    found = prove_envelopes(
+        opener, party=actor.party.id, signals=batch.signals, parties=list(rt.covenant.parties)
+    )
+    if found:
+        raise InvalidInput(
+            f"{len(found)} verzegelde envelop(pen) niet in orde; er is niets opgeslagen", found
+        )
 
 
 def decide(rt: Runtime, actor: Actor, batch: SignalBatch) -> Decided:
