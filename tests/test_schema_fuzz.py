@@ -314,6 +314,8 @@ def test_fuzz_operation(method, path, who, server, caller):
         run()
 
     assert counted["cases"] > 0
+    # Shown with pytest -s: how far the generated input got.
+    print(f"fuzz {method} {path}: {counted['cases']} cases, {sorted(statuses.items())}")
     unknown = [failure for failure in dict.fromkeys(failures) if _known(failure) is None]
     assert not unknown, "\n".join(unknown)
     if failures:
