@@ -5,6 +5,7 @@ service, not by FastAPI)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 from gateway.errors import FieldError, InvalidInput
@@ -43,8 +44,19 @@ _DUTCH = {
 }
 
 
-def location(loc: tuple[Any, ...] | list[Any]) -> str:  # Any: names, indexes
-    """``("signals", 3, "subjects", 0, "kind")`` to ``signals[3].subjects[0].kind``."""
+# What a name in an input's location may look like: the schema's own field names and parameter
+# names (``signals``, ``observed_at``, ``x-request-id``). Anything else came from the caller (a key
+# of a free-form object) and is never repeated back.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+_UNKNOWN = "<onbekend veld {}>"
+
+
+def location(loc: tuple[Any, ...] | list[Any], *, hide_keys: bool = False) -> str:  # Any: names
+    """``("signals", 3, "subjects", 0, "kind")`` to ``signals[3].subjects[0].kind``.
+
+    ``hide_keys`` (a caller's input): a part that is no schema name is shown as ``<veld>``, so a
+    location names a position, never what the caller typed. An operator's own configuration file
+    (``gateway.policy.covenant_schema``) is located with its keys."""
     text = ""
     for part in loc:
         if isinstance(part, int):
@@ -52,15 +64,30 @@ def location(loc: tuple[Any, ...] | list[Any]) -> str:  # Any: names, indexes
         elif str(part).startswith(("function-", "enum[", "literal[")):
             continue  # pydantic's internal validator names, not places in the document
         else:
-            text += f".{part}" if text else str(part)
+            name = "<veld>" if hide_keys and not _NAME.fullmatch(str(part)) else str(part)
+            text += f".{name}" if text else name
     return text or "body"
 
 
+def _unknown_field(loc: tuple[Any, ...] | list[Any], seen: dict[str, int]) -> str:  # Any: names
+    """Where an unknown key is: its parent object and which unknown key of that object it is
+    (``signals[0].<onbekend veld 2>``), never the key itself: a key can be personal data."""
+    parent = location(loc[:-1], hide_keys=True) if len(loc) > 1 else ""
+    seen[parent] = seen.get(parent, 0) + 1
+    unknown = _UNKNOWN.format(seen[parent])
+    return f"{parent}.{unknown}" if parent else unknown
+
+
 def field_errors(exc: _HasErrors) -> list[FieldError]:
-    """Located, Dutch, value-free messages: input values never leave in an error."""
+    """Located, Dutch, value-free messages: input values and unknown keys never leave in an
+    error."""
     found: list[FieldError] = []
+    unknown: dict[str, int] = {}
     for error in exc.errors():
         kind = error["type"]
+        if kind == "extra_forbidden":
+            found.append(FieldError(_unknown_field(error["loc"], unknown), _DUTCH[kind], kind))
+            continue
         if kind == "value_error":
             message = str(error["msg"]).removeprefix("Value error, ")
         elif kind == "enum":
@@ -71,7 +98,7 @@ def field_errors(exc: _HasErrors) -> list[FieldError]:
             message = "ongeldige JSON: " + str(error.get("ctx", {}).get("error", ""))
         else:
             message = _DUTCH.get(kind, str(error["msg"]))
-        found.append(FieldError(location(error["loc"]), message, kind))
+        found.append(FieldError(location(error["loc"], hide_keys=True), message, kind))
     return found
 
 

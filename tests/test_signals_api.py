@@ -161,7 +161,7 @@ def test_every_problem_in_a_batch_is_reported(caller):
     assert located == {
         ("signals[0].indicators", "value_error"),
         ("signals[1].observed_at", "timezone_aware"),
-        ("signals[2].naam", "extra_forbidden"),
+        ("signals[2].<onbekend veld 1>", "extra_forbidden"),  # the key itself never
         ("signals[3].subjects", "too_short"),
         ("signals[4].subjects[0].kind", "enum"),
         ("signals[5].observed_at", "value_error"),

@@ -33,6 +33,9 @@ def create_app(rt: Runtime) -> FastAPI:
         title="Gateway mensenhandel",
         version=__version__,
         description="Pseudonymised signal sharing for a regional covenant against trafficking.",
+        # `/v1/signals/` is not `/v1/signals`: a 404, never a redirect that an unauthenticated
+        # caller is answered with (and a client may follow with its token to another target).
+        redirect_slashes=False,
     )
     app.state.runtime = rt
     problems.install(app)
