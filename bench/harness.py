@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
 import os
 import secrets
 import socket
@@ -23,6 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from gateway import sealing  # noqa: E402
 from gateway.auth.tokens import mint_call_token  # noqa: E402
 from gateway.bootstrap import create_dev_keys  # noqa: E402
 from gateway.parties.covenant import Covenant, load_covenant  # noqa: E402
@@ -115,6 +117,44 @@ def core_insert(
 
 def _b64u(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+# Stand-in clear values per subject kind (what an adapter seals next to the pseudonyms).
+_CLEAR: dict[str, Any] = {
+    "persoon": {
+        "family_name": "Bench",
+        "prefix": "",
+        "given_names": "Persoon",
+        "birth_date": "1990-01-01",
+    },
+    "adres": {"postcode": "3011AA", "number": "1", "addition": "", "bag_id": ""},
+}
+
+
+def seal_signals(
+    docs: list[dict[str, Any]], party: str, release_key: dict[str, Any], *, detail_chars: int = 0
+) -> list[dict[str, Any]]:
+    """``docs`` with a real envelope each, as an adapter seals it: content whose subjects line up
+    with the signal's (kind and role at each place), sealed to ``release_key`` for (``party``,
+    ref, version). Ingest opens every envelope, so stand-in bytes no longer pass; context binds
+    the ref, so envelopes cannot be pooled: call this at set-up, outside the timed part."""
+    sealed = []
+    for d in docs:
+        content = {
+            "v": 1,
+            "subjects": [
+                {"kind": s["kind"], "role": s["role"], "value": _CLEAR.get(s["kind"], "000000000")}
+                for s in d["subjects"]
+            ],
+            "details": {"toelichting": "x" * detail_chars},
+        }
+        blob = sealing.seal(
+            json.dumps(content, separators=(",", ":")).encode(),
+            recipient=release_key,
+            context=sealing.SealContext(party, d["ref"], int(d.get("version", 1))),
+        )
+        sealed.append({**d, "sealed": base64.urlsafe_b64encode(blob).rstrip(b"=").decode()})
+    return sealed
 
 
 def free_port() -> int:

@@ -123,7 +123,7 @@ def report_run(
             f"{rate['d']:,.0f}/s, {rate['a'] / rate['d']:.2f}x -> {'MET' if ok else 'MISSED'}"
         )
     parts = [
-        "parse", "decide", "policy.ingest", "store.versions", "store.retire",
+        "parse", "prove", "decide", "policy.ingest", "store.versions", "store.retire",
         "linker.unlink", "linker.assign", "store.insert", "linker.settle", "hits.refresh",
         "policy.hits", "transaction",
     ]  # fmt: skip
