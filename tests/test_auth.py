@@ -411,7 +411,8 @@ def test_valid_signed_call_is_accepted_and_stored(caller, server):
 def test_tokens_at_the_edges_of_the_rules_are_accepted(caller, server, build):
     """The refusals above are not the product of over-strict rules: the edges still pass."""
     url, rt = server
-    response = send(url, build(caller, batch(signal())))
+    body = caller.sealed(PARTY, batch(signal()))  # signed by build: its envelopes sealed first
+    response = send(url, build(caller, body))
     assert response.status_code == 200, response.text
     assert stored_signals(rt.engine) == 1
     assert refusals(rt.engine) == []
