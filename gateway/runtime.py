@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from gateway.audit.checkpointing import Checkpointer
 from gateway.auth.signed_calls import CallVerifier
 from gateway.crypto import unb64u
 from gateway.crypto.signing import Ed25519PrivateKey, Ed25519PublicKey, ed25519_public_key
@@ -127,6 +128,18 @@ class Runtime:
     def audit_signer(self) -> Ed25519PrivateKey:
         """The gateway's own Ed25519 signing key, for checkpoints; read when first needed."""
         return audit_signer(self.settings.private_keys_dir, self.covenant.gateway_id)
+
+    @cached_property
+    def audit_checkpoints(self) -> Checkpointer:
+        """Makes and hands out the signed checkpoints (every N entries or T seconds)."""
+        return Checkpointer(
+            engine=self.engine,
+            clock=self.clock,
+            origin=self.audit_origin,
+            signer=lambda: self.audit_signer,
+            every_entries=self.settings.audit_checkpoint_entries,
+            every_s=self.settings.audit_checkpoint_s,
+        )
 
     @cached_property
     def party_types(self) -> dict[str, str]:

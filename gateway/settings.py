@@ -99,6 +99,21 @@ class Settings(BaseSettings):
         description="How often `serve` brings the statistics rollup up to date in the background "
         "(0: only when /v1/stats is read), so no reader pays for a large backlog.",
     )
+    audit_checkpoint_entries: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="A signed audit checkpoint is made once this many entries are not covered by "
+        "one (docs/partners-api.md argues the defaults); every ingest answer carries the latest.",
+    )
+    audit_checkpoint_s: float = Field(
+        default=60.0,
+        ge=1,
+        le=86_400,
+        description="A signed audit checkpoint is also made once the oldest entry not covered "
+        "by one is this many seconds old; `serve` checks this often in the background, so a "
+        "quiet tail is signed too.",
+    )
     oprf_elements_per_minute: int = Field(
         default=100_000, ge=1, description="Pseudonym evaluations allowed per party per minute."
     )

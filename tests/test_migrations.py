@@ -30,6 +30,7 @@ TABLES = {
     "audit_log",
     "audit_head",
     "audit_nodes",
+    "audit_checkpoints",
     "policy_decisions",
     "clusters",
     "link_keys",

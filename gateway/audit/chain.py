@@ -109,13 +109,54 @@ def seal(
     return entries
 
 
-def verify(entries: Iterable[tuple[int, str, bytes, bytes]], *, head: tuple[int, bytes]) -> int:
-    """Check ``(seq, body, leaf_hash, chain_hash)`` rows in order against the stored head.
+#: An entry as read for verification: ``(seq, body, leaf_hash, chain_hash)``, optionally followed
+#: by the columns stored beside the body, ``(recorded_at, event, actor_party)``.
+Row = tuple[int, str, bytes, bytes] | tuple[int, str, bytes, bytes, datetime, str, str | None]
+
+
+def _same_time(stored: datetime, hashed: datetime) -> bool:
+    """The stored column against the hashed time. SQLite keeps no offset (SQLAlchemy writes the
+    wall-clock fields of the datetime it was given, the same one the body was made from), so a
+    naive side compares as wall clock; two aware ones compare as instants (PostgreSQL)."""
+    if stored.tzinfo is None or hashed.tzinfo is None:
+        return stored.replace(tzinfo=None) == hashed.replace(tzinfo=None)
+    return stored == hashed
+
+
+def check_columns(
+    seq: int,
+    document: JsonObject,
+    recorded_at: datetime,
+    event: str,
+    actor_party: str | None,
+) -> None:
+    """The stored copies of an entry's fields must be what its hashed body says; the first one
+    that is not names the entry (``AuditChainBroken``). A copy is what queries filter on and what
+    access decisions read (``actor_party``: who may read the entry), so an edit that leaves the
+    body alone must not pass as intact."""
+    if document.get("event") != event:
+        raise AuditChainBroken(seq, "event column does not match the hashed entry")
+    actor = document.get("actor")
+    if not isinstance(actor, dict) or "party" not in actor or actor["party"] != actor_party:
+        raise AuditChainBroken(seq, "actor_party column does not match the hashed entry")
+    hashed = document.get("recorded_at")
+    try:
+        when = datetime.fromisoformat(hashed) if isinstance(hashed, str) else None
+    except ValueError:
+        when = None
+    if when is None or not _same_time(recorded_at, when):
+        raise AuditChainBroken(seq, "recorded_at column does not match the hashed entry")
+
+
+def verify(entries: Iterable[Row], *, head: tuple[int, bytes]) -> int:
+    """Check rows in order against the stored head: each body canonical and numbered, its leaf
+    and chain hash, and, where a row carries them, its stored columns against the body.
 
     Returns the number of entries verified; raises ``AuditChainBroken`` at the first fault.
     """
     expected_seq, previous = 0, GENESIS
-    for seq, body, stored_leaf, stored_chain in entries:
+    for row in entries:
+        seq, body, stored_leaf, stored_chain = row[0], row[1], row[2], row[3]
         expected_seq += 1
         if seq != expected_seq:
             raise AuditChainBroken(expected_seq, "entry missing or out of order")
@@ -135,6 +176,8 @@ def verify(entries: Iterable[tuple[int, str, bytes, bytes]], *, head: tuple[int,
         previous = chain_hash(previous, leaf)
         if previous != stored_chain:
             raise AuditChainBroken(seq, "chain hash does not match")
+        if len(row) == 7:
+            check_columns(seq, document, row[4], row[5], row[6])
     if (expected_seq, previous) != head:
         raise AuditChainBroken(expected_seq + 1, "head does not match the last entry")
     return expected_seq

@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from gateway.crypto.signing import (
     Ed25519PrivateKey,
@@ -128,3 +129,30 @@ def parse(text: str, *, origin: str) -> Checkpoint:
     if len(root) != 32:
         raise NoteError("de wortel is geen SHA-256-hash")
     return Checkpoint(origin=origin, size=int(lines[1]), root=root)
+
+
+def due(
+    *,
+    size: int,
+    covered: int | None,
+    first_uncovered_at: datetime | None,
+    now: datetime,
+    every_entries: int,
+    every_s: float,
+) -> bool:
+    """Whether the gateway owes a new checkpoint: none yet over a non-empty log, ``every_entries``
+    entries not covered, or the oldest uncovered entry recorded ``every_s`` seconds ago or more.
+    Together they bound the tail that no partner holds a signature over."""
+    if covered is None:
+        return size > 0
+    if size <= covered:
+        return False
+    if size - covered >= every_entries:
+        return True
+    return first_uncovered_at is not None and _seconds_since(first_uncovered_at, now) >= every_s
+
+
+def _seconds_since(then: datetime, now: datetime) -> float:
+    if then.tzinfo is None:  # SQLite gives the stored wall clock back without its offset
+        then = then.replace(tzinfo=now.tzinfo)
+    return (now - then).total_seconds()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from gateway.audit import checkpoint, store
+from gateway.audit import store
 from gateway.errors import ConfigurationError, FieldError, InvalidInput, NotFound, Unavailable
 from gateway.jsontypes import JsonObject
 from gateway.observability.logs import get_logger
@@ -39,18 +39,18 @@ def _within(size: int, *checks: tuple[str, int]) -> None:
 
 
 def latest_checkpoint(rt: Runtime) -> str:
-    """The signed note over the current size and root; ``Unavailable`` without a signing key."""
-    with rt.unit_of_work.read() as work:
-        size = store.tree_size(work.connection)
-        root = store.root(work.connection, size)
+    """The signed note over the current size and root, made now if the log grew since the latest
+    stored one (and stored, so ``gateway audit verify`` checks it too); ``Unavailable`` without a
+    signing key."""
     try:
-        signer = rt.audit_signer
+        note = rt.audit_checkpoints.make(force=True)
     except ConfigurationError:
         # The operator reads why in the log; the caller learns only that none can be given now.
         _log.error("audit.checkpoint_unsigned", problem="ConfigurationError")
         raise Unavailable("er kan nu geen ondertekend checkpoint worden gegeven") from None
-    text = checkpoint.Checkpoint(rt.audit_origin, size, root).text()
-    return checkpoint.sign(text, rt.audit_origin, signer)
+    if note is None:  # make(force=True) always leaves one; kept for the type
+        raise Unavailable("er kan nu geen ondertekend checkpoint worden gegeven")
+    return note
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,17 +4,30 @@ audit entry commit together or not at all."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, union_all, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    bindparam,
+    func,
+    insert,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 
-from gateway.audit import chain, merkle
-from gateway.storage.tables import AuditHeadRow, AuditNodeRow, AuditRow
+from gateway.audit import chain, checkpoint, merkle
+from gateway.storage.tables import AuditCheckpointRow, AuditHeadRow, AuditNodeRow, AuditRow
 
 _log = AuditRow.__table__
 _head = AuditHeadRow.__table__
 _nodes = AuditNodeRow.__table__
+_checkpoints = AuditCheckpointRow.__table__
 # Node keys are level << 48 | index with level >= 1, so every one is at least this; leaf rows
 # come back as their plain index (below it), which tells the two halves of the union apart.
 _FIRST_NODE_KEY = merkle.node_key(1, 0)
@@ -178,13 +191,46 @@ def verify(connection: Connection, *, batch: int = 10_000) -> int:
     ).one_or_none()
     # A deleted head row is tampering too: no head matches, so verify reports it after the entries.
     stored_head = (-1, b"") if head is None else (head.seq, bytes(head.chain_hash))
+    # On SQLite the time is text that anyone with the file can overwrite with anything: read it
+    # as text and parse it here, so a garbled value is a broken entry, not a crash of verify.
+    recorded_at = (
+        type_coerce(_log.c.recorded_at, String)
+        if connection.dialect.name == "sqlite"
+        else _log.c.recorded_at
+    )
     result = connection.execution_options(yield_per=batch).execute(
-        select(_log.c.seq, _log.c.body, _log.c.leaf_hash, _log.c.chain_hash).order_by(_log.c.seq)
+        select(
+            _log.c.seq,
+            _log.c.body,
+            _log.c.leaf_hash,
+            _log.c.chain_hash,
+            recorded_at,
+            _log.c.event,
+            _log.c.actor_party,
+        ).order_by(_log.c.seq)
     )
     return chain.verify(
-        ((seq, body, bytes(leaf), bytes(chained)) for seq, body, leaf, chained in result),
+        (
+            (seq, body, bytes(leaf), bytes(chained), _stored_time(when), event, party)
+            for seq, body, leaf, chained, when, event, party in result
+        ),
         head=stored_head,
     )
+
+
+_UNREADABLE_TIME = datetime.min
+
+
+def _stored_time(value: object) -> datetime:
+    """A stored ``recorded_at`` as a datetime; one that does not parse matches no entry."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return _UNREADABLE_TIME
 
 
 def entries(connection: Connection, *, event: str | None = None) -> list[dict[str, object]]:
@@ -196,11 +242,112 @@ def entries(connection: Connection, *, event: str | None = None) -> list[dict[st
 
 
 def entry(connection: Connection, seq: int) -> tuple[str | None, str, bytes] | None:
-    """One stored entry: (actor party, canonical body, leaf hash), or None."""
+    """One stored entry: (actor party, canonical body, leaf hash), or None.
+
+    The party is the one the hashed body names, and only if the ``actor_party`` column says the
+    same and the leaf hash is the body's: the party decides who may read the entry, so an edited
+    column or body gives no one access (None, as for a missing entry)."""
     row = connection.execute(
         select(_log.c.actor_party, _log.c.body, _log.c.leaf_hash).where(_log.c.seq == seq)
     ).one_or_none()
-    return None if row is None else (row.actor_party, row.body, bytes(row.leaf_hash))
+    if row is None or chain.leaf_hash(row.body) != bytes(row.leaf_hash):
+        return None
+    try:
+        document = json.loads(row.body)
+    except (ValueError, RecursionError):
+        return None
+    actor = document.get("actor") if isinstance(document, dict) else None
+    party = actor.get("party") if isinstance(actor, dict) else None
+    if not isinstance(party, str) or party != row.actor_party:
+        return None
+    return party, row.body, bytes(row.leaf_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointState:
+    """Where the log stands against its stored checkpoints."""
+
+    size: int
+    """Entries in the log (the head)."""
+    covered: int | None
+    """Entries the latest stored checkpoint covers; None when none is stored."""
+    note: str | None
+    """That checkpoint's signed note."""
+    first_uncovered_at: datetime | None
+    """When the oldest entry no checkpoint covers was recorded (its verified column)."""
+
+
+def checkpoint_state(connection: Connection, *, lock: bool = False) -> CheckpointState:
+    """The head, the latest stored checkpoint and the age of the uncovered tail. ``lock`` takes
+    the head ``FOR UPDATE`` first, so that one writer at a time makes a checkpoint."""
+    head = select(_head.c.seq).where(_head.c.id == 1)
+    size: int = connection.execute(head.with_for_update() if lock else head).scalar_one()
+    latest = connection.execute(
+        select(_checkpoints.c.size, _checkpoints.c.note)
+        .order_by(_checkpoints.c.size.desc())
+        .limit(1)
+    ).one_or_none()
+    covered = None if latest is None else int(latest.size)
+    first_uncovered_at = None
+    if size > (covered or 0):
+        first_uncovered_at = connection.execute(
+            select(_log.c.recorded_at).where(_log.c.seq == (covered or 0) + 1)
+        ).scalar_one_or_none()
+    return CheckpointState(
+        size, covered, None if latest is None else latest.note, first_uncovered_at
+    )
+
+
+def store_checkpoint(connection: Connection, size: int, note: str) -> None:
+    connection.execute(insert(_checkpoints).values(size=size, note=note))
+
+
+def checkpoint_count(connection: Connection) -> int:
+    count: int = connection.execute(select(func.count()).select_from(_checkpoints)).scalar_one()
+    return count
+
+
+def verify_checkpoints(
+    connection: Connection, read: Callable[[str], checkpoint.Checkpoint]
+) -> list[int]:
+    """Check every stored checkpoint, oldest first: its note reads and is signed (``read``
+    opens and parses it, raising :class:`checkpoint.NoteError`), the ``size`` column is the
+    note's, and the log still has that many entries with that root. Returns the sizes checked;
+    the first fault names the first entry it can be in: the one after the last checkpoint that
+    holds (the rewrite lies between the two)."""
+    size = tree_size(connection)
+    sizes: list[int] = []
+    previous = 0
+    rows = connection.execute(
+        select(_checkpoints.c.size, _checkpoints.c.note).order_by(_checkpoints.c.size)
+    ).all()
+    for stored_size, note in rows:
+        try:
+            point = read(note)
+        except checkpoint.NoteError as exc:
+            raise chain.AuditChainBroken(
+                previous + 1, f"stored checkpoint of {stored_size} entries: {exc}"
+            ) from None
+        if point.size != stored_size:
+            raise chain.AuditChainBroken(
+                previous + 1,
+                f"stored checkpoint of {stored_size} entries signs {point.size} entries",
+            )
+        if point.size > size:
+            raise chain.AuditChainBroken(
+                size + 1,
+                f"entries {size + 1}..{point.size}, signed in a checkpoint, are missing "
+                "(tail cut off)",
+            )
+        if root(connection, point.size) != point.root:
+            raise chain.AuditChainBroken(
+                previous + 1,
+                f"the signed checkpoint of {point.size} entries does not match the log: "
+                f"entries {previous + 1}..{point.size} were rewritten",
+            )
+        sizes.append(point.size)
+        previous = point.size
+    return sizes
 
 
 def record(engine: Engine, event: chain.AuditEvent, *, now: datetime) -> int:

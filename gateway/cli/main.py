@@ -21,6 +21,9 @@ from gateway.errors import ConfigurationError
 from gateway.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from gateway.audit.checkpoint import Checkpoint
     from gateway.crypto.signing import Ed25519PrivateKey, Ed25519PublicKey
     from gateway.runtime import Runtime
 
@@ -218,6 +221,16 @@ def _serve_on(sock: socket.socket, settings: Settings) -> None:
             },
             daemon=True,
         ).start()
+    threading.Thread(
+        target=rt.audit_checkpoints.run,
+        kwargs={
+            "stop": stop,
+            "on_error": lambda exc: get_logger("gateway.audit").error(
+                "audit.checkpoint_failed", problem=exc.__class__.__name__
+            ),
+        },
+        daemon=True,
+    ).start()
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"http://{host}:{settings.port}"
     console.print(
@@ -261,52 +274,87 @@ def _serve_on(sock: socket.socket, settings: Settings) -> None:
 
 @audit_app.command("verify")
 def audit_verify(
-    checkpoint_file: Annotated[
-        Path | None,
+    checkpoint_files: Annotated[
+        list[Path] | None,
         typer.Option(
             "--checkpoint",
-            help="Een eerder uitgegeven checkpoint: klopt het nog met het logboek?",
+            help="Een eerder uitgegeven checkpoint (bijvoorbeeld door een partner bewaard): "
+            "klopt het nog met het logboek? Mag vaker gegeven worden.",
             exists=True,
             dir_okay=False,
         ),
     ] = None,
 ) -> None:
-    """Controleer het auditlogboek van begin tot eind: de hash-keten, elke knoop van de
-    Merkle-boom, en desgewenst een eerder uitgegeven checkpoint."""
+    """Controleer het auditlogboek van begin tot eind: de hash-keten, elke opgeslagen kolom
+    tegen de gehashte regel, elke knoop van de Merkle-boom, elk opgeslagen ondertekend checkpoint,
+    en desgewenst eerder uitgegeven checkpoints."""
     from gateway.audit import checkpoint, store
     from gateway.audit.chain import AuditChainBroken
     from gateway.storage.database import create_db_engine
 
     settings = _settings()
+    files = checkpoint_files or []
     engine = create_db_engine(settings.database_url.get_secret_value())
+    saved: list[tuple[Path, checkpoint.Checkpoint]] = []
     try:
         with engine.connect() as connection:
             count = store.verify(connection)
             nodes = store.verify_tree(connection)
-            if checkpoint_file is not None:
+            sizes: list[int] = []
+            if files or store.checkpoint_count(connection):
                 origin, public_key, _ = _audit_identity(settings)
-                try:
-                    text = checkpoint.open_note(
-                        checkpoint_file.read_text("utf-8"), origin, public_key
-                    )
-                    point = checkpoint.parse(text, origin=origin)
-                except (checkpoint.NoteError, UnicodeDecodeError) as exc:
-                    console.print(f"[red]FAIL:[/] {checkpoint_file}: {exc}")
-                    raise typer.Exit(1) from None
-                if point.size > count or store.root(connection, point.size) != point.root:
-                    console.print(
-                        f"[red]FAIL:[/] {checkpoint_file}: het logboek van {point.size} regels "
-                        "heeft niet de wortel die het checkpoint noemt (geschiedenis herschreven)"
-                    )
-                    raise typer.Exit(1)
+
+                def read(note: str) -> checkpoint.Checkpoint:
+                    text = checkpoint.open_note(note, origin, public_key)
+                    return checkpoint.parse(text, origin=origin)
+
+                sizes = store.verify_checkpoints(connection, read)
+                for path in files:
+                    try:
+                        point = read(path.read_text("utf-8"))
+                    except (checkpoint.NoteError, UnicodeDecodeError) as exc:
+                        console.print(f"[red]FAIL:[/] {path}: {exc}")
+                        raise typer.Exit(1) from None
+                    _check_saved(connection, path, point, count, sizes)
+                    saved.append((path, point))
     except AuditChainBroken as exc:
         console.print(f"[red]FAIL:[/] auditregel {exc.seq}: {exc.reason}")
         raise typer.Exit(1) from None
-    console.print(f"OK: {count} auditregels, keten intact, {nodes} Merkle-knopen kloppen")
-    if checkpoint_file is not None:
+    console.print(
+        f"OK: {count} auditregels, keten en kolommen intact, {nodes} Merkle-knopen kloppen, "
+        f"{len(sizes)} opgeslagen checkpoints kloppen"
+    )
+    for path, point in saved:
+        console.print(f"OK: checkpoint {path} ({point.size} regels) klopt met het logboek")
+
+
+def _check_saved(
+    connection: Connection,
+    path: Path,
+    point: Checkpoint,
+    count: int,
+    stored_sizes: list[int],
+) -> None:
+    """A checkpoint someone kept against the log: the log still has its entries (no tail cut
+    off) and their root (no history rewritten). The first entry named is where the damage can
+    start: after the log's end, or after the last stored checkpoint below it that still holds."""
+    from gateway.audit import store
+
+    if point.size > count:
         console.print(
-            f"OK: checkpoint {checkpoint_file} ({point.size} regels) klopt met het logboek"
+            f"[red]FAIL:[/] auditregel {count + 1}: {path} ondertekent {point.size} regels, het "
+            f"logboek heeft er {count}: regels {count + 1} tot en met {point.size} ontbreken "
+            "(staart afgekapt)"
         )
+        raise typer.Exit(1)
+    if store.root(connection, point.size) != point.root:
+        first = max((s for s in stored_sizes if s < point.size), default=0) + 1
+        console.print(
+            f"[red]FAIL:[/] auditregel {first}: {path}: het logboek van {point.size} regels heeft "
+            "niet de wortel die het checkpoint noemt (geschiedenis herschreven, ergens in regels "
+            f"{first} tot en met {point.size})"
+        )
+        raise typer.Exit(1)
 
 
 @audit_app.command("checkpoint")

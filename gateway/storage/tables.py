@@ -226,8 +226,9 @@ class ReplayRow(_Row, table=True):
 
 
 class AuditRow(_Row, table=True):
-    """One audit entry. ``body`` is the canonical JSON that is hashed; the other columns are
-    copies for querying. ``chain_hash`` links each entry to all before it."""
+    """One audit entry. ``body`` is the canonical JSON that is hashed; ``recorded_at``, ``event``
+    and ``actor_party`` are copies for querying, which ``gateway audit verify`` checks against the
+    body (``gateway.audit.chain.verify``). ``chain_hash`` links each entry to all before it."""
 
     __tablename__ = "audit_log"
     __table_args__ = (
@@ -264,6 +265,17 @@ class AuditHeadRow(_Row, table=True):
     id: int = Field(primary_key=True)
     seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     chain_hash: bytes = Field(sa_type=LargeBinary(32))
+
+
+class AuditCheckpointRow(_Row, table=True):
+    """A signed checkpoint the gateway made (``gateway.audit.checkpointing``): the C2SP signed
+    note over the first ``size`` entries. ``note`` is the signed text; ``size`` is a copy for
+    ordering that ``gateway audit verify`` checks against it, with the root against the log."""
+
+    __tablename__ = "audit_checkpoints"
+
+    size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    note: str = Field(sa_type=Text())
 
 
 class DecisionRow(_Row, table=True):
