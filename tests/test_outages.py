@@ -20,7 +20,7 @@ from gateway.policy.opa_server import OpaServerEngine
 from gateway.runtime import open_policy
 from gateway.storage.tables import SignalRow
 from tests.policy_test_server import OpaTestServer, opa_test_server
-from tests.support import batch, pseudonym, signal
+from tests.support import batch, pseudonym, real_envelope, signal
 from tests.test_release_api import DIRECTOR, RIEC, case_in_meeting, post
 
 
@@ -109,6 +109,8 @@ def test_an_adapter_push_retries_the_outage_and_succeeds_when_the_engine_returns
         base_url=url, key=load_signing_key(keys[1], "politie-rotterdam"), sleep=engine_returns
     )
     document = signal(subjects=[{"kind": "bsn", "role": "slachtoffer", "pseudonym": pseudonym()}])
+    # Ingest opens every envelope: sealed for real, as the adapter does.
+    document["sealed"] = real_envelope(dict(rt.release_key()), "politie-rotterdam", document)
     answer = client.submit([document])
     client.close()
     assert answer["stored"] == 1
