@@ -21,7 +21,6 @@ from sqlalchemy import Engine, insert, select
 from gateway import sealing
 from gateway.audit import store as audit
 from gateway.bootstrap import create_dev_keys
-from gateway.crypto import b64u
 from gateway.errors import ConfigurationError
 from gateway.parties.covenant import load_covenant
 from gateway.parties.release_keys import BEGINNING, ReleaseKeys
@@ -31,7 +30,7 @@ from gateway.settings import Settings
 from gateway.storage.database import alembic_config, migrate
 from gateway.storage.signals import sealed_to
 from gateway.storage.tables import CaseSignalRow, SignalRow
-from tests.support import REPO, Caller, batch, live_server, signal
+from tests.support import REPO, Caller, batch, live_server, real_envelope, signal
 from tests.test_migrations import _insert, _signal, fresh_engine  # noqa: F401
 
 GATEWAY = "gateway.rr-demo"
@@ -145,9 +144,9 @@ def test_a_malformed_not_before_names_the_file(store: ReleaseKeys) -> None:
 
 
 def _sealed_signal(key: dict, ref: str, observed_at: datetime) -> dict:
-    context = sealing.SealContext(party="gemeente-rotterdam", ref=ref, version=1)
-    envelope = sealing.seal(b'{"subjects": []}', recipient=key, context=context)
-    return signal(ref, observed_at=observed_at.isoformat(), sealed=b64u(envelope))
+    document = signal(ref, observed_at=observed_at.isoformat())
+    # Ingest proves every envelope: a valid document, its subjects lined up with the signal's.
+    return {**document, "sealed": real_envelope(key, "gemeente-rotterdam", document)}
 
 
 def _opens(blob: bytes, ref: str, keys: ReleaseKeys) -> bool:
