@@ -96,8 +96,17 @@ def field_errors(exc: _HasErrors) -> list[FieldError]:
             )
         elif kind == "json_invalid":
             message = "ongeldige JSON: " + str(error.get("ctx", {}).get("error", ""))
+        elif kind == "union_tag_invalid":
+            message = "onbekende soort; toegestaan: " + str(
+                error.get("ctx", {}).get("expected_tags", "")
+            )
+        elif kind == "literal_error":
+            message = "onbekende waarde; toegestaan: " + str(
+                error.get("ctx", {}).get("expected", "")
+            )
         else:
-            message = _DUTCH.get(kind, str(error["msg"]))
+            # Never pydantic's own text for a code without a Dutch one: it may quote the input.
+            message = _DUTCH.get(kind, f"voldoet niet aan het contract ({kind})")
         found.append(FieldError(location(error["loc"], hide_keys=True), message, kind))
     return found
 

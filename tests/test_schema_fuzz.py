@@ -96,15 +96,7 @@ CALLERS: dict[tuple[str, str], tuple[str, list[str]] | None] = {
 # Known echoes, pydantic error code -> reason. An operation whose only failures are echoes in an
 # error of such a code is an expected failure (pytest.xfail with the reason); any other failure
 # of it still fails.
-KNOWN_ECHOES: dict[str, str] = {
-    "union_tag_invalid": (
-        "issue 14, 5: a discriminated union's unknown tag is echoed: POST /v1/embargoes with "
-        '{"target": {"kind": "<value>", ...}} answers 422 with errors[].message "Input tag '
-        "'<value>' found using 'kind' does not match any of the expected tags\": "
-        "gateway/validation.py passes pydantic's message through for codes it has no Dutch text "
-        "for; it is being changed by another engineer (the unknown-key echo), so not edited here"
-    ),
-}
+KNOWN_ECHOES: dict[str, str] = {}
 
 # A submitted string shorter than this is not looked for in answers (a "1" or "ab" occurs
 # anywhere by chance).
@@ -326,14 +318,6 @@ def test_fuzz_operation(method, path, who, server, caller):
 _UNKNOWN_KEY = "Jan Jansen 999526017"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "issue 14, 4: gateway/validation.py names an unknown key in errors[].location "
-        '({"location": "Jan Jansen 999526017", "code": "extra_forbidden"}); another engineer is '
-        "fixing it: drop this mark when it passes"
-    ),
-)
 def test_an_unknown_key_is_not_echoed(server, caller):
     url, _ = server
     document, _ = _document(url)
