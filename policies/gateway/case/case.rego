@@ -576,7 +576,7 @@ blockers contains lib.reason(
 
 blockers contains lib.reason(
 	"dossier-reden-onbekend",
-	sprintf("Reden %v is geen redencode voor het casusdossier; bekend zijn: %s.", [file_reason, concat(", ", sort(object.keys(case_file.reasons)))]),
+	sprintf("De reden is geen redencode voor het casusdossier; bekend zijn: %s.", [concat(", ", sort(object.keys(case_file.reasons)))]),
 	"AVG art. 5 lid 2; Convenant art. 19 lid 1",
 ) if {
 	editing_file

@@ -103,7 +103,7 @@ blockers contains lib.reason(
 
 blockers contains lib.reason(
 	"embargo-reden-onbekend",
-	sprintf("Reden %q staat niet in de convenantgegevens (embargo.investigation.reasons).", [reason_code]),
+	sprintf("De reden is geen code uit de convenantgegevens (embargo.investigation.reasons); bekend zijn: %s.", [concat(", ", sort(object.keys(data.covenant.embargo.investigation.reasons)))]),
 	"Convenant art. 11 lid 3",
 ) if {
 	action == "place"
