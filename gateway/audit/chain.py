@@ -8,6 +8,7 @@ change, deletion or reordering of an entry visible to ``verify``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -114,6 +115,10 @@ def seal(
 Row = tuple[int, str, bytes, bytes] | tuple[int, str, bytes, bytes, datetime, str, str | None]
 
 
+# Entries appended together share their time, so verify parses each distinct one once.
+_parse_time = functools.lru_cache(maxsize=256)(datetime.fromisoformat)
+
+
 def _same_time(stored: datetime, hashed: datetime) -> bool:
     """The stored column against the hashed time. SQLite keeps no offset (SQLAlchemy writes the
     wall-clock fields of the datetime it was given, the same one the body was made from), so a
@@ -141,7 +146,7 @@ def check_columns(
         raise AuditChainBroken(seq, "actor_party column does not match the hashed entry")
     hashed = document.get("recorded_at")
     try:
-        when = datetime.fromisoformat(hashed) if isinstance(hashed, str) else None
+        when = _parse_time(hashed) if isinstance(hashed, str) else None
     except ValueError:
         when = None
     if when is None or not _same_time(recorded_at, when):

@@ -3,6 +3,7 @@ audit entry commit together or not at all."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -226,11 +227,16 @@ def _stored_time(value: object) -> datetime:
     if isinstance(value, datetime):
         return value
     if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            pass
+        return _parse_stored_time(value)
     return _UNREADABLE_TIME
+
+
+@functools.lru_cache(maxsize=256)  # entries appended together share their time
+def _parse_stored_time(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return _UNREADABLE_TIME
 
 
 def entries(connection: Connection, *, event: str | None = None) -> list[dict[str, object]]:
