@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, select, update
 
 from gateway.linkage.incremental import HubFlag, IncrementalLinker, KeyWrite, StoredKey, Subject
 from gateway.linkage.rules import Carrier, LinkRules, Other
@@ -89,23 +89,9 @@ class SqlLinkStore:
     def load_keys(self, pseudonyms: Sequence[bytes]) -> Iterator[StoredKey]:
         for chunk in chunks(pseudonyms):
             for row in self._c.execute(
-                select(
-                    _keys.c.pseudonym,
-                    _keys.c.kind,
-                    _keys.c.signals,
-                    _keys.c.cluster_id,
-                    _keys.c.hub_id,
-                    _keys.c.hub_reason,
-                ).where(_keys.c.pseudonym.in_(chunk))
+                select(*_KEY_COLUMNS).where(_keys.c.pseudonym.in_(chunk))
             ):
-                yield StoredKey(
-                    bytes(row.pseudonym),
-                    row.kind,
-                    row.signals,
-                    row.cluster_id,
-                    row.hub_id,
-                    row.hub_reason,
-                )
+                yield _stored_key(row)
 
     def cluster_sizes(self, cluster_ids: Sequence[int]) -> dict[int, int]:
         sizes: dict[int, int] = {}
@@ -324,24 +310,8 @@ class SqlLinkStore:
             yield signal_id, bytes(pseudonym), kind
 
     def all_keys(self) -> Iterator[StoredKey]:
-        for row in self._c.execute(
-            select(
-                _keys.c.pseudonym,
-                _keys.c.kind,
-                _keys.c.signals,
-                _keys.c.cluster_id,
-                _keys.c.hub_id,
-                _keys.c.hub_reason,
-            )
-        ):
-            yield StoredKey(
-                bytes(row.pseudonym),
-                row.kind,
-                row.signals,
-                row.cluster_id,
-                row.hub_id,
-                row.hub_reason,
-            )
+        for row in self._c.execute(select(*_KEY_COLUMNS)):
+            yield _stored_key(row)
 
     def delete_keys(self, pseudonyms: Sequence[bytes]) -> None:
         for chunk in chunks(pseudonyms):
@@ -387,3 +357,20 @@ class SqlLinker(IncrementalLinker):
 
     def __init__(self, connection: Connection, rules: LinkRules, *, now: datetime) -> None:
         super().__init__(SqlLinkStore(connection, now=now), rules)
+
+
+# A stored key as the linker reads it, in one place for every query that reads keys.
+_KEY_COLUMNS = (
+    _keys.c.pseudonym,
+    _keys.c.kind,
+    _keys.c.signals,
+    _keys.c.cluster_id,
+    _keys.c.hub_id,
+    _keys.c.hub_reason,
+)
+
+
+def _stored_key(row: Row[Any, Any, Any, Any, Any, Any]) -> StoredKey:  # Any: _KEY_COLUMNS
+    return StoredKey(
+        bytes(row.pseudonym), row.kind, row.signals, row.cluster_id, row.hub_id, row.hub_reason
+    )
